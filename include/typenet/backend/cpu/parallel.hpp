@@ -1,0 +1,69 @@
+// typenet/backend/cpu/parallel.hpp — OpenMP loops that know when not to fork.
+//
+// Every CPU kernel parallelises through parallel_for. It forks only when the
+// loop is worth it and no parallel region is already active, so kernels can
+// be nested (a GEMM inside a per-sample loop) without oversubscription. The
+// static schedule gives each index the same thread for a fixed thread count,
+// which keeps results bit-identical from run to run.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
+namespace typenet::cpu {
+
+/// Threads the next parallel region would use (1 without OpenMP or inside a region).
+inline int available_threads() {
+#if defined(_OPENMP)
+  return omp_in_parallel() ? 1 : omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+/// Calls `body(i)` for i in [0, n). `work_per_item` is a rough count of
+/// floating-point operations per index, used to skip forking tiny loops.
+template <class Body>
+void parallel_for(std::int64_t n, std::int64_t work_per_item, Body&& body) {
+  constexpr std::int64_t min_work_to_fork = 1 << 15;
+  const int threads = available_threads();
+  if (threads > 1 && n > 1 && n * std::max<std::int64_t>(work_per_item, 1) >= min_work_to_fork) {
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (std::int64_t i = 0; i < n; ++i) body(i);
+    return;
+#endif
+  }
+  for (std::int64_t i = 0; i < n; ++i) body(i);
+}
+
+/// Calls `body(begin, end)` on `threads` contiguous, nearly equal chunks of
+/// [0, n) whose boundaries are multiples of `align` (except the last).
+template <class Body>
+void parallel_chunks(std::int64_t n, std::int64_t align, std::int64_t work, Body&& body) {
+  constexpr std::int64_t min_work_to_fork = 1 << 16;
+  int threads = available_threads();
+  if (work < min_work_to_fork) threads = 1;
+  const std::int64_t units = (n + align - 1) / align;
+  threads = static_cast<int>(std::min<std::int64_t>(threads, units));
+  if (threads <= 1) {
+    body(std::int64_t{0}, n);
+    return;
+  }
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (int t = 0; t < threads; ++t) {
+    const std::int64_t begin = std::min(n, units * t / threads * align);
+    const std::int64_t end = std::min(n, units * (t + 1) / threads * align);
+    if (begin < end) body(begin, end);
+  }
+#else
+  body(std::int64_t{0}, n);
+#endif
+}
+
+}  // namespace typenet::cpu

@@ -1,0 +1,24 @@
+// typenet/core/device.hpp — device tags.
+//
+// A device is a tag type chosen in a Model's type. Kernels are overloaded on
+// it (`Cpu` kernels live in backend/cpu, `Cuda` kernels in backend/cuda), so a
+// layer's code never names a backend.
+#pragma once
+
+#include <concepts>
+
+namespace typenet {
+
+/// The host: Eigen for matrix products, OpenMP for parallel loops.
+struct Cpu {
+  static constexpr const char* name = "Cpu";
+};
+/// An NVIDIA GPU: Thrust, cuBLAS and CUDA kernels (backend/cuda, nvcc only).
+struct Cuda {
+  static constexpr const char* name = "Cuda";
+};
+
+template <class D>
+concept Device = std::same_as<D, Cpu> || std::same_as<D, Cuda>;
+
+}  // namespace typenet

@@ -1,0 +1,35 @@
+// typenet/core/fixed_string.hpp — string literals as template arguments.
+//
+// `Named<"conv1", L>` needs its name as a structural value. fixed_string<N>
+// holds N characters (without the terminating zero) and compares at compile
+// time, so duplicate child names are rejected before anything runs.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace typenet {
+
+template <std::size_t N>
+struct fixed_string {
+  char chars[N + 1]{};
+
+  constexpr fixed_string(const char (&text)[N + 1]) {  // NOLINT: implicit by design
+    for (std::size_t i = 0; i <= N; ++i) chars[i] = text[i];
+  }
+  static constexpr std::size_t size() { return N; }
+  static constexpr bool empty() { return N == 0; }
+  constexpr std::string_view view() const { return {chars, N}; }
+  std::string str() const { return std::string(chars, N); }
+
+  template <std::size_t M>
+  constexpr bool operator==(const fixed_string<M>& other) const {
+    return view() == other.view();
+  }
+};
+
+template <std::size_t N>
+fixed_string(const char (&)[N]) -> fixed_string<N - 1>;
+
+}  // namespace typenet

@@ -1,0 +1,93 @@
+// typenet/core/parameter.hpp — learnable parameters, buffers, and walking them by name.
+//
+// A layer's parameters live in a plain struct (`parameters` of the layer)
+// whose `visit(visitor, prefix)` names each member exactly like PyTorch's
+// state_dict ("weight", "bias", "running_mean", "num_batches_tracked").
+// Containers prefix their children's names, so a whole network's state is
+// walked by dotted name, never by position.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <type_traits>
+
+#include "typenet/core/shape.hpp"
+#include "typenet/core/tensor.hpp"
+
+namespace typenet {
+
+/// Element types that can appear in a state dict.
+enum class dtype { f32, f64, i64 };
+
+template <class T>
+inline constexpr dtype dtype_of_v = std::is_same_v<T, float>    ? dtype::f32
+                                    : std::is_same_v<T, double> ? dtype::f64
+                                                                : dtype::i64;
+
+inline const char* dtype_name(dtype d) {
+  switch (d) {
+    case dtype::f32:
+      return "F32";
+    case dtype::f64:
+      return "F64";
+    case dtype::i64:
+      return "I64";
+  }
+  return "?";
+}
+
+/// A learnable tensor of shape S with its gradient (accumulated by backward,
+/// cleared by zero_grad) and whether it takes part in training.
+template <ShapeType S, class Device, class T>
+struct Parameter {
+  using shape = S;
+  Tensor<S, Device, T> value{1};
+  Tensor<S, Device, T> grad{1};
+  bool requires_grad = true;
+
+  Parameter() { fill(grad, T{0}); }
+};
+
+/// A non-learnable tensor that is part of the state (BatchNorm's running statistics).
+template <ShapeType S, class Device, class T>
+struct Buffer {
+  using shape = S;
+  Tensor<S, Device, T> value{1};
+};
+
+/// A 0-d integer buffer kept on the host (BatchNorm's num_batches_tracked).
+struct Counter {
+  std::int64_t value = 0;
+};
+
+/// Parameters of a layer without any.
+struct no_parameters {
+  static constexpr std::int64_t count = 0;
+  template <class Visitor>
+  void visit(Visitor&&, const std::string&) {}
+  template <class Visitor>
+  void visit(Visitor&&, const std::string&) const {}
+  template <class Rng>
+  void reset(Rng&) {}
+};
+
+/// Draws `count` values uniformly from [-bound, bound] into a CPU buffer.
+template <class T, class Rng>
+void fill_uniform(T* out, std::int64_t count, T bound, Rng& rng) {
+  std::uniform_real_distribution<double> dist(-static_cast<double>(bound),
+                                              static_cast<double>(bound));
+  for (std::int64_t i = 0; i < count; ++i) out[i] = static_cast<T>(dist(rng));
+}
+
+}  // namespace typenet
+
+namespace typenet {
+
+/// Fills a CPU tensor with U(-bound, bound) (backend/cuda overloads it).
+template <class S, class T, class Rng>
+void init_uniform(Tensor<S, Cpu, T>& t, T bound, Rng& rng) {
+  fill_uniform(t.data(), t.size(), bound, rng);
+}
+
+}  // namespace typenet

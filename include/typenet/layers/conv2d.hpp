@@ -1,0 +1,127 @@
+// typenet/layers/conv2d.hpp — Conv2d<Out, Kernel, options...>.
+//
+// PyTorch's nn.Conv2d(in, Out, Kernel, ...): `in` comes from the input shape.
+// Options: Stride<H, W>, Padding<H, W>, Dilation<H, W>, Groups<G>, NoBias.
+// Parameters: weight [Out, in/G, KH, KW], bias [Out] (PyTorch's layouts).
+// Requires an image input whose padded size fits the dilated kernel, and G
+// dividing both channel counts; anything else is a compile error.
+#pragma once
+
+#include <algorithm>
+#include <string>
+
+#include "typenet/core/diagnostics.hpp"
+#include "typenet/core/geometry.hpp"
+#include "typenet/core/layer.hpp"
+#include "typenet/core/options.hpp"
+#include "typenet/layers/weight_and_bias.hpp"
+
+namespace typenet {
+
+template <int Out, Kernel K, class... Options>
+struct Conv2d {
+  static_assert(Out > 0, "Conv2d needs a positive number of output channels");
+  static_assert(K.h > 0 && K.w > 0, "Conv2d needs a positive kernel size");
+
+  static constexpr auto stride = pair_option_v<Stride, 1, 1, Options...>;
+  static constexpr auto padding = pair_option_v<Padding, 0, 0, Options...>;
+  static constexpr auto dilation = pair_option_v<Dilation, 1, 1, Options...>;
+  static constexpr int groups = groups_option_v<Options...>;
+  static constexpr bool has_bias = !has_option_v<NoBias, Options...>;
+
+  static_assert(stride.h > 0 && stride.w > 0 && dilation.h > 0 && dilation.w > 0 &&
+                    padding.h >= 0 && padding.w >= 0 && groups > 0,
+                "Conv2d: Stride, Dilation and Groups must be positive and Padding non-negative");
+
+  template <class In>
+  static constexpr window_geometry geometry() {
+    window_geometry g;
+    if constexpr (In::rank == 3) {
+      g.in_c = In::dims[0];
+      g.in_h = In::dims[1];
+      g.in_w = In::dims[2];
+    }
+    g.out_c = Out;
+    g.kernel_h = K.h;
+    g.kernel_w = K.w;
+    g.stride_h = stride.h;
+    g.stride_w = stride.w;
+    g.pad_h = padding.h;
+    g.pad_w = padding.w;
+    g.dilation_h = dilation.h;
+    g.dilation_w = dilation.w;
+    g.groups = groups;
+    g.out_h = sliding_output(g.in_h, K.h, stride.h, padding.h, padding.h, dilation.h, false);
+    g.out_w = sliding_output(g.in_w, K.w, stride.w, padding.w, padding.w, dilation.w, false);
+    return g;
+  }
+
+  template <class In, class Where>
+  static constexpr bool check() {
+    constexpr bool known = ((is_pair_option_of_v<Options, Stride, Padding, Dilation> ||
+                             is_groups_option_v<Options> || std::is_same_v<Options, NoBias>)&&...);
+    if constexpr (!known) {
+      return diagnostic::option_does_not_apply<Where, Conv2d,
+                                               boost::mp11::mp_list<Options...>>::value;
+    } else if constexpr (In::rank != 3) {
+      return diagnostic::layer_needs_image_input<Where, Conv2d, In>::value;
+    } else if constexpr (In::dims[0] % groups != 0 || Out % groups != 0) {
+      return diagnostic::groups_must_divide_channels<Where, Conv2d, In>::value;
+    } else if constexpr (geometry<In>().out_h < 1 || geometry<In>().out_w < 1) {
+      return diagnostic::output_would_be_empty<Where, Conv2d, In>::value;
+    } else {
+      return true;
+    }
+  }
+
+  template <class In>
+  using output_shape =
+      Shape<Out, std::max(geometry<In>().out_h, 1), std::max(geometry<In>().out_w, 1)>;
+
+  template <class In, class Device, class T>
+  using parameters =
+      weight_and_bias<Shape<Out, std::max(geometry<In>().in_c / groups, 1), K.h, K.w>,
+                      has_bias ? Out : 0, std::int64_t{geometry<In>().in_c / groups} * K.h * K.w,
+                      Device, T>;
+
+  template <class In>
+  static constexpr std::int64_t flops = 2 *
+                                        geometry<In>().out_size() * geometry<In>().column_rows();
+
+  template <class In, class Device, class T>
+  struct node : node_io<In, output_shape<In>, Device, T> {
+    static constexpr window_geometry g = geometry<In>();
+
+    const Tensor<output_shape<In>, Device, T>& forward(parameters<In, Device, T>& p,
+                                                       const Tensor<In, Device, T>& x,
+                                                       const run_context&) {
+      const T* bias = nullptr;
+      if constexpr (has_bias) bias = p.bias.value.data();
+      conv2d_forward(Device{}, g, x.batch(), x.data(), p.weight.value.data(), bias, this->y.data());
+      return this->y;
+    }
+
+    const Tensor<In, Device, T>& backward(parameters<In, Device, T>& p,
+                                          const Tensor<In, Device, T>& x,
+                                          const Tensor<output_shape<In>, Device, T>& dy,
+                                          const run_context& ctx) {
+      if (p.weight.requires_grad)
+        conv2d_backward_weight(Device{}, g, x.batch(), x.data(), dy.data(), p.weight.grad.data());
+      if constexpr (has_bias) {
+        if (p.bias.requires_grad)
+          channel_bias_backward(Device{}, x.batch(), Out, g.out_plane(), dy.data(),
+                                p.bias.grad.data());
+      }
+      if (ctx.need_input_grad)
+        conv2d_backward_data(Device{}, g, x.batch(), dy.data(), p.weight.value.data(),
+                             this->dx.data());
+      return this->dx;
+    }
+  };
+
+  static std::string type_name() {
+    return "Conv2d<" + std::to_string(Out) + ", " + K.str() + option_names<Options...>() + ">";
+  }
+};
+
+}  // namespace typenet

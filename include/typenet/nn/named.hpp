@@ -1,0 +1,75 @@
+// typenet/nn/named.hpp — Named<"name", Layer>: a child with a state_dict name.
+//
+// Inside a Sequential, children are keyed "0", "1", ... like nn.Sequential;
+// wrapping a child in Named<"conv1", ...> keys it "conv1" instead, which is
+// how torchvision's attribute names (conv1, bn1, layer1, fc) are spelled.
+// Otherwise Named is transparent: same shapes, parameters and computation.
+#pragma once
+
+#include <string>
+
+#include "typenet/core/fixed_string.hpp"
+#include "typenet/core/layer.hpp"
+
+namespace typenet {
+
+template <fixed_string Name, class Layer>
+requires(!Name.empty() && Name.view().find('.') == std::string_view::npos) struct Named {
+  using layer = Layer;
+  static constexpr auto name = Name;
+
+  template <class In>
+  using output_shape = typename Layer::template output_shape<In>;
+
+  template <class In, class Where>
+  static constexpr bool check() {
+    return Layer::template check<In, Where>();
+  }
+
+  template <class In, class Device, class T>
+  using parameters = typename Layer::template parameters<In, Device, T>;
+
+  template <class In, class Device, class T>
+  using node = typename Layer::template node<In, Device, T>;
+
+  template <class In>
+  static constexpr std::int64_t flops = Layer::template flops<In>;
+
+  static std::string type_name() {
+    return "Named<\"" + Name.str() + "\", " + Layer::type_name() + ">";
+  }
+};
+
+namespace detail {
+template <class L>
+struct child_traits {
+  using layer = L;
+  static constexpr bool named = false;
+};
+template <fixed_string Name, class L>
+struct child_traits<Named<Name, L>> {
+  using layer = L;
+  static constexpr bool named = true;
+  static constexpr auto name = Name;
+};
+
+/// Where child I of a container sits, for diagnostics.
+template <class C, std::size_t I, class Where>
+struct where_for {
+  using type = at_child<I, Where>;
+};
+template <fixed_string Name, class L, std::size_t I, class Where>
+struct where_for<Named<Name, L>, I, Where> {
+  using type = at_named<Name, Where>;
+};
+}  // namespace detail
+
+/// Whether `L` is a Named<...>.
+template <class L>
+inline constexpr bool is_named_v = detail::child_traits<L>::named;
+
+/// The layer inside a Named<...>, or `L` itself.
+template <class L>
+using unnamed_t = typename detail::child_traits<L>::layer;
+
+}  // namespace typenet

@@ -1,0 +1,61 @@
+// typenet/nn/summary.hpp — a table of a network's layers, computed from its type.
+//
+// Every figure comes from the types: output shapes, parameter counts and
+// forward FLOPs per sample (a multiply-add counts two). Containers list their
+// children indented, with their keys as in the state dict.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <iomanip>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "typenet/core/layer.hpp"
+
+namespace typenet {
+
+template <class L, class In>
+void summarize(std::vector<summary_row>& rows, const std::string& name, int depth) {
+  if constexpr (requires { L::template summarize<In>(rows, name, depth); }) {
+    L::template summarize<In>(rows, name, depth);
+  } else {
+    rows.push_back({name, L::type_name(), output_shape_t<L, In>::str(), parameters_t<L, In>::count,
+                    L::template flops<In>, depth});
+  }
+}
+
+template <class Net, class In>
+std::vector<summary_row> summary_rows() {
+  std::vector<summary_row> rows;
+  summarize<Net, In>(rows, "", 0);
+  return rows;
+}
+
+inline std::string format_summary(const std::vector<summary_row>& rows) {
+  std::size_t name_w = 4, type_w = 5, shape_w = 6;
+  for (const auto& r : rows) {
+    name_w = std::max(name_w, r.name.size() + 2 * r.depth);
+    type_w = std::max(type_w, std::min<std::size_t>(r.type.size(), 48));
+    shape_w = std::max(shape_w, r.output_shape.size());
+  }
+  std::ostringstream out;
+  out << std::left << std::setw(int(name_w) + 2) << "name" << std::setw(int(type_w) + 2) << "layer"
+      << std::setw(int(shape_w) + 2) << "output" << std::right << std::setw(14) << "parameters"
+      << std::setw(16) << "FLOPs/sample"
+      << "\n";
+  std::int64_t params = 0, flops = 0;
+  for (const auto& r : rows) {
+    std::string type = r.type.size() > 48 ? r.type.substr(0, 45) + "..." : r.type;
+    out << std::left << std::setw(int(name_w) + 2) << (std::string(2 * r.depth, ' ') + r.name)
+        << std::setw(int(type_w) + 2) << type << std::setw(int(shape_w) + 2) << r.output_shape
+        << std::right << std::setw(14) << r.parameters << std::setw(16) << r.flops << "\n";
+    params += r.parameters;
+    flops += r.flops;
+  }
+  out << "total: " << params << " parameters, " << flops << " FLOPs per sample\n";
+  return out.str();
+}
+
+}  // namespace typenet
