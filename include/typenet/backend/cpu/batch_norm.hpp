@@ -1,0 +1,127 @@
+// typenet/backend/cpu/batch_norm.hpp — batch normalization over (N, plane) per channel.
+//
+// Layout [batch][channels][plane] (plane = 1 for BatchNorm1d on Shape<C>).
+// Sums accumulate in double: a channel of a 112x112 map at batch 8 has 10^5
+// values, where float accumulation would cost digits against PyTorch.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#include "typenet/backend/cpu/parallel.hpp"
+#include "typenet/core/device.hpp"
+
+namespace typenet {
+
+struct batch_norm_config {
+  int batch, channels;
+  std::int64_t plane;
+  double momentum, eps;
+};
+
+/// Training mode: normalizes with the batch statistics, saves mean and
+/// 1/sqrt(var + eps) for backward, and updates the running statistics with
+/// the unbiased variance.
+template <class T>
+void batch_norm_forward_train(Cpu, const batch_norm_config& c, const T* x, const T* gamma,
+                              const T* beta, T* running_mean, T* running_var, T* save_mean,
+                              T* save_invstd, T* y) {
+  const std::int64_t count = std::int64_t{c.batch} * c.plane;
+  cpu::parallel_for(c.channels, count * 4, [&](std::int64_t ch) {
+    double sum = 0;
+    for (int n = 0; n < c.batch; ++n) {
+      const T* p = x + (std::int64_t{n} * c.channels + ch) * c.plane;
+      for (std::int64_t i = 0; i < c.plane; ++i) sum += p[i];
+    }
+    const double mean = sum / static_cast<double>(count);
+    double squares = 0;
+    for (int n = 0; n < c.batch; ++n) {
+      const T* p = x + (std::int64_t{n} * c.channels + ch) * c.plane;
+      for (std::int64_t i = 0; i < c.plane; ++i) squares += (p[i] - mean) * (p[i] - mean);
+    }
+    const double var = squares / static_cast<double>(count);
+    const double invstd = 1.0 / std::sqrt(var + c.eps);
+    save_mean[ch] = static_cast<T>(mean);
+    save_invstd[ch] = static_cast<T>(invstd);
+    const double unbiased = count > 1 ? squares / static_cast<double>(count - 1) : var;
+    running_mean[ch] = static_cast<T>((1 - c.momentum) * running_mean[ch] + c.momentum * mean);
+    running_var[ch] = static_cast<T>((1 - c.momentum) * running_var[ch] + c.momentum * unbiased);
+    const T scale = static_cast<T>(gamma[ch] * invstd);
+    const T shift = static_cast<T>(beta[ch] - mean * gamma[ch] * invstd);
+    for (int n = 0; n < c.batch; ++n) {
+      const std::int64_t offset = (std::int64_t{n} * c.channels + ch) * c.plane;
+      for (std::int64_t i = 0; i < c.plane; ++i) y[offset + i] = x[offset + i] * scale + shift;
+    }
+  });
+}
+
+/// Evaluation mode: normalizes with the running statistics.
+template <class T>
+void batch_norm_forward_eval(Cpu, const batch_norm_config& c, const T* x, const T* gamma,
+                             const T* beta, const T* running_mean, const T* running_var, T* y) {
+  cpu::parallel_for(std::int64_t{c.batch} * c.channels, c.plane, [&](std::int64_t nc) {
+    const std::int64_t ch = nc % c.channels;
+    const double invstd = 1.0 / std::sqrt(static_cast<double>(running_var[ch]) + c.eps);
+    const T scale = static_cast<T>(gamma[ch] * invstd);
+    const T shift = static_cast<T>(beta[ch] - running_mean[ch] * gamma[ch] * invstd);
+    const T* in = x + nc * c.plane;
+    T* out = y + nc * c.plane;
+    for (std::int64_t i = 0; i < c.plane; ++i) out[i] = in[i] * scale + shift;
+  });
+}
+
+/// Gradients of either mode. `mean`/`invstd` are the statistics forward used
+/// (saved batch statistics in training, running ones in evaluation, where
+/// they are constants and dx is a plain scaling). dgamma/dbeta accumulate;
+/// any output pointer may be null.
+template <class T>
+void batch_norm_backward(Cpu, const batch_norm_config& c, bool training, const T* x, const T* dy,
+                         const T* gamma, const T* mean, const T* invstd, T* dx, T* dgamma,
+                         T* dbeta) {
+  const std::int64_t count = std::int64_t{c.batch} * c.plane;
+  cpu::parallel_for(c.channels, count * 6, [&](std::int64_t ch) {
+    double sum_dy = 0, sum_dy_xhat = 0;
+    const double m = mean[ch], s = invstd[ch];
+    for (int n = 0; n < c.batch; ++n) {
+      const std::int64_t offset = (std::int64_t{n} * c.channels + ch) * c.plane;
+      for (std::int64_t i = 0; i < c.plane; ++i) {
+        sum_dy += dy[offset + i];
+        sum_dy_xhat += dy[offset + i] * (x[offset + i] - m) * s;
+      }
+    }
+    if (dgamma) dgamma[ch] += static_cast<T>(sum_dy_xhat);
+    if (dbeta) dbeta[ch] += static_cast<T>(sum_dy);
+    if (!dx) return;
+    const double g = gamma[ch];
+    for (int n = 0; n < c.batch; ++n) {
+      const std::int64_t offset = (std::int64_t{n} * c.channels + ch) * c.plane;
+      for (std::int64_t i = 0; i < c.plane; ++i) {
+        if (training) {
+          const double xhat = (x[offset + i] - m) * s;
+          dx[offset + i] = static_cast<T>(
+              g * s / static_cast<double>(count) *
+              (static_cast<double>(count) * dy[offset + i] - sum_dy - xhat * sum_dy_xhat));
+        } else {
+          dx[offset + i] = static_cast<T>(dy[offset + i] * g * s);
+        }
+      }
+    }
+  });
+}
+
+}  // namespace typenet
+
+namespace typenet {
+
+/// mean = running_mean, invstd = 1/sqrt(running_var + eps): the constants
+/// evaluation mode normalizes with, in the form batch_norm_backward takes.
+template <class T>
+void batch_norm_eval_statistics(Cpu, int channels, double eps, const T* running_mean,
+                                const T* running_var, T* mean, T* invstd) {
+  for (int c = 0; c < channels; ++c) {
+    mean[c] = running_mean[c];
+    invstd[c] = static_cast<T>(1.0 / std::sqrt(static_cast<double>(running_var[c]) + eps));
+  }
+}
+
+}  // namespace typenet

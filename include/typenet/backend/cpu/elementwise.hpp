@@ -1,0 +1,75 @@
+// typenet/backend/cpu/elementwise.hpp — element-wise kernels: activations, sums, dropout.
+//
+// Activations are functors with static `forward(x)` and `backward(x, y, dy)`
+// (layers/activations.hpp); the backends only supply the loops, so each
+// activation is written once for the CPU and the GPU.
+#pragma once
+
+#include <cstdint>
+
+#include "typenet/backend/cpu/parallel.hpp"
+#include "typenet/core/context.hpp"
+#include "typenet/core/device.hpp"
+
+namespace typenet {
+
+/// y[i] = Fn::forward(x[i]).
+template <class Fn, class T>
+void map_forward(Cpu, std::int64_t n, const T* x, T* y) {
+  constexpr std::int64_t chunk = 4096;
+  cpu::parallel_for((n + chunk - 1) / chunk, chunk * 8, [&](std::int64_t c) {
+    const std::int64_t end = std::min(n, (c + 1) * chunk);
+    for (std::int64_t i = c * chunk; i < end; ++i) y[i] = Fn::forward(x[i]);
+  });
+}
+
+/// dx[i] = Fn::backward(x[i], y[i], dy[i]).
+template <class Fn, class T>
+void map_backward(Cpu, std::int64_t n, const T* x, const T* y, const T* dy, T* dx) {
+  constexpr std::int64_t chunk = 4096;
+  cpu::parallel_for((n + chunk - 1) / chunk, chunk * 8, [&](std::int64_t c) {
+    const std::int64_t end = std::min(n, (c + 1) * chunk);
+    for (std::int64_t i = c * chunk; i < end; ++i) dx[i] = Fn::backward(x[i], y[i], dy[i]);
+  });
+}
+
+/// out[i] = a[i] + b[i].
+template <class T>
+void add(Cpu, std::int64_t n, const T* a, const T* b, T* out) {
+  constexpr std::int64_t chunk = 4096;
+  cpu::parallel_for((n + chunk - 1) / chunk, chunk, [&](std::int64_t c) {
+    const std::int64_t end = std::min(n, (c + 1) * chunk);
+    for (std::int64_t i = c * chunk; i < end; ++i) out[i] = a[i] + b[i];
+  });
+}
+
+/// out[i] = in[i].
+template <class T>
+void copy_values(Cpu, std::int64_t n, const T* in, T* out) {
+  std::copy_n(in, n, out);
+}
+
+/// A uniform number in [0, 1) from (stream, index): counter-based, so the
+/// result does not depend on the thread that computes it.
+inline double uniform_at(std::uint64_t stream, std::uint64_t index) {
+  return static_cast<double>(mix64(stream ^ mix64(index)) >> 11) * 0x1.0p-53;
+}
+
+/// Inverted dropout: mask[i] = 0 with probability p, else 1/(1-p); y = x * mask.
+template <class T>
+void dropout_forward(Cpu, std::int64_t n, double p, std::uint64_t stream, const T* x, T* mask,
+                     T* y) {
+  const T keep_scale = static_cast<T>(1.0 / (1.0 - p));
+  cpu::parallel_for(n, 16, [&](std::int64_t i) {
+    mask[i] = uniform_at(stream, static_cast<std::uint64_t>(i)) < p ? T{0} : keep_scale;
+    y[i] = x[i] * mask[i];
+  });
+}
+
+/// out[i] = a[i] * b[i].
+template <class T>
+void multiply(Cpu, std::int64_t n, const T* a, const T* b, T* out) {
+  cpu::parallel_for(n, 4, [&](std::int64_t i) { out[i] = a[i] * b[i]; });
+}
+
+}  // namespace typenet

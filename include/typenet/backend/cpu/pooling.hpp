@@ -1,0 +1,173 @@
+// typenet/backend/cpu/pooling.hpp — max, average and adaptive average pooling.
+//
+// One (sample, channel) plane per parallel task: every write of a plane
+// comes from its own task, so backward needs no atomics and results do not
+// depend on the thread count.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+#include "typenet/backend/cpu/parallel.hpp"
+#include "typenet/core/device.hpp"
+#include "typenet/core/geometry.hpp"
+
+namespace typenet {
+
+/// y = max over each window (padding never wins); `argmax` gets the flat
+/// index within the input plane, as PyTorch's return_indices. NaN propagates.
+template <class T>
+void max_pool2d_forward(Cpu, const window_geometry& g, int batch, const T* x, T* y,
+                        std::int32_t* argmax) {
+  cpu::parallel_for(std::int64_t{batch} * g.in_c, g.out_plane() * g.kernel_h * g.kernel_w,
+                    [&](std::int64_t plane) {
+                      const T* in = x + plane * g.in_plane();
+                      T* out = y + plane * g.out_plane();
+                      std::int32_t* idx = argmax + plane * g.out_plane();
+                      for (int oh = 0; oh < g.out_h; ++oh) {
+                        for (int ow = 0; ow < g.out_w; ++ow) {
+                          T best = -std::numeric_limits<T>::infinity();
+                          std::int32_t best_index = -1;
+                          for (int ki = 0; ki < g.kernel_h; ++ki) {
+                            const int ih = oh * g.stride_h - g.pad_h + ki * g.dilation_h;
+                            if (ih < 0 || ih >= g.in_h) continue;
+                            for (int kj = 0; kj < g.kernel_w; ++kj) {
+                              const int iw = ow * g.stride_w - g.pad_w + kj * g.dilation_w;
+                              if (iw < 0 || iw >= g.in_w) continue;
+                              const T v = in[ih * g.in_w + iw];
+                              if (best_index < 0 || v > best || std::isnan(v)) {
+                                best = v;
+                                best_index = ih * g.in_w + iw;
+                                if (std::isnan(v)) break;
+                              }
+                            }
+                          }
+                          out[oh * g.out_w + ow] = best;
+                          idx[oh * g.out_w + ow] = best_index;
+                        }
+                      }
+                    });
+}
+
+template <class T>
+void max_pool2d_backward(Cpu, const window_geometry& g, int batch, const T* dy,
+                         const std::int32_t* argmax, T* dx) {
+  cpu::parallel_for(std::int64_t{batch} * g.in_c, g.out_plane(), [&](std::int64_t plane) {
+    T* grad_in = dx + plane * g.in_plane();
+    const T* grad_out = dy + plane * g.out_plane();
+    const std::int32_t* idx = argmax + plane * g.out_plane();
+    for (std::int64_t i = 0; i < g.in_plane(); ++i) grad_in[i] = T{0};
+    for (std::int64_t o = 0; o < g.out_plane(); ++o)
+      if (idx[o] >= 0) grad_in[idx[o]] += grad_out[o];
+  });
+}
+
+namespace detail {
+/// PyTorch's avg_pool2d window: [begin, end) clipped to the input, and the
+/// divisor, which with count_include_pad counts the padding inside the window.
+struct avg_window {
+  int begin, end, size;
+};
+inline avg_window avg_pool_window(int o, int stride, int pad, int kernel, int in) {
+  int begin = o * stride - pad;
+  int end = std::min(begin + kernel, in + pad);
+  const int size = end - begin;
+  begin = std::max(begin, 0);
+  end = std::min(end, in);
+  return {begin, end, size};
+}
+}  // namespace detail
+
+/// Average pooling with count_include_pad=True (PyTorch's default).
+template <class T>
+void avg_pool2d_forward(Cpu, const window_geometry& g, int batch, const T* x, T* y) {
+  cpu::parallel_for(
+      std::int64_t{batch} * g.in_c, g.out_plane() * g.kernel_h * g.kernel_w,
+      [&](std::int64_t plane) {
+        const T* in = x + plane * g.in_plane();
+        T* out = y + plane * g.out_plane();
+        for (int oh = 0; oh < g.out_h; ++oh) {
+          const auto h = detail::avg_pool_window(oh, g.stride_h, g.pad_h, g.kernel_h, g.in_h);
+          for (int ow = 0; ow < g.out_w; ++ow) {
+            const auto w = detail::avg_pool_window(ow, g.stride_w, g.pad_w, g.kernel_w, g.in_w);
+            T sum{0};
+            for (int ih = h.begin; ih < h.end; ++ih)
+              for (int iw = w.begin; iw < w.end; ++iw) sum += in[ih * g.in_w + iw];
+            out[oh * g.out_w + ow] = sum / static_cast<T>(h.size * w.size);
+          }
+        }
+      });
+}
+
+template <class T>
+void avg_pool2d_backward(Cpu, const window_geometry& g, int batch, const T* dy, T* dx) {
+  cpu::parallel_for(
+      std::int64_t{batch} * g.in_c, g.out_plane() * g.kernel_h * g.kernel_w,
+      [&](std::int64_t plane) {
+        T* grad_in = dx + plane * g.in_plane();
+        const T* grad_out = dy + plane * g.out_plane();
+        for (std::int64_t i = 0; i < g.in_plane(); ++i) grad_in[i] = T{0};
+        for (int oh = 0; oh < g.out_h; ++oh) {
+          const auto h = detail::avg_pool_window(oh, g.stride_h, g.pad_h, g.kernel_h, g.in_h);
+          for (int ow = 0; ow < g.out_w; ++ow) {
+            const auto w = detail::avg_pool_window(ow, g.stride_w, g.pad_w, g.kernel_w, g.in_w);
+            const T share = grad_out[oh * g.out_w + ow] / static_cast<T>(h.size * w.size);
+            for (int ih = h.begin; ih < h.end; ++ih)
+              for (int iw = w.begin; iw < w.end; ++iw) grad_in[ih * g.in_w + iw] += share;
+          }
+        }
+      });
+}
+
+namespace detail {
+/// Adaptive pooling bins: [floor(o*in/out), ceil((o+1)*in/out)).
+inline int adaptive_begin(int o, int in, int out) {
+  return (o * in) / out;
+}
+inline int adaptive_end(int o, int in, int out) {
+  return ((o + 1) * in + out - 1) / out;
+}
+}  // namespace detail
+
+template <class T>
+void adaptive_avg_pool2d_forward(Cpu, const window_geometry& g, int batch, const T* x, T* y) {
+  cpu::parallel_for(std::int64_t{batch} * g.in_c, g.in_plane(), [&](std::int64_t plane) {
+    const T* in = x + plane * g.in_plane();
+    T* out = y + plane * g.out_plane();
+    for (int oh = 0; oh < g.out_h; ++oh) {
+      const int h0 = detail::adaptive_begin(oh, g.in_h, g.out_h);
+      const int h1 = detail::adaptive_end(oh, g.in_h, g.out_h);
+      for (int ow = 0; ow < g.out_w; ++ow) {
+        const int w0 = detail::adaptive_begin(ow, g.in_w, g.out_w);
+        const int w1 = detail::adaptive_end(ow, g.in_w, g.out_w);
+        T sum{0};
+        for (int ih = h0; ih < h1; ++ih)
+          for (int iw = w0; iw < w1; ++iw) sum += in[ih * g.in_w + iw];
+        out[oh * g.out_w + ow] = sum / static_cast<T>((h1 - h0) * (w1 - w0));
+      }
+    }
+  });
+}
+
+template <class T>
+void adaptive_avg_pool2d_backward(Cpu, const window_geometry& g, int batch, const T* dy, T* dx) {
+  cpu::parallel_for(std::int64_t{batch} * g.in_c, g.in_plane(), [&](std::int64_t plane) {
+    T* grad_in = dx + plane * g.in_plane();
+    const T* grad_out = dy + plane * g.out_plane();
+    for (std::int64_t i = 0; i < g.in_plane(); ++i) grad_in[i] = T{0};
+    for (int oh = 0; oh < g.out_h; ++oh) {
+      const int h0 = detail::adaptive_begin(oh, g.in_h, g.out_h);
+      const int h1 = detail::adaptive_end(oh, g.in_h, g.out_h);
+      for (int ow = 0; ow < g.out_w; ++ow) {
+        const int w0 = detail::adaptive_begin(ow, g.in_w, g.out_w);
+        const int w1 = detail::adaptive_end(ow, g.in_w, g.out_w);
+        const T share = grad_out[oh * g.out_w + ow] / static_cast<T>((h1 - h0) * (w1 - w0));
+        for (int ih = h0; ih < h1; ++ih)
+          for (int iw = w0; iw < w1; ++iw) grad_in[ih * g.in_w + iw] += share;
+      }
+    }
+  });
+}
+
+}  // namespace typenet

@@ -1,0 +1,80 @@
+// typenet/backend/cpu/upsample.hpp — nearest and bilinear upsampling by integer factors.
+//
+// Bilinear follows PyTorch's align_corners=False with a given scale factor:
+// source = (dst + 0.5) / scale - 0.5, clamped at 0, neighbours (i0, i0 + 1)
+// clamped to the edge.
+#pragma once
+
+#include <cstdint>
+
+#include "typenet/backend/cpu/parallel.hpp"
+#include "typenet/core/device.hpp"
+#include "typenet/core/geometry.hpp"
+
+namespace typenet {
+
+namespace detail {
+struct linear_tap {
+  int i0, i1;
+  double w0, w1;
+};
+inline linear_tap bilinear_tap(int dst, int scale, int in) {
+  double src = (dst + 0.5) / scale - 0.5;
+  if (src < 0) src = 0;
+  const int i0 = static_cast<int>(src);
+  const int i1 = i0 < in - 1 ? i0 + 1 : i0;
+  const double w1 = src - i0;
+  return {i0, i1, 1.0 - w1, w1};
+}
+}  // namespace detail
+
+/// g.in_* is the input map, g.out_* the upsampled one, g.stride_* the scale factors.
+template <class T>
+void upsample_forward(Cpu, bool bilinear, const window_geometry& g, int batch, const T* x, T* y) {
+  cpu::parallel_for(std::int64_t{batch} * g.in_c, g.out_plane() * 4, [&](std::int64_t plane) {
+    const T* in = x + plane * g.in_plane();
+    T* out = y + plane * g.out_plane();
+    for (int oh = 0; oh < g.out_h; ++oh) {
+      if (!bilinear) {
+        const T* row = in + (oh / g.stride_h) * g.in_w;
+        for (int ow = 0; ow < g.out_w; ++ow) out[oh * g.out_w + ow] = row[ow / g.stride_w];
+        continue;
+      }
+      const auto h = detail::bilinear_tap(oh, g.stride_h, g.in_h);
+      for (int ow = 0; ow < g.out_w; ++ow) {
+        const auto w = detail::bilinear_tap(ow, g.stride_w, g.in_w);
+        out[oh * g.out_w + ow] = static_cast<T>(
+            h.w0 * (w.w0 * in[h.i0 * g.in_w + w.i0] + w.w1 * in[h.i0 * g.in_w + w.i1]) +
+            h.w1 * (w.w0 * in[h.i1 * g.in_w + w.i0] + w.w1 * in[h.i1 * g.in_w + w.i1]));
+      }
+    }
+  });
+}
+
+template <class T>
+void upsample_backward(Cpu, bool bilinear, const window_geometry& g, int batch, const T* dy,
+                       T* dx) {
+  cpu::parallel_for(std::int64_t{batch} * g.in_c, g.out_plane() * 4, [&](std::int64_t plane) {
+    T* grad_in = dx + plane * g.in_plane();
+    const T* grad_out = dy + plane * g.out_plane();
+    for (std::int64_t i = 0; i < g.in_plane(); ++i) grad_in[i] = T{0};
+    for (int oh = 0; oh < g.out_h; ++oh) {
+      if (!bilinear) {
+        T* row = grad_in + (oh / g.stride_h) * g.in_w;
+        for (int ow = 0; ow < g.out_w; ++ow) row[ow / g.stride_w] += grad_out[oh * g.out_w + ow];
+        continue;
+      }
+      const auto h = detail::bilinear_tap(oh, g.stride_h, g.in_h);
+      for (int ow = 0; ow < g.out_w; ++ow) {
+        const auto w = detail::bilinear_tap(ow, g.stride_w, g.in_w);
+        const double d = grad_out[oh * g.out_w + ow];
+        grad_in[h.i0 * g.in_w + w.i0] += static_cast<T>(h.w0 * w.w0 * d);
+        grad_in[h.i0 * g.in_w + w.i1] += static_cast<T>(h.w0 * w.w1 * d);
+        grad_in[h.i1 * g.in_w + w.i0] += static_cast<T>(h.w1 * w.w0 * d);
+        grad_in[h.i1 * g.in_w + w.i1] += static_cast<T>(h.w1 * w.w1 * d);
+      }
+    }
+  });
+}
+
+}  // namespace typenet

@@ -1,0 +1,139 @@
+// typenet/layers/batch_norm.hpp — BatchNorm2d and BatchNorm1d.
+//
+// PyTorch's defaults: eps 1e-5, momentum 0.1, affine, tracking running
+// statistics. Training normalizes with the batch's mean and (biased)
+// variance and updates running_mean / running_var (with the unbiased
+// variance) and num_batches_tracked; evaluation uses the running statistics.
+// State dict: weight, bias, running_mean, running_var, num_batches_tracked.
+// BatchNorm2d needs Shape<C, H, W>; BatchNorm1d needs Shape<C> or Shape<C, L>.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "typenet/core/diagnostics.hpp"
+#include "typenet/core/errors.hpp"
+#include "typenet/core/layer.hpp"
+
+namespace typenet {
+
+template <int Channels, class Device, class T>
+struct batch_norm_parameters {
+  static constexpr std::int64_t count = 2 * Channels;
+
+  Parameter<Shape<Channels>, Device, T> weight;
+  Parameter<Shape<Channels>, Device, T> bias;
+  Buffer<Shape<Channels>, Device, T> running_mean;
+  Buffer<Shape<Channels>, Device, T> running_var;
+  Counter num_batches_tracked;
+
+  template <class Visitor>
+  void visit(Visitor&& visitor, const std::string& prefix) {
+    visitor(prefix + "weight", weight);
+    visitor(prefix + "bias", bias);
+    visitor(prefix + "running_mean", running_mean);
+    visitor(prefix + "running_var", running_var);
+    visitor(prefix + "num_batches_tracked", num_batches_tracked);
+  }
+
+  template <class Rng>
+  void reset(Rng&) {
+    fill(weight.value, T{1});
+    fill(bias.value, T{0});
+    fill(running_mean.value, T{0});
+    fill(running_var.value, T{1});
+    num_batches_tracked.value = 0;
+  }
+};
+
+/// Batch normalization over the channel axis (dimension 0 of the sample).
+template <int Rank>
+struct batch_norm_layer {
+  static constexpr double eps = 1e-5;
+  static constexpr double momentum = 0.1;
+
+  template <class In>
+  static constexpr bool rank_ok = Rank == 2 ? In::rank == 3 : (In::rank == 1 || In::rank == 2);
+  template <class In>
+  static constexpr int channels = In::dims[0];
+
+  template <class In>
+  using output_shape = In;
+
+  template <class In, class Device, class T>
+  using parameters = batch_norm_parameters<channels<In>, Device, T>;
+
+  template <class In>
+  static constexpr std::int64_t flops = 2 * In::size;
+
+  template <class In, class Device, class T>
+  struct node : node_io<In, In, Device, T> {
+    static constexpr int C = channels<In>;
+    static constexpr std::int64_t plane = In::size / C;
+    Tensor<Shape<C>, Device, T> mean{1}, invstd{1};
+    bool trained_forward = true;
+
+    batch_norm_config config(int batch) const { return {batch, C, plane, momentum, eps}; }
+
+    const Tensor<In, Device, T>& forward(parameters<In, Device, T>& p,
+                                         const Tensor<In, Device, T>& x, const run_context& ctx) {
+      trained_forward = ctx.training;
+      if (ctx.training) {
+        if (x.batch() * plane <= 1)
+          throw shape_error(
+              "BatchNorm: expected more than 1 value per channel when training "
+              "(batch 1 of a 1x1 map); use eval() or a larger batch");
+        batch_norm_forward_train(Device{}, config(x.batch()), x.data(), p.weight.value.data(),
+                                 p.bias.value.data(), p.running_mean.value.data(),
+                                 p.running_var.value.data(), mean.data(), invstd.data(),
+                                 this->y.data());
+        ++p.num_batches_tracked.value;
+      } else {
+        batch_norm_forward_eval(Device{}, config(x.batch()), x.data(), p.weight.value.data(),
+                                p.bias.value.data(), p.running_mean.value.data(),
+                                p.running_var.value.data(), this->y.data());
+      }
+      return this->y;
+    }
+
+    const Tensor<In, Device, T>& backward(parameters<In, Device, T>& p,
+                                          const Tensor<In, Device, T>& x,
+                                          const Tensor<In, Device, T>& dy, const run_context& ctx) {
+      if (!trained_forward)
+        batch_norm_eval_statistics(Device{}, C, eps, p.running_mean.value.data(),
+                                   p.running_var.value.data(), mean.data(), invstd.data());
+      batch_norm_backward(Device{}, config(x.batch()), trained_forward, x.data(), dy.data(),
+                          p.weight.value.data(), mean.data(), invstd.data(),
+                          ctx.need_input_grad ? this->dx.data() : nullptr,
+                          p.weight.requires_grad ? p.weight.grad.data() : nullptr,
+                          p.bias.requires_grad ? p.bias.grad.data() : nullptr);
+      return this->dx;
+    }
+  };
+};
+
+struct BatchNorm2d : batch_norm_layer<2> {
+  template <class In, class Where>
+  static constexpr bool check() {
+    if constexpr (!rank_ok<In>) {
+      return diagnostic::layer_needs_image_input<Where, BatchNorm2d, In>::value;
+    } else {
+      return true;
+    }
+  }
+  static std::string type_name() { return "BatchNorm2d"; }
+};
+
+struct BatchNorm1d : batch_norm_layer<1> {
+  template <class In, class Where>
+  static constexpr bool check() {
+    if constexpr (!rank_ok<In>) {
+      return diagnostic::layer_needs_flat_input<Where, BatchNorm1d, In>::value;
+    } else {
+      return true;
+    }
+  }
+  static std::string type_name() { return "BatchNorm1d"; }
+};
+
+}  // namespace typenet

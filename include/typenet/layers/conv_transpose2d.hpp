@@ -1,0 +1,143 @@
+// typenet/layers/conv_transpose2d.hpp — ConvTranspose2d<Out, Kernel, options...>.
+//
+// PyTorch's nn.ConvTranspose2d(in, Out, Kernel, ...): the adjoint of a
+// Conv2d from Out to in channels with the same kernel, stride, padding,
+// dilation and groups (the lecture's "transpose the operator"). Options:
+// Stride, Padding, OutputPadding, Dilation, Groups, NoBias. Weight
+// [in, Out/G, KH, KW], bias [Out]. Output size per axis:
+// (H - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1.
+#pragma once
+
+#include <algorithm>
+#include <string>
+
+#include "typenet/core/diagnostics.hpp"
+#include "typenet/core/geometry.hpp"
+#include "typenet/core/layer.hpp"
+#include "typenet/core/options.hpp"
+#include "typenet/layers/weight_and_bias.hpp"
+
+namespace typenet {
+
+template <int Out, Kernel K, class... Options>
+struct ConvTranspose2d {
+  static_assert(Out > 0, "ConvTranspose2d needs a positive number of output channels");
+  static_assert(K.h > 0 && K.w > 0, "ConvTranspose2d needs a positive kernel size");
+
+  static constexpr auto stride = pair_option_v<Stride, 1, 1, Options...>;
+  static constexpr auto padding = pair_option_v<Padding, 0, 0, Options...>;
+  static constexpr auto output_padding = pair_option_v<OutputPadding, 0, 0, Options...>;
+  static constexpr auto dilation = pair_option_v<Dilation, 1, 1, Options...>;
+  static constexpr int groups = groups_option_v<Options...>;
+  static constexpr bool has_bias = !has_option_v<NoBias, Options...>;
+
+  static_assert(stride.h > 0 && stride.w > 0 && dilation.h > 0 && dilation.w > 0 &&
+                    padding.h >= 0 && padding.w >= 0 && output_padding.h >= 0 &&
+                    output_padding.w >= 0 && groups > 0,
+                "ConvTranspose2d: Stride, Dilation and Groups must be positive, Padding and "
+                "OutputPadding non-negative");
+
+  static constexpr int transposed_size(int in, int k, int s, int p, int d, int op) {
+    return (in - 1) * s - 2 * p + d * (k - 1) + op + 1;
+  }
+
+  /// The geometry of the Conv2d this layer is the adjoint of: from this
+  /// layer's output (in_*) to its input (out_*).
+  template <class In>
+  static constexpr window_geometry geometry() {
+    window_geometry g;
+    if constexpr (In::rank == 3) {
+      g.out_c = In::dims[0];
+      g.out_h = In::dims[1];
+      g.out_w = In::dims[2];
+    }
+    g.in_c = Out;
+    g.in_h = transposed_size(g.out_h, K.h, stride.h, padding.h, dilation.h, output_padding.h);
+    g.in_w = transposed_size(g.out_w, K.w, stride.w, padding.w, dilation.w, output_padding.w);
+    g.kernel_h = K.h;
+    g.kernel_w = K.w;
+    g.stride_h = stride.h;
+    g.stride_w = stride.w;
+    g.pad_h = padding.h;
+    g.pad_w = padding.w;
+    g.dilation_h = dilation.h;
+    g.dilation_w = dilation.w;
+    g.groups = groups;
+    return g;
+  }
+
+  template <class In, class Where>
+  static constexpr bool check() {
+    constexpr bool known =
+        ((is_pair_option_of_v<Options, Stride, Padding, Dilation, OutputPadding> ||
+          is_groups_option_v<Options> || std::is_same_v<Options, NoBias>)&&...);
+    if constexpr (!known) {
+      return diagnostic::option_does_not_apply<Where, ConvTranspose2d,
+                                               boost::mp11::mp_list<Options...>>::value;
+    } else if constexpr (In::rank != 3) {
+      return diagnostic::layer_needs_image_input<Where, ConvTranspose2d, In>::value;
+    } else if constexpr (In::dims[0] % groups != 0 || Out % groups != 0) {
+      return diagnostic::groups_must_divide_channels<Where, ConvTranspose2d, In>::value;
+    } else if constexpr ((output_padding.h >= stride.h && output_padding.h >= dilation.h) ||
+                         (output_padding.w >= stride.w && output_padding.w >= dilation.w)) {
+      return diagnostic::output_padding_must_be_smaller_than_stride_or_dilation<
+          Where, ConvTranspose2d, In>::value;
+    } else if constexpr (geometry<In>().in_h < 1 || geometry<In>().in_w < 1) {
+      return diagnostic::output_would_be_empty<Where, ConvTranspose2d, In>::value;
+    } else {
+      return true;
+    }
+  }
+
+  template <class In>
+  using output_shape =
+      Shape<Out, std::max(geometry<In>().in_h, 1), std::max(geometry<In>().in_w, 1)>;
+
+  template <class In, class Device, class T>
+  using parameters =
+      weight_and_bias<Shape<std::max(geometry<In>().out_c, 1), Out / groups, K.h, K.w>,
+                      has_bias ? Out : 0, std::int64_t{Out / groups} * K.h * K.w, Device, T>;
+
+  template <class In>
+  static constexpr std::int64_t flops = 2 *
+                                        geometry<In>().out_size() * geometry<In>().column_rows();
+
+  template <class In, class Device, class T>
+  struct node : node_io<In, output_shape<In>, Device, T> {
+    static constexpr window_geometry g = geometry<In>();
+
+    const Tensor<output_shape<In>, Device, T>& forward(parameters<In, Device, T>& p,
+                                                       const Tensor<In, Device, T>& x,
+                                                       const run_context&) {
+      conv2d_backward_data(Device{}, g, x.batch(), x.data(), p.weight.value.data(), this->y.data());
+      if constexpr (has_bias)
+        add_channel_bias(Device{}, x.batch(), Out, g.in_plane(), p.bias.value.data(),
+                         this->y.data());
+      return this->y;
+    }
+
+    const Tensor<In, Device, T>& backward(parameters<In, Device, T>& p,
+                                          const Tensor<In, Device, T>& x,
+                                          const Tensor<output_shape<In>, Device, T>& dy,
+                                          const run_context& ctx) {
+      if (p.weight.requires_grad)
+        conv2d_backward_weight(Device{}, g, x.batch(), dy.data(), x.data(), p.weight.grad.data());
+      if constexpr (has_bias) {
+        if (p.bias.requires_grad)
+          channel_bias_backward(Device{}, x.batch(), Out, g.in_plane(), dy.data(),
+                                p.bias.grad.data());
+      }
+      if (ctx.need_input_grad)
+        conv2d_forward(Device{}, g, x.batch(), dy.data(), p.weight.value.data(),
+                       static_cast<const T*>(nullptr), this->dx.data());
+      return this->dx;
+    }
+  };
+
+  static std::string type_name() {
+    return "ConvTranspose2d<" + std::to_string(Out) + ", " + K.str() + option_names<Options...>() +
+           ">";
+  }
+};
+
+}  // namespace typenet

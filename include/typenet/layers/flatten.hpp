@@ -1,0 +1,36 @@
+// typenet/layers/flatten.hpp — Flatten: Shape<C, H, W> to Shape<C * H * W>.
+//
+// PyTorch's nn.Flatten() (start_dim=1): the sample is read in NCHW order.
+// The values are copied, since the output has its own type.
+#pragma once
+
+#include <string>
+
+#include "typenet/core/layer.hpp"
+
+namespace typenet {
+
+struct Flatten : layer_base {
+  template <class In>
+  using output_shape = Shape<static_cast<int>(In::size)>;
+
+  template <class In, class Device, class T>
+  struct node : node_io<In, output_shape<In>, Device, T> {
+    const Tensor<output_shape<In>, Device, T>& forward(no_parameters&,
+                                                       const Tensor<In, Device, T>& x,
+                                                       const run_context&) {
+      copy_values(Device{}, x.size(), x.data(), this->y.data());
+      return this->y;
+    }
+    const Tensor<In, Device, T>& backward(no_parameters&, const Tensor<In, Device, T>&,
+                                          const Tensor<output_shape<In>, Device, T>& dy,
+                                          const run_context& ctx) {
+      if (ctx.need_input_grad) copy_values(Device{}, dy.size(), dy.data(), this->dx.data());
+      return this->dx;
+    }
+  };
+
+  static std::string type_name() { return "Flatten"; }
+};
+
+}  // namespace typenet

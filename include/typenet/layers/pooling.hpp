@@ -1,0 +1,230 @@
+// typenet/layers/pooling.hpp — MaxPool2d, AvgPool2d, AdaptiveAvgPool2d.
+//
+// PyTorch's pooling layers on Shape<C, H, W>. MaxPool2d<Kernel, options...>
+// takes Stride (default: the kernel), Padding, Dilation and CeilMode;
+// AvgPool2d takes Stride, Padding and CeilMode and counts the padding in
+// the divisor (count_include_pad=True, PyTorch's default).
+// AdaptiveAvgPool2d<H, W> produces an H x W map from any input size.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+
+#include "typenet/core/diagnostics.hpp"
+#include "typenet/core/geometry.hpp"
+#include "typenet/core/layer.hpp"
+#include "typenet/core/options.hpp"
+
+namespace typenet {
+
+namespace detail {
+
+/// Window geometry shared by max and average pooling.
+template <class In, Kernel K, auto stride, auto padding, auto dilation, bool ceil_mode>
+constexpr window_geometry pool_geometry() {
+  window_geometry g;
+  if constexpr (In::rank == 3) {
+    g.in_c = g.out_c = In::dims[0];
+    g.in_h = In::dims[1];
+    g.in_w = In::dims[2];
+  }
+  g.kernel_h = K.h;
+  g.kernel_w = K.w;
+  g.stride_h = stride.h;
+  g.stride_w = stride.w;
+  g.pad_h = padding.h;
+  g.pad_w = padding.w;
+  g.dilation_h = dilation.h;
+  g.dilation_w = dilation.w;
+  g.out_h = sliding_output(g.in_h, K.h, stride.h, padding.h, padding.h, dilation.h, ceil_mode);
+  g.out_w = sliding_output(g.in_w, K.w, stride.w, padding.w, padding.w, dilation.w, ceil_mode);
+  return g;
+}
+
+template <class Layer, class In, class Where, bool options_known>
+constexpr bool check_pool() {
+  constexpr window_geometry g = Layer::template geometry<In>;
+  if constexpr (!options_known) {
+    return diagnostic::option_does_not_apply<Where, Layer, In>::value;
+  } else if constexpr (In::rank != 3) {
+    return diagnostic::layer_needs_image_input<Where, Layer, In>::value;
+  } else if constexpr (g.pad_h > g.kernel_h / 2 || g.pad_w > g.kernel_w / 2) {
+    return diagnostic::padding_must_be_at_most_half_the_kernel<Where, Layer, In>::value;
+  } else if constexpr (g.out_h < 1 || g.out_w < 1) {
+    return diagnostic::output_would_be_empty<Where, Layer, In>::value;
+  } else {
+    return true;
+  }
+}
+
+template <class Layer, class In>
+using pooled_shape = Shape<std::max(Layer::template geometry<In>.in_c, 1),
+                           std::max(Layer::template geometry<In>.out_h, 1),
+                           std::max(Layer::template geometry<In>.out_w, 1)>;
+
+}  // namespace detail
+
+template <Kernel K, class... Options>
+struct MaxPool2d : layer_base {
+  static constexpr auto stride = pair_option_v<Stride, K.h, K.w, Options...>;
+  static constexpr auto padding = pair_option_v<Padding, 0, 0, Options...>;
+  static constexpr auto dilation = pair_option_v<Dilation, 1, 1, Options...>;
+  static constexpr bool ceil_mode = has_option_v<CeilMode, Options...>;
+  static_assert(K.h > 0 && K.w > 0 && stride.h > 0 && stride.w > 0 && dilation.h > 0 &&
+                    dilation.w > 0 && padding.h >= 0 && padding.w >= 0,
+                "MaxPool2d: kernel, Stride and Dilation must be positive and Padding non-negative");
+
+  template <class In>
+  static constexpr window_geometry geometry =
+      detail::pool_geometry<In, K, stride, padding, dilation, ceil_mode>();
+
+  template <class In, class Where>
+  static constexpr bool check() {
+    return detail::check_pool<MaxPool2d, In, Where,
+                              ((is_pair_option_of_v<Options, Stride, Padding, Dilation> ||
+                                std::is_same_v<Options, CeilMode>)&&...)>();
+  }
+
+  template <class In>
+  using output_shape = detail::pooled_shape<MaxPool2d, In>;
+
+  template <class In>
+  static constexpr std::int64_t flops = geometry<In>.out_size() * K.h* K.w;
+
+  template <class In, class Device, class T>
+  struct node : node_io<In, output_shape<In>, Device, T> {
+    static constexpr window_geometry g = geometry<In>;
+    Tensor<output_shape<In>, Device, std::int32_t> argmax;
+
+    void plan(int batch) {
+      node_io<In, output_shape<In>, Device, T>::plan(batch);
+      argmax.resize(batch);
+    }
+    const Tensor<output_shape<In>, Device, T>& forward(no_parameters&,
+                                                       const Tensor<In, Device, T>& x,
+                                                       const run_context&) {
+      max_pool2d_forward(Device{}, g, x.batch(), x.data(), this->y.data(), argmax.data());
+      return this->y;
+    }
+    const Tensor<In, Device, T>& backward(no_parameters&, const Tensor<In, Device, T>& x,
+                                          const Tensor<output_shape<In>, Device, T>& dy,
+                                          const run_context& ctx) {
+      if (ctx.need_input_grad)
+        max_pool2d_backward(Device{}, g, x.batch(), dy.data(), argmax.data(), this->dx.data());
+      return this->dx;
+    }
+  };
+
+  static std::string type_name() {
+    return "MaxPool2d<" + K.str() + option_names<Options...>() + ">";
+  }
+};
+
+template <Kernel K, class... Options>
+struct AvgPool2d : layer_base {
+  static constexpr auto stride = pair_option_v<Stride, K.h, K.w, Options...>;
+  static constexpr auto padding = pair_option_v<Padding, 0, 0, Options...>;
+  static constexpr bool ceil_mode = has_option_v<CeilMode, Options...>;
+  static constexpr detail::pair_value no_dilation{1, 1};
+  static_assert(K.h > 0 && K.w > 0 && stride.h > 0 && stride.w > 0 && padding.h >= 0 &&
+                    padding.w >= 0,
+                "AvgPool2d: kernel and Stride must be positive and Padding non-negative");
+
+  template <class In>
+  static constexpr window_geometry geometry =
+      detail::pool_geometry<In, K, stride, padding, no_dilation, ceil_mode>();
+
+  template <class In, class Where>
+  static constexpr bool check() {
+    return detail::check_pool<AvgPool2d, In, Where,
+                              ((is_pair_option_of_v<Options, Stride, Padding> ||
+                                std::is_same_v<Options, CeilMode>)&&...)>();
+  }
+
+  template <class In>
+  using output_shape = detail::pooled_shape<AvgPool2d, In>;
+
+  template <class In>
+  static constexpr std::int64_t flops = geometry<In>.out_size() * K.h* K.w;
+
+  template <class In, class Device, class T>
+  struct node : node_io<In, output_shape<In>, Device, T> {
+    static constexpr window_geometry g = geometry<In>;
+    const Tensor<output_shape<In>, Device, T>& forward(no_parameters&,
+                                                       const Tensor<In, Device, T>& x,
+                                                       const run_context&) {
+      avg_pool2d_forward(Device{}, g, x.batch(), x.data(), this->y.data());
+      return this->y;
+    }
+    const Tensor<In, Device, T>& backward(no_parameters&, const Tensor<In, Device, T>& x,
+                                          const Tensor<output_shape<In>, Device, T>& dy,
+                                          const run_context& ctx) {
+      if (ctx.need_input_grad)
+        avg_pool2d_backward(Device{}, g, x.batch(), dy.data(), this->dx.data());
+      return this->dx;
+    }
+  };
+
+  static std::string type_name() {
+    return "AvgPool2d<" + K.str() + option_names<Options...>() + ">";
+  }
+};
+
+template <int H, int W = H>
+struct AdaptiveAvgPool2d : layer_base {
+  static_assert(H > 0 && W > 0, "AdaptiveAvgPool2d needs a positive output size");
+
+  template <class In>
+  static constexpr window_geometry geometry = [] {
+    window_geometry g;
+    if constexpr (In::rank == 3) {
+      g.in_c = g.out_c = In::dims[0];
+      g.in_h = In::dims[1];
+      g.in_w = In::dims[2];
+    }
+    g.out_h = H;
+    g.out_w = W;
+    return g;
+  }();
+
+  template <class In, class Where>
+  static constexpr bool check() {
+    if constexpr (In::rank != 3) {
+      return diagnostic::layer_needs_image_input<Where, AdaptiveAvgPool2d, In>::value;
+    } else {
+      return true;
+    }
+  }
+
+  template <class In>
+  using output_shape = Shape<std::max(geometry<In>.in_c, 1), H, W>;
+
+  template <class In>
+  static constexpr std::int64_t flops = In::size;
+
+  template <class In, class Device, class T>
+  struct node : node_io<In, output_shape<In>, Device, T> {
+    static constexpr window_geometry g = geometry<In>;
+    const Tensor<output_shape<In>, Device, T>& forward(no_parameters&,
+                                                       const Tensor<In, Device, T>& x,
+                                                       const run_context&) {
+      adaptive_avg_pool2d_forward(Device{}, g, x.batch(), x.data(), this->y.data());
+      return this->y;
+    }
+    const Tensor<In, Device, T>& backward(no_parameters&, const Tensor<In, Device, T>& x,
+                                          const Tensor<output_shape<In>, Device, T>& dy,
+                                          const run_context& ctx) {
+      if (ctx.need_input_grad)
+        adaptive_avg_pool2d_backward(Device{}, g, x.batch(), dy.data(), this->dx.data());
+      return this->dx;
+    }
+  };
+
+  static std::string type_name() {
+    return "AdaptiveAvgPool2d<" + std::to_string(H) + (H == W ? "" : ", " + std::to_string(W)) +
+           ">";
+  }
+};
+
+}  // namespace typenet

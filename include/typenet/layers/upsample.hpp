@@ -1,0 +1,95 @@
+// typenet/layers/upsample.hpp — Upsample<ScaleH, ScaleW = ScaleH, Mode = Nearest>.
+//
+// PyTorch's nn.Upsample(scale_factor=(ScaleH, ScaleW), mode=...) for integer
+// factors on Shape<C, H, W>: `Upsample<2>` (nearest), `Upsample<2, 3>`,
+// `Upsample<2, 2, Bilinear>` (align_corners=False). An output too large for
+// an int is a compile error.
+#pragma once
+
+#include <climits>
+#include <cstdint>
+#include <string>
+#include <type_traits>
+
+#include "typenet/core/diagnostics.hpp"
+#include "typenet/core/geometry.hpp"
+#include "typenet/core/layer.hpp"
+
+namespace typenet {
+
+/// Upsampling modes.
+struct Nearest {
+  static std::string name() { return "Nearest"; }
+};
+struct Bilinear {
+  static std::string name() { return "Bilinear"; }
+};
+
+template <int ScaleH, int ScaleW = ScaleH, class Mode = Nearest>
+struct Upsample : layer_base {
+  static_assert(ScaleH > 0 && ScaleW > 0, "Upsample needs positive integer scale factors");
+  static_assert(std::is_same_v<Mode, Nearest> || std::is_same_v<Mode, Bilinear>,
+                "Upsample's mode is Nearest or Bilinear");
+  static constexpr bool bilinear = std::is_same_v<Mode, Bilinear>;
+
+  template <class In>
+  static constexpr bool fits_int = In::rank != 3 || In::size* ScaleH* ScaleW <= INT_MAX;
+
+  template <class In>
+  static constexpr window_geometry geometry = [] {
+    window_geometry g;
+    if constexpr (In::rank == 3 && fits_int<In>) {
+      g.in_c = g.out_c = In::dims[0];
+      g.in_h = In::dims[1];
+      g.in_w = In::dims[2];
+      g.out_h = In::dims[1] * ScaleH;
+      g.out_w = In::dims[2] * ScaleW;
+    }
+    g.stride_h = ScaleH;
+    g.stride_w = ScaleW;
+    return g;
+  }();
+
+  template <class In, class Where>
+  static constexpr bool check() {
+    if constexpr (In::rank != 3) {
+      return diagnostic::layer_needs_image_input<Where, Upsample, In>::value;
+    } else if constexpr (!fits_int<In>) {
+      return diagnostic::output_would_overflow_int<Where, Upsample, In>::value;
+    } else {
+      return true;
+    }
+  }
+
+  template <class In>
+  using output_shape = Shape<geometry<In>.out_c, geometry<In>.out_h, geometry<In>.out_w>;
+
+  template <class In>
+  static constexpr std::int64_t flops = bilinear ? 8 * geometry<In>.out_size() : 0;
+
+  template <class In, class Device, class T>
+  struct node : node_io<In, output_shape<In>, Device, T> {
+    static constexpr window_geometry g = geometry<In>;
+    const Tensor<output_shape<In>, Device, T>& forward(no_parameters&,
+                                                       const Tensor<In, Device, T>& x,
+                                                       const run_context&) {
+      upsample_forward(Device{}, bilinear, g, x.batch(), x.data(), this->y.data());
+      return this->y;
+    }
+    const Tensor<In, Device, T>& backward(no_parameters&, const Tensor<In, Device, T>& x,
+                                          const Tensor<output_shape<In>, Device, T>& dy,
+                                          const run_context& ctx) {
+      if (ctx.need_input_grad)
+        upsample_backward(Device{}, bilinear, g, x.batch(), dy.data(), this->dx.data());
+      return this->dx;
+    }
+  };
+
+  static std::string type_name() {
+    return "Upsample<" + std::to_string(ScaleH) +
+           (ScaleH == ScaleW && !bilinear ? "" : ", " + std::to_string(ScaleW)) +
+           (bilinear ? ", Bilinear" : "") + ">";
+  }
+};
+
+}  // namespace typenet

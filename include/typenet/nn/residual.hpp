@@ -1,0 +1,147 @@
+// typenet/nn/residual.hpp — Residual<Body, Shortcut = Identity, Activation = Identity>.
+//
+// y = Activation(Body(x) + Shortcut(x)): torchvision's BasicBlock is
+//
+//   Residual<Sequential<Named<"conv1", Conv2d<C, 3, Stride<S>, Padding<1>, NoBias>>,
+//                       Named<"bn1", BatchNorm2d>, ReLU,
+//                       Named<"conv2", Conv2d<C, 3, Padding<1>, NoBias>>,
+//                       Named<"bn2", BatchNorm2d>>,
+//            Named<"downsample", Sequential<Conv2d<C, 1, Stride<S>, NoBias>, BatchNorm2d>>,
+//            ReLU>
+//
+// State dict keys: the body's children sit directly under the block
+// ("conv1.weight"), the shortcut under its Named name ("downsample.0.weight")
+// or "shortcut", the activation under "activation". The two branches must
+// produce the same shape, checked at compile time.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "typenet/core/diagnostics.hpp"
+#include "typenet/core/layer.hpp"
+#include "typenet/layers/identity.hpp"
+#include "typenet/nn/named.hpp"
+#include "typenet/nn/summary.hpp"
+
+namespace typenet {
+
+template <class Body, class Shortcut = Identity, class Activation = Identity>
+struct Residual {
+  template <class In>
+  using body_shape = output_shape_t<Body, In>;
+  template <class In>
+  using shortcut_shape = output_shape_t<Shortcut, In>;
+
+  template <class In>
+  using output_shape = output_shape_t<Activation, body_shape<In>>;
+
+  static std::string shortcut_key() {
+    if constexpr (is_named_v<Shortcut>) {
+      return Shortcut::name.str();
+    } else {
+      return "shortcut";
+    }
+  }
+
+  template <class In, class Where>
+  static constexpr bool check() {
+    constexpr bool parts =
+        Body::template check<In, at_named<"body", Where>>() &&
+        Shortcut::template check<In, at_named<"shortcut", Where>>() &&
+        Activation::template check<body_shape<In>, at_named<"activation", Where>>();
+    if constexpr (parts && !std::is_same_v<body_shape<In>, shortcut_shape<In>>) {
+      return diagnostic::residual_branches_disagree<Where, Residual, body_shape<In>,
+                                                    shortcut_shape<In>>::value;
+    } else {
+      return parts;
+    }
+  }
+
+  template <class In, class Device, class T>
+  struct parameters {
+    parameters_t<Body, In, Device, T> body;
+    parameters_t<Shortcut, In, Device, T> shortcut;
+    parameters_t<Activation, body_shape<In>, Device, T> activation;
+
+    static constexpr std::int64_t count =
+        decltype(body)::count + decltype(shortcut)::count + decltype(activation)::count;
+
+    template <class Visitor>
+    void visit(Visitor&& visitor, const std::string& prefix) {
+      body.visit(visitor, prefix);
+      shortcut.visit(visitor, prefix + shortcut_key() + ".");
+      activation.visit(visitor, prefix + "activation.");
+    }
+    template <class Rng>
+    void reset(Rng& rng) {
+      body.reset(rng);
+      shortcut.reset(rng);
+      activation.reset(rng);
+    }
+  };
+
+  template <class In>
+  static constexpr std::int64_t flops =
+      unnamed_t<Body>::template flops<In> + unnamed_t<Shortcut>::template flops<In> +
+      body_shape<In>::size + Activation::template flops<body_shape<In>>;
+
+  template <class In, class Device, class T>
+  struct node {
+    using Mid = body_shape<In>;
+    using Out = output_shape<In>;
+    node_t<Body, In, Device, T> body;
+    node_t<Shortcut, In, Device, T> shortcut;
+    node_t<Activation, Mid, Device, T> activation;
+    Tensor<Mid, Device, T> sum;
+    Tensor<In, Device, T> dx;
+
+    void plan(int batch) {
+      body.plan(batch);
+      shortcut.plan(batch);
+      activation.plan(batch);
+      sum.resize(batch);
+      dx.resize(batch);
+    }
+
+    const Tensor<Out, Device, T>& forward(parameters<In, Device, T>& p,
+                                          const Tensor<In, Device, T>& x, const run_context& ctx) {
+      const auto& a = body.forward(p.body, x, ctx.child(0, true));
+      const auto& b = shortcut.forward(p.shortcut, x, ctx.child(1, true));
+      add(Device{}, sum.size(), a.data(), b.data(), sum.data());
+      return activation.forward(p.activation, sum, ctx.child(2, true));
+    }
+
+    const Tensor<In, Device, T>& backward(parameters<In, Device, T>& p,
+                                          const Tensor<In, Device, T>& x,
+                                          const Tensor<Out, Device, T>& dy,
+                                          const run_context& ctx) {
+      const auto& dsum = activation.backward(p.activation, sum, dy, ctx.child(2, true));
+      const auto& da = body.backward(p.body, x, dsum, ctx.child(0, ctx.need_input_grad));
+      const auto& db = shortcut.backward(p.shortcut, x, dsum, ctx.child(1, ctx.need_input_grad));
+      if (ctx.need_input_grad) add(Device{}, dx.size(), da.data(), db.data(), dx.data());
+      return dx;
+    }
+
+    const Tensor<Out, Device, T>& output() const { return activation.output(); }
+  };
+
+  template <class In>
+  static void summarize(std::vector<summary_row>& rows, const std::string& name, int depth) {
+    const std::string prefix = name.empty() ? "" : name + ".";
+    typenet::summarize<unnamed_t<Body>, In>(rows, name, depth);
+    if constexpr (!std::is_same_v<unnamed_t<Shortcut>, Identity>)
+      typenet::summarize<unnamed_t<Shortcut>, In>(rows, prefix + shortcut_key(), depth + 1);
+    if constexpr (!std::is_same_v<Activation, Identity>)
+      typenet::summarize<Activation, body_shape<In>>(rows, prefix + "activation", depth + 1);
+  }
+
+  static std::string type_name() {
+    return "Residual<" + Body::type_name() + ", " + Shortcut::type_name() + ", " +
+           Activation::type_name() + ">";
+  }
+};
+
+}  // namespace typenet
