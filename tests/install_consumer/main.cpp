@@ -1,16 +1,14 @@
-// Uses the installed headers: a one-layer network, forward on a batch of two.
+// Uses the installed headers as a user would: a small network, forward on a batch of two.
 #include <cmath>
 #include <iostream>
 #include <type_traits>
 
-#include "typenet/backend/cpu/convolution.hpp"
-#include "typenet/layers/conv2d.hpp"
-#include "typenet/nn/model.hpp"
+#include "typenet/typenet.hpp"
 
 namespace tn = typenet;
 
 int main() {
-  using Net = tn::Conv2d<4, 3, tn::Padding<1>>;
+  using Net = tn::Sequential<tn::Conv2d<4, 3, tn::Padding<1>>, tn::ReLU>;
   tn::Model<Net, tn::Shape<2, 8, 8>> net(42);
   static_assert(std::is_same_v<decltype(net)::output_shape, tn::Shape<4, 8, 8>>);
 
