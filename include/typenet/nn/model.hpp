@@ -44,7 +44,9 @@ class Model {
 
   /// Parameters initialised as PyTorch does, from `seed`.
   explicit Model(std::uint64_t seed = 0)
-      : params_(std::make_shared<parameters_type>()), seed_(seed) {
+      : params_(std::make_shared<parameters_type>()),
+        refs_(collect_parameters<T, Device>(*params_)),
+        seed_(seed) {
     std::mt19937_64 rng(seed);
     params_->reset(rng);
   }
@@ -53,13 +55,16 @@ class Model {
   explicit Model(std::shared_ptr<parameters_type> params, std::uint64_t seed = 0)
       : params_(std::move(params)), seed_(seed) {
     if (!params_) throw usage_error("Model: null parameters");
+    refs_ = collect_parameters<T, Device>(*params_);
   }
 
   /// A model of the same network at another input size sharing `other`'s
   /// parameters; a compile error when the two sizes give different parameter shapes.
   template <class OtherIn>
   explicit Model(Model<Net, OtherIn, Device, T>& other)
-      : params_(share_from(other)), seed_(other.seed()) {}
+      : params_(share_from(other)),
+        refs_(collect_parameters<T, Device>(*params_)),
+        seed_(other.seed()) {}
 
   const output_tensor& forward(const input_tensor& x) {
     if (x.batch() <= 0) throw shape_error("Model::forward: the input batch is empty");
@@ -99,18 +104,13 @@ class Model {
   void eval() { ctx_.training = false; }
   bool is_training() const { return ctx_.training; }
 
+  /// Clears every parameter's gradient (no allocation: uses the cached list).
   void zero_grad() {
-    params_->visit(
-        [](const std::string&, auto& entry) {
-          if constexpr (requires { entry.grad; }) fill(entry.grad, T{0});
-        },
-        "");
+    for (const auto& p : refs_) fill_values(Device{}, p.size(), p.grad_data(), T{0});
   }
 
   /// Every learnable parameter with its state_dict name, in definition order.
-  std::vector<ParameterRef<T, Device>> parameters() {
-    return collect_parameters<T, Device>(*params_);
-  }
+  const std::vector<ParameterRef<T, Device>>& parameters() const { return refs_; }
   /// Parameters and buffers (running statistics, counters): the state dict.
   std::vector<StateRef> state() { return collect_state(*params_); }
 
@@ -151,6 +151,7 @@ class Model {
   }
 
   std::shared_ptr<parameters_type> params_;
+  std::vector<ParameterRef<T, Device>> refs_;
   node_t<Net, In, Device, T> node_;
   run_context ctx_;
   std::uint64_t seed_ = 0;

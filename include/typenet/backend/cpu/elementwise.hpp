@@ -5,6 +5,7 @@
 // activation is written once for the CPU and the GPU.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 #include "typenet/backend/cpu/parallel.hpp"
@@ -47,6 +48,12 @@ void add(Cpu, std::int64_t n, const T* a, const T* b, T* out) {
 template <class T>
 void copy_values(Cpu, std::int64_t n, const T* in, T* out) {
   std::copy_n(in, n, out);
+}
+
+/// out[i] = value.
+template <class T>
+void fill_values(Cpu, std::int64_t n, T* out, T value) {
+  std::fill_n(out, n, value);
 }
 
 /// A uniform number in [0, 1) from (stream, index): counter-based, so the
