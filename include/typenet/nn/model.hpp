@@ -97,6 +97,17 @@ class Model {
     return *input_grad_;
   }
 
+  /// After forward: the output of the top-level child Named `Name` (feature
+  /// extraction), or of child number I.
+  template <fixed_string Name>
+  const auto& output_of() const {
+    return node_.template output_of<Name>();
+  }
+  template <std::size_t I>
+  const auto& output_of() const {
+    return node_.template output_of<I>();
+  }
+
   /// The output of the last forward.
   const output_tensor& output() const { return node_.output(); }
 
