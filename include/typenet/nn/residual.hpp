@@ -133,7 +133,7 @@ struct Residual {
     const std::string prefix = name.empty() ? "" : name + ".";
     typenet::summarize<unnamed_t<Body>, In>(rows, name, depth);
     if constexpr (!std::is_same_v<unnamed_t<Shortcut>, Identity>)
-      typenet::summarize<unnamed_t<Shortcut>, In>(rows, prefix + shortcut_key(), depth + 1);
+      typenet::summarize<unnamed_t<Shortcut>, In>(rows, prefix + shortcut_key(), depth);
     if constexpr (!std::is_same_v<Activation, Identity>)
       typenet::summarize<Activation, body_shape<In>>(rows, prefix + "activation", depth + 1);
   }
