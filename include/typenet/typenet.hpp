@@ -40,6 +40,13 @@
 #include "typenet/layers/softmax.hpp"
 #include "typenet/layers/upsample.hpp"
 
+#include "typenet/models/alexnet.hpp"
+#include "typenet/models/colorization.hpp"
+#include "typenet/models/lenet.hpp"
+#include "typenet/models/resnet.hpp"
+#include "typenet/models/vgg.hpp"
+
+#include "typenet/nn/first_children.hpp"
 #include "typenet/nn/model.hpp"
 #include "typenet/nn/named.hpp"
 #include "typenet/nn/residual.hpp"
