@@ -1,0 +1,628 @@
+// Core behaviour: shape arithmetic, concepts, state_dict names, the summary,
+// shared parameters, run-time errors, freezing, feature extraction, thread
+// independence and PyTorch's initialisation.
+#ifndef BOOST_TEST_DYN_LINK
+#define BOOST_TEST_DYN_LINK
+#endif
+#include <boost/test/unit_test.hpp>
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
+#include <typenet/typenet.hpp>
+
+namespace tn = typenet;
+
+namespace {
+
+using LeNet5 = tn::Sequential<tn::Conv2d<6, 5, tn::Padding<2>>, tn::ReLU, tn::MaxPool2d<2>,
+                              tn::Conv2d<16, 5>, tn::ReLU, tn::MaxPool2d<2>, tn::Flatten,
+                              tn::Linear<120>, tn::ReLU, tn::Linear<84>, tn::ReLU, tn::Linear<10>>;
+
+/// torchvision's BasicBlock, with a downsample branch when Downsample.
+template <int C, int S, bool Downsample>
+using BasicBlock = tn::Residual<
+    tn::Sequential<tn::Named<"conv1", tn::Conv2d<C, 3, tn::Stride<S>, tn::Padding<1>, tn::NoBias>>,
+                   tn::Named<"bn1", tn::BatchNorm2d>, tn::Named<"relu", tn::ReLU>,
+                   tn::Named<"conv2", tn::Conv2d<C, 3, tn::Padding<1>, tn::NoBias>>,
+                   tn::Named<"bn2", tn::BatchNorm2d>>,
+    std::conditional_t<
+        Downsample,
+        tn::Named<"downsample",
+                  tn::Sequential<tn::Conv2d<C, 1, tn::Stride<S>, tn::NoBias>, tn::BatchNorm2d>>,
+        tn::Identity>,
+    tn::ReLU>;
+
+/// The first two stages of torchvision's resnet18, with its attribute names.
+using ResNetStem = tn::Sequential<
+    tn::Named<"conv1", tn::Conv2d<64, 7, tn::Stride<2>, tn::Padding<3>, tn::NoBias>>,
+    tn::Named<"bn1", tn::BatchNorm2d>, tn::Named<"relu", tn::ReLU>,
+    tn::Named<"maxpool", tn::MaxPool2d<3, tn::Stride<2>, tn::Padding<1>>>,
+    tn::Named<"layer1", tn::Sequential<BasicBlock<64, 1, false>, BasicBlock<64, 1, false>>>,
+    tn::Named<"layer2", tn::Sequential<BasicBlock<128, 2, true>, BasicBlock<128, 1, false>>>,
+    tn::Named<"avgpool", tn::AdaptiveAvgPool2d<1>>, tn::Flatten, tn::Named<"fc", tn::Linear<10>>>;
+
+std::vector<std::string> bn_keys(const std::string& prefix) {
+  return {prefix + "weight", prefix + "bias", prefix + "running_mean", prefix + "running_var",
+          prefix + "num_batches_tracked"};
+}
+
+std::vector<std::string> block_keys(const std::string& prefix, bool downsample) {
+  std::vector<std::string> keys{prefix + "conv1.weight"};
+  for (auto& k : bn_keys(prefix + "bn1.")) keys.push_back(k);
+  keys.push_back(prefix + "conv2.weight");
+  for (auto& k : bn_keys(prefix + "bn2.")) keys.push_back(k);
+  if (downsample) {
+    keys.push_back(prefix + "downsample.0.weight");
+    for (auto& k : bn_keys(prefix + "downsample.1.")) keys.push_back(k);
+  }
+  return keys;
+}
+
+template <class Model>
+std::vector<std::string> state_names(Model& m) {
+  std::vector<std::string> names;
+  for (const auto& s : m.state()) names.push_back(s.name);
+  return names;
+}
+
+template <class Model>
+std::vector<std::string> parameter_names(Model& m) {
+  std::vector<std::string> names;
+  for (const auto& p : m.parameters()) names.push_back(p.name());
+  return names;
+}
+
+template <class S, class T>
+void fill_random(tn::Tensor<S, tn::Cpu, T>& t, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(-1, 1);
+  for (auto& v : t.values()) v = static_cast<T>(u(rng));
+}
+
+// ---- compile-time shape arithmetic --------------------------------------------------------
+
+static_assert(tn::Shape<3, 4, 5>::size == 60 && tn::Shape<3, 4, 5>::rank == 3);
+static_assert(tn::Shape<7>::size == 7 && tn::Shape<7>::rank == 1);
+static_assert(tn::Shape<3, 4, 5>::dims[1] == 4);
+
+// PyTorch's output-size formula, floor and ceil mode.
+static_assert(tn::sliding_output(28, 5, 1, 2, 2, 1, false) == 28);
+static_assert(tn::sliding_output(7, 3, 2, 1, 1, 1, false) == 4);
+static_assert(tn::sliding_output(5, 7, 1, 0, 0, 1, false) == 0);  // empty: callers reject it
+static_assert(tn::sliding_output(8, 3, 2, 0, 0, 1, false) == 3);
+static_assert(tn::sliding_output(8, 3, 2, 0, 0, 1, true) == 4);
+static_assert(tn::sliding_output(10, 3, 1, 0, 0, 2, false) == 6);  // dilated span 5
+// ceil mode drops a last window that would start in the right padding
+static_assert(tn::sliding_output(5, 2, 2, 1, 1, 1, false) == 3);
+static_assert(tn::sliding_output(5, 2, 2, 1, 1, 1, true) == 3);
+static_assert(tn::sliding_output(6, 3, 2, 1, 1, 1, true) == 4);
+
+template <class L, class In, class Out>
+constexpr bool maps = std::is_same_v<tn::output_shape_t<L, In>, Out>;
+
+static_assert(maps<tn::Conv2d<6, 5, tn::Padding<2>>, tn::Shape<1, 28, 28>, tn::Shape<6, 28, 28>>);
+static_assert(maps<tn::Conv2d<8, tn::Kernel{3, 5}, tn::Stride<2, 1>>, tn::Shape<3, 9, 9>,
+                   tn::Shape<8, 4, 5>>);
+static_assert(maps<tn::Conv2d<4, 3, tn::Dilation<2>, tn::Padding<2>, tn::Groups<2>>,
+                   tn::Shape<2, 6, 6>, tn::Shape<4, 6, 6>>);
+static_assert(maps<tn::ConvTranspose2d<3, 3, tn::Stride<2>, tn::Padding<1>, tn::OutputPadding<1>>,
+                   tn::Shape<8, 4, 4>, tn::Shape<3, 8, 8>>);
+static_assert(
+    maps<tn::ConvTranspose2d<3, 2, tn::Stride<2>>, tn::Shape<8, 4, 5>, tn::Shape<3, 8, 10>>);
+static_assert(maps<tn::MaxPool2d<2>, tn::Shape<6, 28, 28>, tn::Shape<6, 14, 14>>);
+static_assert(
+    maps<tn::MaxPool2d<3, tn::Stride<2>, tn::CeilMode>, tn::Shape<1, 8, 8>, tn::Shape<1, 4, 4>>);
+static_assert(
+    maps<tn::AvgPool2d<3, tn::Stride<2>, tn::Padding<1>>, tn::Shape<2, 7, 7>, tn::Shape<2, 4, 4>>);
+static_assert(maps<tn::AdaptiveAvgPool2d<3, 2>, tn::Shape<5, 7, 9>, tn::Shape<5, 3, 2>>);
+static_assert(maps<tn::Upsample<2, 3>, tn::Shape<2, 3, 4>, tn::Shape<2, 6, 12>>);
+static_assert(maps<tn::Upsample<2, 2, tn::Bilinear>, tn::Shape<2, 3, 4>, tn::Shape<2, 6, 8>>);
+static_assert(maps<tn::Flatten, tn::Shape<16, 5, 5>, tn::Shape<400>>);
+static_assert(maps<tn::Linear<10>, tn::Shape<400>, tn::Shape<10>>);
+static_assert(maps<tn::BatchNorm1d, tn::Shape<3, 6>, tn::Shape<3, 6>>);
+static_assert(maps<LeNet5, tn::Shape<1, 28, 28>, tn::Shape<10>>);
+static_assert(std::is_same_v<LeNet5::input_of<tn::Shape<1, 28, 28>, 7>, tn::Shape<400>>);
+static_assert(maps<BasicBlock<128, 2, true>, tn::Shape<64, 56, 56>, tn::Shape<128, 28, 28>>);
+static_assert(maps<ResNetStem, tn::Shape<3, 64, 64>, tn::Shape<10>>);
+static_assert(std::is_same_v<tn::Model<LeNet5, tn::Shape<1, 28, 28>>::output_shape, tn::Shape<10>>);
+
+// Parameter counts, from the types.
+static_assert(tn::parameters_t<LeNet5, tn::Shape<1, 28, 28>>::count == 61706);
+static_assert(
+    tn::parameters_t<tn::Conv2d<8, 3, tn::Groups<2>, tn::NoBias>, tn::Shape<4, 5, 5>>::count ==
+    8 * 2 * 3 * 3);
+static_assert(tn::parameters_t<tn::BatchNorm2d, tn::Shape<6, 2, 2>>::count == 12);
+
+// ---- concepts -----------------------------------------------------------------------------
+
+static_assert(tn::ShapeType<tn::Shape<3, 4, 4>> && !tn::ShapeType<int>);
+static_assert(tn::ImageShape<tn::Shape<3, 4, 4>> && !tn::ImageShape<tn::Shape<3>>);
+static_assert(tn::FlatShape<tn::Shape<3>> && !tn::FlatShape<tn::Shape<3, 4>>);
+static_assert(tn::Device<tn::Cpu> && tn::Device<tn::Cuda> && !tn::Device<int>);
+
+static_assert(tn::LayerFor<tn::Conv2d<8, 3>, tn::Shape<3, 8, 8>>);
+static_assert(tn::LayerFor<tn::Linear<10>, tn::Shape<5>>);
+static_assert(tn::LayerFor<tn::ReLU, tn::Shape<5>>);
+static_assert(tn::LayerFor<LeNet5, tn::Shape<1, 28, 28>>);
+static_assert(tn::LayerFor<BasicBlock<8, 2, true>, tn::Shape<4, 8, 8>>);
+static_assert(!tn::LayerFor<int, tn::Shape<5>>);
+static_assert(!tn::LayerFor<tn::Shape<5>, tn::Shape<5>>);
+static_assert(!tn::LayerFor<tn::ReLU, int>);  // the input must be a Shape
+
+// Named wants a non-empty name without dots (the dot separates state_dict levels).
+template <tn::fixed_string Name>
+concept valid_name = requires {
+  typename tn::Named<Name, tn::ReLU>;
+};
+static_assert(valid_name<"conv1">);
+static_assert(!valid_name<"">);
+static_assert(!valid_name<"layer1.0">);
+
+// Element access takes one index per dimension of the sample, after the batch index.
+template <class S>
+concept two_indices = requires(tn::Tensor<S> t) {
+  t(0, 1);
+};
+template <class S>
+concept four_indices = requires(tn::Tensor<S> t) {
+  t(0, 1, 2, 3);
+};
+static_assert(two_indices<tn::Shape<5>> && !four_indices<tn::Shape<5>>);
+static_assert(four_indices<tn::Shape<2, 3, 4>> && !two_indices<tn::Shape<2, 3, 4>>);
+
+// Options are types; their values are read at compile time.
+static_assert(tn::pair_option_v<tn::Stride, 1, 1, tn::Padding<1>, tn::Stride<2, 3>>.h == 2);
+static_assert(tn::pair_option_v<tn::Stride, 1, 1, tn::Padding<1>, tn::Stride<2, 3>>.w == 3);
+static_assert(tn::pair_option_v<tn::Dilation, 1, 1, tn::Padding<1>>.w == 1);
+static_assert(tn::groups_option_v<tn::NoBias, tn::Groups<4>> == 4);
+static_assert(tn::groups_option_v<tn::NoBias> == 1);
+static_assert(tn::MaxPool2d<3>::stride.h == 3);  // the stride defaults to the kernel
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(core)
+
+// LayerFor<L, In> promises "L is usable as a layer on In". A Linear on an
+// image, or a convolution on a flat vector, is not: these must be false (and
+// the mismatch is what a `requires` clause on user code would want to see).
+BOOST_AUTO_TEST_CASE(layer_for_rejects_unusable_inputs) {
+  BOOST_TEST(!(tn::LayerFor<tn::Linear<120>, tn::Shape<16, 5, 5>>),
+             "LayerFor<Linear<120>, Shape<16, 5, 5>> holds, but Linear needs a flat input");
+  BOOST_TEST(!(tn::LayerFor<tn::Conv2d<8, 3>, tn::Shape<48>>),
+             "LayerFor<Conv2d<8, 3>, Shape<48>> holds, but a convolution needs an image");
+  BOOST_TEST(!(tn::LayerFor<tn::Conv2d<8, 7>, tn::Shape<3, 5, 5>>),
+             "LayerFor<Conv2d<8, 7>, Shape<3, 5, 5>> holds, but the output would be empty");
+}
+
+BOOST_AUTO_TEST_CASE(shape_and_type_names) {
+  BOOST_TEST((tn::Shape<16, 5, 5>::str()) == "Shape<16, 5, 5>");
+  BOOST_TEST(tn::Shape<10>::str() == "Shape<10>");
+  BOOST_TEST((tn::Conv2d<64, 3, tn::Stride<2>, tn::Padding<1>, tn::NoBias>::type_name()) ==
+             "Conv2d<64, 3, Stride<2>, Padding<1>, NoBias>");
+  BOOST_TEST((tn::Conv2d<8, tn::Kernel{3, 5}, tn::Stride<2, 1>>::type_name()) ==
+             "Conv2d<8, Kernel{3, 5}, Stride<2, 1>>");
+  BOOST_TEST((tn::MaxPool2d<3, tn::Stride<2>, tn::CeilMode>::type_name()) ==
+             "MaxPool2d<3, Stride<2>, CeilMode>");
+  BOOST_TEST((tn::Upsample<2, 2, tn::Bilinear>::type_name()) == "Upsample<2, 2, Bilinear>");
+  BOOST_TEST((tn::Named<"fc", tn::Linear<10>>::type_name()) == "Named<\"fc\", Linear<10>>");
+  BOOST_TEST((tn::Sequential<tn::Flatten, tn::Linear<10, tn::NoBias>>::type_name()) ==
+             "Sequential<Flatten, Linear<10, NoBias>>");
+}
+
+BOOST_AUTO_TEST_CASE(tensor_layout_and_batch) {
+  tn::Tensor<tn::Shape<2, 3, 4>> t(2);
+  BOOST_TEST(t.batch() == 2);
+  BOOST_TEST(t.size() == 48);
+  for (std::int64_t i = 0; i < t.size(); ++i) t.data()[i] = static_cast<float>(i);
+  BOOST_TEST(t(1, 0, 2, 3) == 1 * 24 + 0 * 12 + 2 * 4 + 3);  // NCHW
+  BOOST_TEST(t(0, 1, 0, 1) == 13);
+  t.resize(1);
+  BOOST_TEST(t.size() == 24);
+  BOOST_TEST(t(0, 1, 0, 1) == 13);  // shrinking keeps the contents
+  BOOST_CHECK_THROW(t.resize(-1), tn::shape_error);
+}
+
+// ---- state_dict names ---------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(basic_block_state_dict_names) {
+  tn::Model<BasicBlock<16, 2, true>, tn::Shape<8, 8, 8>> block;
+  const auto expected = block_keys("", true);
+  BOOST_TEST(state_names(block) == expected, boost::test_tools::per_element());
+
+  std::vector<std::string> trainable;
+  for (const auto& k : expected)
+    if (k.find("running") == std::string::npos && k.find("num_batches") == std::string::npos)
+      trainable.push_back(k);
+  BOOST_TEST(parameter_names(block) == trainable, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(resnet_stem_state_dict_names_and_shapes) {
+  tn::Model<ResNetStem, tn::Shape<3, 64, 64>> net;
+  std::vector<std::string> expected{"conv1.weight"};
+  for (auto& k : bn_keys("bn1.")) expected.push_back(k);
+  for (auto& k : block_keys("layer1.0.", false)) expected.push_back(k);
+  for (auto& k : block_keys("layer1.1.", false)) expected.push_back(k);
+  for (auto& k : block_keys("layer2.0.", true)) expected.push_back(k);
+  for (auto& k : block_keys("layer2.1.", false)) expected.push_back(k);
+  expected.push_back("fc.weight");
+  expected.push_back("fc.bias");
+  BOOST_TEST(state_names(net) == expected, boost::test_tools::per_element());
+
+  // Shapes and types as in PyTorch.
+  for (const auto& s : net.state()) {
+    std::vector<int> shape;
+    tn::dtype type = tn::dtype::f32;
+    if (s.name == "conv1.weight") shape = {64, 3, 7, 7};
+    if (s.name == "layer2.0.conv1.weight") shape = {128, 64, 3, 3};
+    if (s.name == "layer2.0.downsample.0.weight") shape = {128, 64, 1, 1};
+    if (s.name == "layer2.1.bn2.running_var") shape = {128};
+    if (s.name == "fc.weight") shape = {10, 128};
+    if (s.name.ends_with("num_batches_tracked")) type = tn::dtype::i64;  // 0-d: shape {}
+    if (!shape.empty() || type == tn::dtype::i64) {
+      BOOST_TEST_CONTEXT(s.name) {
+        BOOST_TEST(s.shape == shape, boost::test_tools::per_element());
+        BOOST_TEST((s.type == type));
+        BOOST_TEST(s.is_parameter == (type == tn::dtype::f32 && !s.name.ends_with("running_var")));
+      }
+    }
+  }
+}
+
+// ---- summary ------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(lenet_summary) {
+  const auto rows = tn::summary_rows<LeNet5, tn::Shape<1, 28, 28>>();
+  BOOST_TEST_REQUIRE(rows.size() == 12u);
+  BOOST_TEST(rows[0].name == "0");
+  BOOST_TEST(rows[0].type == "Conv2d<6, 5, Padding<2>>");
+  BOOST_TEST(rows[0].output_shape == "Shape<6, 28, 28>");
+  BOOST_TEST(rows[0].parameters == 6 * 25 + 6);
+  BOOST_TEST(rows[0].flops == 2 * (6 * 28 * 28) * 25);
+  BOOST_TEST(rows[3].parameters == 16 * 6 * 25 + 16);
+  BOOST_TEST(rows[3].flops == 2 * (16 * 10 * 10) * (6 * 25));
+  BOOST_TEST(rows[5].output_shape == "Shape<16, 5, 5>");
+  BOOST_TEST(rows[6].output_shape == "Shape<400>");
+  BOOST_TEST(rows[7].parameters == 120 * 400 + 120);
+  BOOST_TEST(rows[7].flops == 2 * 120 * 400);
+  BOOST_TEST(rows[11].output_shape == "Shape<10>");
+
+  std::int64_t params = 0;
+  for (const auto& r : rows) params += r.parameters;
+  BOOST_TEST(params == 61706);
+
+  const std::string text = tn::Model<LeNet5, tn::Shape<1, 28, 28>>::summary();
+  BOOST_TEST_MESSAGE(text);
+  // conv 235200 + relu 4704 + pool 4704 + conv 480000 + relu 1600 + pool 1600
+  // + linear 96000 + relu 120 + linear 20160 + relu 84 + linear 1680
+  BOOST_TEST(text.find("total: 61706 parameters, 845852 FLOPs per sample") != std::string::npos,
+             text);
+  BOOST_TEST(text.find("Linear<120>") != std::string::npos);
+  BOOST_TEST(text.find("Shape<6, 14, 14>") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(residual_summary_names) {
+  const auto rows = tn::summary_rows<BasicBlock<16, 2, true>, tn::Shape<8, 8, 8>>();
+  std::vector<std::string> names;
+  for (const auto& r : rows) names.push_back(r.name);
+  const std::vector<std::string> expected{"conv1", "bn1",          "relu",         "conv2",
+                                          "bn2",   "downsample.0", "downsample.1", "activation"};
+  BOOST_TEST(names == expected, boost::test_tools::per_element());
+  std::int64_t params = 0;
+  for (const auto& r : rows) params += r.parameters;
+  BOOST_TEST(params == (16 * 8 * 9 + 32 + 16 * 16 * 9 + 32 + 16 * 8 + 32));
+  BOOST_TEST(rows[0].output_shape == "Shape<16, 4, 4>");
+}
+
+// ---- shared parameters between input sizes ------------------------------------------------
+
+/// Two Models of Net at two input sizes, the second built from the first,
+/// share one set of parameters and buffers.
+template <class Net, class Small, class Large>
+void check_shared_parameters() {
+  using SmallModel = tn::Model<Net, Small>;
+  using LargeModel = tn::Model<Net, Large>;
+  if constexpr (!std::is_same_v<typename SmallModel::parameters_type,
+                                typename LargeModel::parameters_type>) {
+    // Model(other) needs one parameters_type, but Sequential::parameters<In, ...>
+    // (and Residual's) is a distinct struct for every input shape even when
+    // every parameter has the same shape, so `LargeModel large(small)` fails
+    // with parameters_differ_between_input_shapes. DESIGN.md §2 wants it to compile.
+    BOOST_ERROR("Model<Net, " << Large::str() << ">(Model<Net, " << Small::str()
+                              << ">&) does not compile for the all-convolutional "
+                              << Net::type_name()
+                              << ": parameters_type differs between the input sizes although "
+                                 "every parameter shape is the same");
+  } else {
+    SmallModel small(3);
+    LargeModel large(small);
+    BOOST_TEST(small.shared_parameters().get() == large.shared_parameters().get());
+    small.eval();
+    large.eval();
+
+    tn::Tensor<Large> x(2);
+    fill_random(x, 1);
+    const auto& y = large.forward(x);
+    const std::vector<float> before(y.data(), y.data() + y.size());
+
+    // A change through one model is seen by the other: weights and buffers.
+    small.parameters()[0].value()[0] += 0.5f;
+    BOOST_TEST(large.parameters()[0].value()[0] == small.parameters()[0].value()[0]);
+    const auto& y2 = large.forward(x);
+    bool changed = false;
+    for (std::int64_t i = 0; i < y2.size(); ++i) changed = changed || y2.data()[i] != before[i];
+    BOOST_TEST(changed, "the large model did not see the small model's new weight");
+
+    // Training the small model (batch statistics) updates the shared running statistics.
+    small.train();
+    tn::Tensor<Small> xs(2);
+    fill_random(xs, 2);
+    small.forward(xs);
+    bool stats_moved = false, counted = false;
+    for (const auto& s : large.state()) {
+      if (s.name == "1.running_mean") stats_moved = static_cast<const float*>(s.data)[0] != 0.0f;
+      if (s.name == "1.num_batches_tracked")
+        counted = *static_cast<const std::int64_t*>(s.data) == 1;
+    }
+    BOOST_TEST(stats_moved, "running statistics are not shared");
+    BOOST_TEST(counted, "num_batches_tracked is not shared");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(models_at_two_sizes_share_parameters) {
+  // A single layer: its parameters do not depend on the spatial size.
+  using Conv = tn::Conv2d<4, 3, tn::Padding<1>>;
+  tn::Model<Conv, tn::Shape<3, 16, 16>> small(3);
+  tn::Model<Conv, tn::Shape<3, 24, 24>> large(small);
+  BOOST_TEST(small.shared_parameters().get() == large.shared_parameters().get());
+  small.parameters()[0].value()[0] += 0.5f;
+  BOOST_TEST(large.parameters()[0].value()[0] == small.parameters()[0].value()[0]);
+
+  // A whole all-convolutional network (index 1 is the BatchNorm).
+  using Net = tn::Sequential<tn::Conv2d<4, 3, tn::Padding<1>>, tn::BatchNorm2d, tn::ReLU,
+                             tn::Conv2d<2, 3, tn::Stride<2>>, tn::Upsample<2>>;
+  check_shared_parameters<Net, tn::Shape<3, 16, 16>, tn::Shape<3, 24, 24>>();
+}
+
+// ---- run-time errors ----------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(batch_errors) {
+  tn::Model<LeNet5, tn::Shape<1, 28, 28>> net;
+  tn::Tensor<tn::Shape<1, 28, 28>> empty(0);
+  BOOST_CHECK_THROW(net.forward(empty), tn::shape_error);
+
+  tn::Tensor<tn::Shape<10>> dy(3);
+  dy.fill(1);
+  BOOST_CHECK_THROW(net.backward(dy), tn::usage_error);  // before any forward
+
+  tn::Tensor<tn::Shape<1, 28, 28>> x(2);
+  fill_random(x, 4);
+  net.forward(x);
+  BOOST_CHECK_THROW(net.backward(dy), tn::shape_error);  // batch 3 after a forward of 2
+  tn::Tensor<tn::Shape<10>> dy_empty(0);
+  BOOST_CHECK_THROW(net.backward(dy_empty), tn::shape_error);
+  BOOST_CHECK_THROW(net.input_grad(), tn::usage_error);  // not requested
+
+  tn::Tensor<tn::Shape<10>> ok(2);
+  ok.fill(1);
+  BOOST_CHECK_NO_THROW(net.backward(ok));
+  BOOST_CHECK_THROW(net.input_grad(), tn::usage_error);  // still not requested
+
+  // The message says what was expected and what came.
+  try {
+    net.backward(dy);
+    BOOST_ERROR("no exception");
+  } catch (const tn::shape_error& e) {
+    const std::string what = e.what();
+    BOOST_TEST((what.find('3') != std::string::npos && what.find('2') != std::string::npos), what);
+  }
+
+  // BatchNorm cannot train on a single value per channel.
+  tn::Model<tn::BatchNorm1d, tn::Shape<4>> bn;
+  tn::Tensor<tn::Shape<4>> one(1);
+  one.fill(1);
+  BOOST_CHECK_THROW(bn.forward(one), tn::shape_error);
+  bn.eval();
+  BOOST_CHECK_NO_THROW(bn.forward(one));
+
+  BOOST_CHECK_THROW((tn::Model<LeNet5, tn::Shape<1, 28, 28>>(nullptr)), tn::usage_error);
+}
+
+// ---- freezing -----------------------------------------------------------------------------
+
+using FreezeNet =
+    tn::Sequential<tn::Named<"conv", tn::Conv2d<4, 3>>, tn::Named<"bn", tn::BatchNorm2d>, tn::ReLU,
+                   tn::Named<"up", tn::ConvTranspose2d<3, 2, tn::Stride<2>>>, tn::Flatten,
+                   tn::Named<"fc", tn::Linear<6>>, tn::Named<"bn1d", tn::BatchNorm1d>,
+                   tn::Named<"head", tn::Linear<2>>>;
+
+template <class Model>
+void train_step(Model& m) {
+  tn::Tensor<typename Model::input_shape> x(3);
+  fill_random(x, 8);
+  tn::Tensor<typename Model::output_shape> dy(3);
+  fill_random(dy, 9);
+  m.zero_grad();
+  m.forward(x);
+  m.backward(dy);
+}
+
+BOOST_AUTO_TEST_CASE(freeze_and_unfreeze_by_prefix) {
+  tn::Model<FreezeNet, tn::Shape<2, 5, 5>> m(1);
+  m.freeze();
+  m.unfreeze("fc.");
+  train_step(m);
+  for (const auto& p : m.parameters()) {
+    BOOST_TEST_CONTEXT(p.name()) {
+      double norm = 0;
+      for (float g : p.grad()) norm += std::abs(g);
+      const bool trainable = p.name().starts_with("fc.");
+      BOOST_TEST(p.requires_grad() == trainable);
+      if (trainable) {
+        BOOST_TEST(norm > 0);
+      } else {
+        BOOST_TEST(norm == 0);
+      }
+    }
+  }
+
+  // Freezing one layer leaves the others training; the input gradient still flows.
+  m.unfreeze();
+  m.freeze("bn");  // both "bn." and "bn1d."
+  m.requires_input_grad(true);
+  train_step(m);
+  double input_norm = 0;
+  for (float g : m.input_grad().values()) input_norm += std::abs(g);
+  BOOST_TEST(input_norm > 0);
+  for (const auto& p : m.parameters()) {
+    BOOST_TEST_CONTEXT(p.name()) {
+      double norm = 0;
+      for (float g : p.grad()) norm += std::abs(g);
+      BOOST_TEST((norm == 0) == p.name().starts_with("bn"));
+    }
+  }
+}
+
+// ---- feature extraction -------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(output_of_named_children) {
+  using Net =
+      tn::Sequential<tn::Named<"features", tn::Sequential<tn::Conv2d<4, 3>, tn::ReLU,
+                                                          tn::Named<"pool", tn::MaxPool2d<2>>>>,
+                     tn::Flatten, tn::Named<"fc", tn::Linear<5>>, tn::LogSoftmax>;
+  tn::Model<Net, tn::Shape<2, 6, 6>> m(2);
+  tn::Tensor<tn::Shape<2, 6, 6>> x(3);
+  fill_random(x, 5);
+  const auto& y = m.forward(x);
+
+  const auto& fc = m.root().output_of<"fc">();
+  static_assert(std::is_same_v<std::remove_cvref_t<decltype(fc)>, tn::Tensor<tn::Shape<5>>>);
+  BOOST_TEST(&fc == &m.root().output_of<2>());
+  BOOST_TEST(&m.output_of<"fc">() == &fc);
+  // y = log_softmax(fc)
+  for (int n = 0; n < 3; ++n) {
+    double sum = 0;
+    for (int k = 0; k < 5; ++k) sum += std::exp(static_cast<double>(fc(n, k)));
+    for (int k = 0; k < 5; ++k)
+      BOOST_TEST(y(n, k) == fc(n, k) - std::log(sum), boost::test_tools::tolerance(1e-5));
+  }
+
+  const auto& features = m.root().output_of<"features">();
+  static_assert(
+      std::is_same_v<std::remove_cvref_t<decltype(features)>, tn::Tensor<tn::Shape<4, 2, 2>>>);
+  const auto& flat = m.root().output_of<1>();
+  for (std::int64_t i = 0; i < flat.size(); ++i) BOOST_TEST(flat.data()[i] == features.data()[i]);
+  const auto& pool = std::get<0>(m.root().nodes).output_of<"pool">();
+  BOOST_TEST(&pool == &features);
+}
+
+// ---- thread independence ------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(results_do_not_depend_on_the_thread_count) {
+#if defined(_OPENMP)
+  using Net = tn::Sequential<tn::Conv2d<16, 3, tn::Padding<1>>, tn::BatchNorm2d, tn::ReLU,
+                             tn::MaxPool2d<2>, tn::Conv2d<32, 3, tn::Padding<1>, tn::Groups<2>>,
+                             tn::ReLU, tn::ConvTranspose2d<8, 2, tn::Stride<2>>,
+                             tn::Upsample<2, 2, tn::Bilinear>, tn::AvgPool2d<2>, tn::Dropout<>>;
+  using In = tn::Shape<8, 32, 32>;
+  auto run = [](int threads) {
+    const int saved = omp_get_max_threads();
+    omp_set_num_threads(threads);
+    tn::Model<Net, In> m(4);
+    m.requires_input_grad(true);
+    tn::Tensor<In> x(3);
+    fill_random(x, 6);
+    const auto& y = m.forward(x);
+    tn::Tensor<tn::output_shape_t<Net, In>> dy(3);
+    fill_random(dy, 7);
+    m.backward(dy);
+    std::vector<float> out(y.data(), y.data() + y.size());
+    out.insert(out.end(), m.input_grad().data(), m.input_grad().data() + m.input_grad().size());
+    for (const auto& p : m.parameters()) out.insert(out.end(), p.grad().begin(), p.grad().end());
+    omp_set_num_threads(saved);
+    return out;
+  };
+  const auto one = run(1);
+  const auto two = run(2);
+  BOOST_TEST_REQUIRE(one.size() == two.size());
+  std::size_t worst = 0;
+  double worst_excess = 0;
+  for (std::size_t i = 0; i < one.size(); ++i) {
+    const double excess = std::abs(one[i] - two[i]) / (1e-5 + 1e-5 * std::abs(one[i]));
+    if (excess > worst_excess) {
+      worst_excess = excess;
+      worst = i;
+    }
+  }
+  BOOST_TEST(worst_excess <= 1.0,
+             "element " << worst << ": 1 thread " << one[worst] << ", 2 threads " << two[worst]);
+#else
+  BOOST_TEST_MESSAGE("built without OpenMP: nothing to compare");
+#endif
+}
+
+// ---- initialisation -----------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(pytorch_default_initialisation) {
+  using Net =
+      tn::Sequential<tn::Named<"conv", tn::Conv2d<32, 3, tn::Padding<1>>>,
+                     tn::Named<"grouped", tn::Conv2d<32, tn::Kernel{3, 5}, tn::Groups<4>>>,
+                     tn::Named<"bn", tn::BatchNorm2d>,
+                     tn::Named<"up", tn::ConvTranspose2d<16, 4, tn::Stride<2>, tn::Groups<2>>>,
+                     tn::Flatten, tn::Named<"fc", tn::Linear<10>>>;
+  using In = tn::Shape<3, 8, 8>;
+  tn::Model<Net, In> m(42), same(42), other(43);
+  // fan_in = in/groups * kh * kw; ConvTranspose2d's is out/groups * kh * kw (weight.size(1)).
+  const std::vector<std::pair<std::string, double>> fan_in{
+      {"conv.", 3 * 9}, {"grouped.", 8 * 15}, {"up.", 8 * 16}, {"fc.", 16 * 14 * 10}};
+  std::size_t checked = 0;
+  for (const auto& p : m.parameters()) {
+    BOOST_TEST_CONTEXT(p.name()) {
+      if (p.name().starts_with("bn.")) {
+        const float expected = p.name() == "bn.weight" ? 1.0f : 0.0f;
+        for (float v : p.value()) BOOST_TEST(v == expected);
+        continue;
+      }
+      for (const auto& [prefix, fan] : fan_in) {
+        if (!p.name().starts_with(prefix)) continue;
+        ++checked;
+        const double bound = 1.0 / std::sqrt(fan);
+        double largest = 0, sum = 0;
+        for (float v : p.value()) {
+          largest = std::max(largest, static_cast<double>(std::abs(v)));
+          sum += v;
+        }
+        BOOST_TEST(largest <= bound);
+        // U(-bound, bound): with this many draws the extremes come close to the bound.
+        if (p.size() >= 200) {
+          BOOST_TEST(largest >= 0.95 * bound);
+          BOOST_TEST(std::abs(sum / static_cast<double>(p.size())) <= 0.1 * bound);
+        }
+      }
+    }
+  }
+  BOOST_TEST(checked == 8u);  // weight and bias of four layers
+  for (const auto& s : m.state()) {
+    if (s.name == "bn.running_mean")
+      for (int c = 0; c < 32; ++c) BOOST_TEST(static_cast<const float*>(s.data)[c] == 0.0f);
+    if (s.name == "bn.running_var")
+      for (int c = 0; c < 32; ++c) BOOST_TEST(static_cast<const float*>(s.data)[c] == 1.0f);
+    if (s.name == "bn.num_batches_tracked")
+      BOOST_TEST(*static_cast<const std::int64_t*>(s.data) == 0);
+  }
+  // Reproducible from the seed, different across seeds.
+  const auto a = m.parameters()[0].value();
+  const auto b = same.parameters()[0].value();
+  const auto c = other.parameters()[0].value();
+  BOOST_TEST(std::equal(a.begin(), a.end(), b.begin()));
+  BOOST_TEST(!std::equal(a.begin(), a.end(), c.begin()));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
