@@ -18,6 +18,7 @@
 #include "typenet/core/shape.hpp"
 #include "typenet/core/storage.hpp"
 #include "typenet/core/tensor.hpp"
+#include "typenet/core/update_rules.hpp"
 
 #include "typenet/backend/cpu/batch_norm.hpp"
 #include "typenet/backend/cpu/convolution.hpp"

@@ -39,4 +39,11 @@ struct window_geometry {
   }
 };
 
+/// Batch normalization over [batch][channels][plane].
+struct batch_norm_config {
+  int batch = 1, channels = 1;
+  std::int64_t plane = 1;
+  double momentum = 0.1, eps = 1e-5;
+};
+
 }  // namespace typenet

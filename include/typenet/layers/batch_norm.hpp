@@ -13,6 +13,7 @@
 
 #include "typenet/core/diagnostics.hpp"
 #include "typenet/core/errors.hpp"
+#include "typenet/core/geometry.hpp"
 #include "typenet/core/layer.hpp"
 
 namespace typenet {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "typenet/core/tensor.hpp"
+#include "typenet/core/update_rules.hpp"
 #include "typenet/nn/state.hpp"
 
 namespace typenet {

@@ -10,14 +10,9 @@
 
 #include "typenet/backend/cpu/parallel.hpp"
 #include "typenet/core/device.hpp"
+#include "typenet/core/geometry.hpp"
 
 namespace typenet {
-
-struct batch_norm_config {
-  int batch, channels;
-  std::int64_t plane;
-  double momentum, eps;
-};
 
 /// Training mode: normalizes with the batch statistics, saves mean and
 /// 1/sqrt(var + eps) for backward, and updates the running statistics with

@@ -5,13 +5,9 @@
 
 #include "typenet/backend/cpu/parallel.hpp"
 #include "typenet/core/device.hpp"
+#include "typenet/core/update_rules.hpp"
 
 namespace typenet {
-
-struct sgd_config {
-  double lr, momentum, dampening, weight_decay;
-  bool nesterov;
-};
 
 /// torch.optim.SGD's update of one parameter; `first` means the momentum
 /// buffer is still empty (PyTorch then sets it to the gradient).
