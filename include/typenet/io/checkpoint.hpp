@@ -1,0 +1,256 @@
+// typenet/io/checkpoint.hpp — tensors read from a weight file, before they meet a model.
+//
+// Every reader (safetensors, PyTorch zip, PyTorch legacy) produces a
+// `checkpoint`: named tensor records in file order, each a typed, strided
+// view into a byte storage that the checkpoint keeps alive (a memory-mapped
+// file or a buffer read from a zip entry). Records are validated when they
+// are made: the view lies inside its storage. `read_as<T>` converts any
+// supported element type to float or double, honouring strides.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "typenet/io/errors.hpp"
+
+namespace typenet::io {
+
+enum class element_type { f16, bf16, f32, f64, i64, i32, i16, i8, u8, boolean };
+
+inline std::size_t element_size(element_type t) {
+  switch (t) {
+    case element_type::f16:
+    case element_type::bf16:
+    case element_type::i16:
+      return 2;
+    case element_type::f32:
+    case element_type::i32:
+      return 4;
+    case element_type::f64:
+    case element_type::i64:
+      return 8;
+    case element_type::i8:
+    case element_type::u8:
+    case element_type::boolean:
+      return 1;
+  }
+  return 0;
+}
+
+/// safetensors' dtype names, also used in messages.
+inline const char* element_name(element_type t) {
+  switch (t) {
+    case element_type::f16:
+      return "F16";
+    case element_type::bf16:
+      return "BF16";
+    case element_type::f32:
+      return "F32";
+    case element_type::f64:
+      return "F64";
+    case element_type::i64:
+      return "I64";
+    case element_type::i32:
+      return "I32";
+    case element_type::i16:
+      return "I16";
+    case element_type::i8:
+      return "I8";
+    case element_type::u8:
+      return "U8";
+    case element_type::boolean:
+      return "BOOL";
+  }
+  return "?";
+}
+
+/// Bytes that records point into; owners keep them alive (a mapping, a buffer).
+struct byte_storage {
+  virtual ~byte_storage() = default;
+  virtual std::span<const std::byte> bytes() const = 0;
+};
+
+/// A storage that owns a heap buffer.
+struct buffer_storage final : byte_storage {
+  std::vector<std::byte> data;
+  std::span<const std::byte> bytes() const override { return data; }
+};
+
+/// One tensor of a checkpoint: element type, shape, strides and offset in
+/// elements into its storage.
+struct tensor_record {
+  element_type type = element_type::f32;
+  std::vector<std::int64_t> shape;
+  std::vector<std::int64_t> strides;
+  std::int64_t offset = 0;
+  std::shared_ptr<const byte_storage> storage;
+
+  std::int64_t numel() const {
+    std::int64_t n = 1;
+    for (auto d : shape) n *= d;
+    return n;
+  }
+
+  std::string shape_string() const {
+    std::string s = "[";
+    for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+    return s + "]";
+  }
+
+  /// Throws format_error unless every element lies inside the storage.
+  void validate(const std::string& where) const {
+    if (!storage) throw format_error(where + ": tensor without storage");
+    if (strides.size() != shape.size())
+      throw format_error(where + ": " + std::to_string(shape.size()) + " dimensions but " +
+                         std::to_string(strides.size()) + " strides");
+    const auto available = static_cast<std::int64_t>(storage->bytes().size() / element_size(type));
+    if (offset < 0) throw format_error(where + ": negative storage offset");
+    std::int64_t last = offset;
+    for (std::size_t i = 0; i < shape.size(); ++i) {
+      if (shape[i] < 0 || strides[i] < 0)
+        throw format_error(where + ": negative size or stride in shape " + shape_string());
+      if (shape[i] == 0) return;
+      if (shape[i] - 1 > (INT64_MAX - last) / std::max<std::int64_t>(strides[i], 1))
+        throw format_error(where + ": shape " + shape_string() + " overflows");
+      last += (shape[i] - 1) * strides[i];
+    }
+    if (last >= available)
+      throw format_error(where + ": tensor of shape " + shape_string() + " at element offset " +
+                         std::to_string(offset) + " runs past its storage of " +
+                         std::to_string(available) + " elements");
+  }
+
+  /// Contiguous row-major strides for `shape`.
+  static std::vector<std::int64_t> contiguous_strides(const std::vector<std::int64_t>& shape) {
+    std::vector<std::int64_t> strides(shape.size());
+    std::int64_t s = 1;
+    for (std::size_t i = shape.size(); i-- > 0;) {
+      strides[i] = s;
+      s *= shape[i];
+    }
+    return strides;
+  }
+};
+
+namespace detail {
+inline float half_to_float(std::uint16_t h) {
+  const std::uint32_t sign = (h & 0x8000u) << 16;
+  std::uint32_t exponent = (h >> 10) & 0x1f;
+  std::uint32_t mantissa = h & 0x3ffu;
+  std::uint32_t bits;
+  if (exponent == 0) {
+    if (mantissa == 0) {
+      bits = sign;
+    } else {  // subnormal: normalise
+      exponent = 127 - 15 + 1;
+      while (!(mantissa & 0x400u)) {
+        mantissa <<= 1;
+        --exponent;
+      }
+      bits = sign | (exponent << 23) | ((mantissa & 0x3ffu) << 13);
+    }
+  } else if (exponent == 31) {
+    bits = sign | 0x7f800000u | (mantissa << 13);
+  } else {
+    bits = sign | ((exponent + 127 - 15) << 23) | (mantissa << 13);
+  }
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+template <class Raw>
+Raw load(const std::byte* p) {
+  Raw v;
+  std::memcpy(&v, p, sizeof(Raw));
+  return v;
+}
+
+inline double element_at(element_type type, const std::byte* p) {
+  switch (type) {
+    case element_type::f16:
+      return half_to_float(load<std::uint16_t>(p));
+    case element_type::bf16: {
+      const std::uint32_t bits = std::uint32_t{load<std::uint16_t>(p)} << 16;
+      float f;
+      std::memcpy(&f, &bits, 4);
+      return f;
+    }
+    case element_type::f32:
+      return load<float>(p);
+    case element_type::f64:
+      return load<double>(p);
+    case element_type::i64:
+      return static_cast<double>(load<std::int64_t>(p));
+    case element_type::i32:
+      return load<std::int32_t>(p);
+    case element_type::i16:
+      return load<std::int16_t>(p);
+    case element_type::i8:
+      return load<std::int8_t>(p);
+    case element_type::u8:
+      return load<std::uint8_t>(p);
+    case element_type::boolean:
+      return load<std::uint8_t>(p) ? 1.0 : 0.0;
+  }
+  return 0;
+}
+}  // namespace detail
+
+/// Copies the record's elements in row-major order into `out` (numel()
+/// elements), converting to T (float, double or std::int64_t).
+template <class T>
+void read_as(const tensor_record& r, T* out) {
+  const auto* base = r.storage->bytes().data();
+  const std::size_t size = element_size(r.type);
+  const std::int64_t n = r.numel();
+  const std::size_t rank = r.shape.size();
+  const bool same_type = (std::is_same_v<T, float> && r.type == element_type::f32) ||
+                         (std::is_same_v<T, double> && r.type == element_type::f64) ||
+                         (std::is_same_v<T, std::int64_t> && r.type == element_type::i64);
+  if (same_type && r.strides == tensor_record::contiguous_strides(r.shape)) {
+    std::memcpy(out, base + r.offset * static_cast<std::int64_t>(size), n * sizeof(T));
+    return;
+  }
+  std::vector<std::int64_t> index(rank, 0);
+  for (std::int64_t i = 0; i < n; ++i) {
+    std::int64_t element = r.offset;
+    for (std::size_t d = 0; d < rank; ++d) element += index[d] * r.strides[d];
+    const std::byte* p = base + element * static_cast<std::int64_t>(size);
+    if constexpr (std::is_same_v<T, std::int64_t>) {
+      out[i] = r.type == element_type::i64
+                   ? detail::load<std::int64_t>(p)
+                   : static_cast<std::int64_t>(detail::element_at(r.type, p));
+    } else {
+      out[i] = static_cast<T>(detail::element_at(r.type, p));
+    }
+    for (std::size_t d = rank; d-- > 0;) {
+      if (++index[d] < r.shape[d]) break;
+      index[d] = 0;
+    }
+  }
+}
+
+/// Named tensor records in file order, plus string metadata (safetensors'
+/// __metadata__; empty for PyTorch files).
+struct checkpoint {
+  std::string source;  ///< the file, for messages
+  std::vector<std::pair<std::string, tensor_record>> tensors;
+  std::map<std::string, std::string> metadata;
+
+  const tensor_record* find(const std::string& name) const {
+    for (const auto& [key, record] : tensors)
+      if (key == name) return &record;
+    return nullptr;
+  }
+};
+
+}  // namespace typenet::io
