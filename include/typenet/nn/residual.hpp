@@ -30,6 +30,10 @@ namespace typenet {
 
 template <class Body, class Shortcut = Identity, class Activation = Identity>
 struct Residual {
+  using body = Body;
+  using shortcut = Shortcut;
+  using activation = Activation;
+
   template <class In>
   using body_shape = output_shape_t<Body, In>;
   template <class In>

@@ -1,0 +1,224 @@
+// typenet/io/safetensors.hpp — reading and writing safetensors files.
+//
+// Format: an 8-byte little-endian header length N, N bytes of JSON
+// ({"name": {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]},
+// "__metadata__": {"key": "value"}}), then the tensor bytes, offsets
+// relative to the end of the header. Reading validates what the reference
+// implementation does and more: header inside the file and below 100 MB,
+// JSON object, known dtypes, non-negative shapes, end - begin equal to the
+// tensor's byte size, tensors laid end to end without overlap or holes and
+// covering the data exactly. The file is memory-mapped. Writing pads the
+// header with spaces to a multiple of 8 bytes and writes through a temporary
+// file that is renamed into place, so a crash never leaves half a file.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "typenet/io/checkpoint.hpp"
+#include "typenet/io/errors.hpp"
+#include "typenet/io/mapped_file.hpp"
+
+namespace typenet::io {
+
+namespace detail {
+inline bool parse_element_type(const std::string& name, element_type& out) {
+  static const std::pair<const char*, element_type> known[] = {
+      {"F16", element_type::f16},     {"BF16", element_type::bf16}, {"F32", element_type::f32},
+      {"F64", element_type::f64},     {"I64", element_type::i64},   {"I32", element_type::i32},
+      {"I16", element_type::i16},     {"I8", element_type::i8},     {"U8", element_type::u8},
+      {"BOOL", element_type::boolean}};
+  for (const auto& [text, type] : known)
+    if (name == text) {
+      out = type;
+      return true;
+    }
+  return false;
+}
+}  // namespace detail
+
+/// Parses safetensors bytes held by `storage`; `source` names them in errors.
+inline checkpoint read_safetensors(std::shared_ptr<const byte_storage> storage,
+                                   const std::string& source) {
+  const auto bytes = storage->bytes();
+  if (bytes.size() < 8)
+    throw format_error(source + ": too short for a safetensors file (" +
+                       std::to_string(bytes.size()) + " bytes, need at least 8)");
+  std::uint64_t header_size = 0;
+  for (int i = 7; i >= 0; --i)
+    header_size =
+        (header_size << 8) | static_cast<std::uint8_t>(bytes[static_cast<std::size_t>(i)]);
+  constexpr std::uint64_t max_header = 100'000'000;
+  if (header_size > max_header)
+    throw format_error(source + ": header length " + std::to_string(header_size) +
+                       " exceeds the 100 MB limit");
+  if (header_size > bytes.size() - 8)
+    throw format_error(source + ": header length " + std::to_string(header_size) +
+                       " runs past the end of the file (" + std::to_string(bytes.size()) +
+                       " bytes)");
+  const char* header_begin = reinterpret_cast<const char*>(bytes.data() + 8);
+  nlohmann::json header;
+  try {
+    header = nlohmann::json::parse(header_begin, header_begin + header_size);
+  } catch (const nlohmann::json::exception& e) {
+    throw format_error(source + ": the header is not valid JSON: " + e.what());
+  }
+  if (!header.is_object()) throw format_error(source + ": the header is not a JSON object");
+
+  const std::size_t data_begin = 8 + static_cast<std::size_t>(header_size);
+  const std::size_t data_size = bytes.size() - data_begin;
+  auto data = std::make_shared<storage_slice>(storage, data_begin, data_size);
+
+  checkpoint result;
+  result.source = source;
+  struct span_of {
+    std::uint64_t begin, end;
+    std::string name;
+  };
+  std::vector<span_of> spans;
+  for (auto it = header.begin(); it != header.end(); ++it) {
+    const std::string& name = it.key();
+    const auto& entry = it.value();
+    if (name == "__metadata__") {
+      if (!entry.is_object()) throw format_error(source + ": __metadata__ is not an object");
+      for (auto m = entry.begin(); m != entry.end(); ++m) {
+        if (!m.value().is_string())
+          throw format_error(source + ": __metadata__ value of '" + m.key() + "' is not a string");
+        result.metadata[m.key()] = m.value().get<std::string>();
+      }
+      continue;
+    }
+    const std::string where = source + ": tensor '" + name + "'";
+    if (!entry.is_object() || !entry.contains("dtype") || !entry.contains("shape") ||
+        !entry.contains("data_offsets"))
+      throw format_error(where + " needs dtype, shape and data_offsets");
+    const auto& dtype = entry["dtype"];
+    const auto& shape = entry["shape"];
+    const auto& offsets = entry["data_offsets"];
+    tensor_record record;
+    if (!dtype.is_string() || !detail::parse_element_type(dtype.get<std::string>(), record.type))
+      throw format_error(where + " has an unknown dtype " + dtype.dump());
+    if (!shape.is_array()) throw format_error(where + ": shape is not an array");
+    std::uint64_t count = 1;
+    for (const auto& d : shape) {
+      if (!d.is_number_unsigned())
+        throw format_error(where + ": shape " + shape.dump() +
+                           " has a non-integer or negative size");
+      const auto size = d.get<std::uint64_t>();
+      if (size != 0 && count > (std::uint64_t{1} << 62) / size)
+        throw format_error(where + ": shape " + shape.dump() + " is too large");
+      count *= size;
+      record.shape.push_back(static_cast<std::int64_t>(size));
+    }
+    if (!offsets.is_array() || offsets.size() != 2 || !offsets[0].is_number_unsigned() ||
+        !offsets[1].is_number_unsigned())
+      throw format_error(where + ": data_offsets must be two non-negative integers");
+    const auto begin = offsets[0].get<std::uint64_t>(), end = offsets[1].get<std::uint64_t>();
+    if (begin > end || end > data_size)
+      throw format_error(where + ": data_offsets [" + std::to_string(begin) + ", " +
+                         std::to_string(end) + "] lie outside the " + std::to_string(data_size) +
+                         " data bytes");
+    if (end - begin != count * element_size(record.type))
+      throw format_error(where + ": data_offsets span " + std::to_string(end - begin) +
+                         " bytes but " + element_name(record.type) + " " + shape.dump() +
+                         " needs " + std::to_string(count * element_size(record.type)));
+    if (begin % element_size(record.type) != 0)
+      throw format_error(where + ": data offset " + std::to_string(begin) +
+                         " is not a multiple of the element size");
+    record.strides = tensor_record::contiguous_strides(record.shape);
+    record.offset = static_cast<std::int64_t>(begin / element_size(record.type));
+    record.storage = data;
+    spans.push_back({begin, end, name});
+    result.tensors.emplace_back(name, std::move(record));
+  }
+  std::sort(spans.begin(), spans.end(),
+            [](const span_of& a, const span_of& b) { return a.begin < b.begin; });
+  std::uint64_t expected = 0;
+  for (const auto& s : spans) {
+    if (s.begin < expected)
+      throw format_error(source + ": tensor '" + s.name + "' overlaps the previous tensor");
+    if (s.begin > expected)
+      throw format_error(source + ": a gap of " + std::to_string(s.begin - expected) +
+                         " bytes before tensor '" + s.name + "'");
+    expected = s.end;
+  }
+  if (expected != data_size)
+    throw format_error(source + ": " + std::to_string(data_size - expected) +
+                       " data bytes after the last tensor are not described by the header");
+  // Records must stay inside their storage (checked above); validate() makes it explicit.
+  for (const auto& [name, record] : result.tensors)
+    record.validate(source + ": tensor '" + name + "'");
+  return result;
+}
+
+/// Reads a safetensors file (memory-mapped).
+inline checkpoint read_safetensors(const std::string& path) {
+  return read_safetensors(std::make_shared<mapped_file>(path), path);
+}
+
+/// A tensor to write: contiguous row-major bytes of `type` and `shape`.
+struct tensor_to_write {
+  std::string name;
+  element_type type;
+  std::vector<std::int64_t> shape;
+  std::span<const std::byte> bytes;
+};
+
+/// Writes tensors (in the given order) and metadata; atomic (temporary file + rename).
+inline void write_safetensors(const std::string& path, const std::vector<tensor_to_write>& tensors,
+                              const std::map<std::string, std::string>& metadata) {
+  nlohmann::ordered_json header = nlohmann::ordered_json::object();
+  if (!metadata.empty()) {
+    nlohmann::ordered_json meta = nlohmann::ordered_json::object();
+    for (const auto& [k, v] : metadata) meta[k] = v;
+    header["__metadata__"] = meta;
+  }
+  std::uint64_t offset = 0;
+  for (const auto& t : tensors) {
+    std::uint64_t count = 1;
+    for (auto d : t.shape) count *= static_cast<std::uint64_t>(d);
+    if (count * element_size(t.type) != t.bytes.size())
+      throw usage_error("write_safetensors: tensor '" + t.name + "' has " +
+                        std::to_string(t.bytes.size()) + " bytes, its shape needs " +
+                        std::to_string(count * element_size(t.type)));
+    header[t.name] = {{"dtype", element_name(t.type)},
+                      {"shape", t.shape},
+                      {"data_offsets", {offset, offset + t.bytes.size()}}};
+    offset += t.bytes.size();
+  }
+  std::string text = header.dump();
+  text.append((8 - text.size() % 8) % 8, ' ');
+  const std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    if (!out) throw format_error(temporary + ": cannot open for writing");
+    unsigned char size_bytes[8];
+    std::uint64_t n = text.size();
+    for (auto& b : size_bytes) {
+      b = static_cast<unsigned char>(n & 0xff);
+      n >>= 8;
+    }
+    out.write(reinterpret_cast<const char*>(size_bytes), 8);
+    out.write(text.data(), static_cast<std::streamsize>(text.size()));
+    for (const auto& t : tensors)
+      out.write(reinterpret_cast<const char*>(t.bytes.data()),
+                static_cast<std::streamsize>(t.bytes.size()));
+    out.flush();
+    if (!out) throw format_error(temporary + ": write failed");
+  }
+  std::error_code ec;
+  std::filesystem::rename(temporary, path, ec);
+  if (ec)
+    throw format_error(path + ": cannot rename the temporary file into place: " + ec.message());
+}
+
+}  // namespace typenet::io

@@ -1,0 +1,43 @@
+// typenet/io/weight_file.hpp — open any supported weight file by its content.
+//
+// The first bytes decide, not the extension: "PK\3\4" is PyTorch's zip
+// format, a pickle protocol marker (0x80) the legacy torch.save format, and
+// anything else must be safetensors (whose first 8 bytes are a length).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "typenet/io/checkpoint.hpp"
+#include "typenet/io/errors.hpp"
+#include "typenet/io/mapped_file.hpp"
+#include "typenet/io/safetensors.hpp"
+
+namespace typenet::io {
+
+enum class weight_format { safetensors, torch_zip, torch_legacy };
+
+inline weight_format detect_weight_format(std::span<const std::byte> bytes) {
+  const auto at = [&](std::size_t i) { return static_cast<unsigned char>(bytes[i]); };
+  if (bytes.size() >= 4 && at(0) == 'P' && at(1) == 'K' && at(2) == 3 && at(3) == 4)
+    return weight_format::torch_zip;
+  if (bytes.size() >= 2 && at(0) == 0x80 && at(1) <= 5) return weight_format::torch_legacy;
+  return weight_format::safetensors;
+}
+
+/// Reads a weight file into a checkpoint. `state_dict_key` selects the entry
+/// of a PyTorch checkpoint dict that holds the state dict.
+inline checkpoint read_weight_file(const std::string& path, const std::string& state_dict_key) {
+  auto file = std::make_shared<mapped_file>(path);
+  switch (detect_weight_format(file->bytes())) {
+    case weight_format::safetensors:
+      return read_safetensors(file, path);
+    case weight_format::torch_zip:
+    case weight_format::torch_legacy:
+      (void)state_dict_key;
+      throw format_error(path + ": PyTorch files are read by io/torch_file.hpp, not yet wired");
+  }
+  return {};
+}
+
+}  // namespace typenet::io
