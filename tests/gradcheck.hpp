@@ -29,6 +29,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <iomanip>
 #include <memory>
 #include <numeric>
@@ -193,6 +194,114 @@ void perturb_state(Params& params, std::uint64_t seed) {
   }
 }
 
+namespace detail {
+
+/// What the check needs of one network, type-erased, so that only this thin
+/// layer is compiled per network and the checking itself once per program.
+struct network_under_test {
+  std::string description;
+  std::vector<typenet::ParameterRef<double, typenet::Cpu>> parameters;
+  double* input = nullptr;
+  std::int64_t input_size = 0;
+  std::vector<int> input_dims, output_dims;  ///< with the batch first
+  const double* r = nullptr;                 ///< dL/dy
+  /// Runs forward with the check's fixed context; returns the output.
+  std::function<const double*()> forward;
+  /// Runs backward (after forward) with dy = r; returns the input gradient.
+  std::function<const double*(bool need_input_grad)> backward;
+  /// The same through Model, sharing the parameters: output, input gradient,
+  /// and the parameters as Model lists them (with gradients from zero).
+  struct model_run {
+    std::vector<double> output, input_grad;
+    std::vector<typenet::ParameterRef<double, typenet::Cpu>> parameters;
+  };
+  std::function<model_run()> through_model;  ///< empty: not compared
+};
+
+inline gradcheck_report run_gradcheck(const network_under_test& net, const gradcheck_options& o) {
+  gradcheck_report report;
+  report.network = net.description;
+  const auto& refs = net.parameters;
+  const std::int64_t output_size = [&] {
+    std::int64_t n = 1;
+    for (int d : net.output_dims) n *= d;
+    return n;
+  }();
+  auto values_of = [](auto span) { return std::vector<double>(span.begin(), span.end()); };
+  auto loss = [&] {
+    const double* y = net.forward();
+    long double sum = 0;
+    for (std::int64_t i = 0; i < output_size; ++i) sum += static_cast<long double>(y[i]) * net.r[i];
+    return static_cast<double>(sum);
+  };
+
+  // Analytic gradients.
+  for (const auto& p : refs) std::fill(p.grad().begin(), p.grad().end(), 0.0);
+  const double* y0 = net.forward();
+  const std::vector<double> output(y0, y0 + output_size);
+  const double* dx = net.backward(true);
+  const std::vector<double> input_grad(dx, dx + net.input_size);
+  std::vector<std::vector<double>> param_grads;
+  for (const auto& p : refs) param_grads.push_back(values_of(p.grad()));
+
+  // Central differences.
+  auto numeric = [&](double* v, std::int64_t n) {
+    std::vector<double> g(static_cast<std::size_t>(n));
+    for (std::int64_t i = 0; i < n; ++i) {
+      const double saved = v[i];
+      v[i] = saved + o.eps;
+      const double up = loss();
+      v[i] = saved - o.eps;
+      const double down = loss();
+      v[i] = saved;
+      g[static_cast<std::size_t>(i)] = (up - down) / (2 * o.eps);
+    }
+    return g;
+  };
+  report.entries.push_back(compare("input", net.input_dims, input_grad,
+                                   numeric(net.input, net.input_size), o.rtol, o.atol));
+  for (std::size_t k = 0; k < refs.size(); ++k)
+    report.entries.push_back(compare(refs[k].name(), refs[k].shape(), param_grads[k],
+                                     numeric(refs[k].value_data(), refs[k].size()), o.rtol,
+                                     o.atol));
+
+  // Backward again, without the input gradient: the parameter gradients
+  // accumulate (now twice the first) and do not depend on need_input_grad.
+  constexpr double tight = 1e-12;
+  net.forward();
+  net.backward(false);
+  for (std::size_t k = 0; k < refs.size(); ++k) {
+    std::vector<double> twice = param_grads[k];
+    for (auto& v : twice) v *= 2;
+    report.entries.push_back(compare(refs[k].name() + " accumulated by a second backward",
+                                     refs[k].shape(), values_of(refs[k].grad()), twice, tight,
+                                     tight));
+  }
+
+  if (net.through_model) {
+    const auto m = net.through_model();
+    report.entries.push_back(
+        compare("Model::forward vs node", net.output_dims, m.output, output, tight, tight));
+    report.entries.push_back(compare("Model::input_grad vs node", net.input_dims, m.input_grad,
+                                     input_grad, tight, tight));
+    if (m.parameters.size() != refs.size()) {
+      gradcheck_entry e;
+      e.name = "Model::parameters() count vs the parameters' own";
+      e.analytic = static_cast<double>(m.parameters.size());
+      e.numeric = static_cast<double>(refs.size());
+      e.excess = INFINITY;
+      report.entries.push_back(e);
+    }
+    for (std::size_t k = 0; k < refs.size() && k < m.parameters.size(); ++k)
+      report.entries.push_back(compare("Model " + m.parameters[k].name() + " grad vs node",
+                                       m.parameters[k].shape(), values_of(m.parameters[k].grad()),
+                                       param_grads[k], tight, tight));
+  }
+  return report;
+}
+
+}  // namespace detail
+
 /// The finite-difference check described at the top of this file.
 template <class Net, typenet::ShapeType In>
 gradcheck_report check_gradients(const gradcheck_options& o = {}) {
@@ -202,17 +311,12 @@ gradcheck_report check_gradients(const gradcheck_options& o = {}) {
   using params_type = typenet::parameters_t<Net, In, D, T>;
   static_assert(Net::template check<In, typenet::at_model_root>());
 
-  gradcheck_report report;
-  report.network = Net::type_name() + " on " + In::str() + (o.training ? ", train" : ", eval") +
-                   ", batch " + std::to_string(o.batch);
-
   auto params = std::make_shared<params_type>();
   {
     std::mt19937_64 rng(o.seed);
     params->reset(rng);
   }
   if (o.perturb_state) perturb_state(*params, o.seed + 1);
-  const auto refs = typenet::collect_parameters<T, D>(*params);
 
   typenet::node_t<Net, In, D, T> node;
   node.plan(o.batch);
@@ -229,93 +333,38 @@ gradcheck_report check_gradients(const gradcheck_options& o = {}) {
     for (auto& v : r.values()) v = u(rng);
   }
 
-  auto loss = [&]() {
-    const auto& y = node.forward(*params, x, ctx);
-    long double sum = 0;
-    for (std::int64_t i = 0; i < y.size(); ++i)
-      sum += static_cast<long double>(y.data()[i]) * r.data()[i];
-    return static_cast<double>(sum);
+  detail::network_under_test net;
+  net.description = Net::type_name() + " on " + In::str() + (o.training ? ", train" : ", eval") +
+                    ", batch " + std::to_string(o.batch);
+  net.parameters = typenet::collect_parameters<T, D>(*params);
+  net.input = x.data();
+  net.input_size = x.size();
+  net.input_dims = detail::batched_dims(o.batch, In::dims);
+  net.output_dims = detail::batched_dims(o.batch, Out::dims);
+  net.r = r.data();
+  net.forward = [&]() -> const double* { return node.forward(*params, x, ctx).data(); };
+  net.backward = [&](bool need_input_grad) -> const double* {
+    typenet::run_context c = ctx;
+    c.need_input_grad = need_input_grad;
+    return node.backward(*params, x, r, c).data();
   };
-  auto values_of = [](auto span) { return std::vector<double>(span.begin(), span.end()); };
-
-  // Analytic gradients.
-  for (const auto& p : refs) std::fill(p.grad().begin(), p.grad().end(), 0.0);
-  const auto& y0 = node.forward(*params, x, ctx);
-  const std::vector<double> output(y0.data(), y0.data() + y0.size());
-  const auto& dx = node.backward(*params, x, r, ctx);
-  const std::vector<double> input_grad(dx.data(), dx.data() + dx.size());
-  std::vector<std::vector<double>> param_grads;
-  for (const auto& p : refs) param_grads.push_back(values_of(p.grad()));
-
-  const auto in_dims = detail::batched_dims(o.batch, In::dims);
-  const auto out_dims = detail::batched_dims(o.batch, Out::dims);
-
-  // Central differences.
-  auto numeric = [&](T* v, std::int64_t n) {
-    std::vector<double> g(static_cast<std::size_t>(n));
-    for (std::int64_t i = 0; i < n; ++i) {
-      const T saved = v[i];
-      v[i] = saved + o.eps;
-      const double up = loss();
-      v[i] = saved - o.eps;
-      const double down = loss();
-      v[i] = saved;
-      g[static_cast<std::size_t>(i)] = (up - down) / (2 * o.eps);
-    }
-    return g;
-  };
-  report.entries.push_back(
-      detail::compare("input", in_dims, input_grad, numeric(x.data(), x.size()), o.rtol, o.atol));
-  for (std::size_t k = 0; k < refs.size(); ++k) {
-    report.entries.push_back(detail::compare(refs[k].name(), refs[k].shape(), param_grads[k],
-                                             numeric(refs[k].value_data(), refs[k].size()), o.rtol,
-                                             o.atol));
-  }
-
-  // Backward again, without the input gradient: the parameter gradients
-  // accumulate (now twice the first) and do not depend on need_input_grad.
-  constexpr double tight = 1e-12;
-  node.forward(*params, x, ctx);
-  typenet::run_context no_input = ctx;
-  no_input.need_input_grad = false;
-  node.backward(*params, x, r, no_input);
-  for (std::size_t k = 0; k < refs.size(); ++k) {
-    std::vector<double> twice = param_grads[k];
-    for (auto& v : twice) v *= 2;
-    report.entries.push_back(detail::compare(refs[k].name() + " accumulated by a second backward",
-                                             refs[k].shape(), values_of(refs[k].grad()), twice,
-                                             tight, tight));
-  }
-
   if (o.compare_with_model) {
-    typenet::Model<Net, In, D, T> model(params);
-    model.train(o.training);
-    model.requires_input_grad(true);
-    model.zero_grad();
-    const auto& y = model.forward(x);
-    report.entries.push_back(detail::compare("Model::forward vs node", out_dims,
-                                             std::vector<double>(y.data(), y.data() + y.size()),
-                                             output, tight, tight));
-    model.backward(r);
-    const auto& g = model.input_grad();
-    report.entries.push_back(detail::compare("Model::input_grad vs node", in_dims,
-                                             std::vector<double>(g.data(), g.data() + g.size()),
-                                             input_grad, tight, tight));
-    const auto& model_refs = model.parameters();
-    if (model_refs.size() != refs.size()) {
-      gradcheck_entry e;
-      e.name = "Model::parameters() count vs the parameters' own";
-      e.analytic = static_cast<double>(model_refs.size());
-      e.numeric = static_cast<double>(refs.size());
-      e.excess = INFINITY;
-      report.entries.push_back(e);
-    }
-    for (std::size_t k = 0; k < refs.size() && k < model_refs.size(); ++k)
-      report.entries.push_back(
-          detail::compare("Model " + model_refs[k].name() + " grad vs node", model_refs[k].shape(),
-                          values_of(model_refs[k].grad()), param_grads[k], tight, tight));
+    net.through_model = [&] {
+      typenet::Model<Net, In, D, T> model(params);
+      model.train(o.training);
+      model.requires_input_grad(true);
+      model.zero_grad();
+      detail::network_under_test::model_run run;
+      const auto& y = model.forward(x);
+      run.output.assign(y.data(), y.data() + y.size());
+      model.backward(r);
+      const auto& g = model.input_grad();
+      run.input_grad.assign(g.data(), g.data() + g.size());
+      run.parameters = model.parameters();
+      return run;
+    };
   }
-  return report;
+  return detail::run_gradcheck(net, o);
 }
 
 }  // namespace typenet_test
