@@ -97,7 +97,18 @@ struct duplicate_child_name {
   static constexpr bool value = false;
 };
 
-template <class Where, class Layer, class In>
+/// Used by checks: instantiates the carrier (a compile error) only when diagnosing;
+/// otherwise the check just answers false (for concepts such as LayerFor).
+template <bool Diagnose, class Carrier>
+constexpr bool reject() {
+  if constexpr (Diagnose) {
+    return Carrier::value;
+  } else {
+    return false;
+  }
+}
+
+template <class Where, class Net, class In, class OtherIn>
 struct parameters_differ_between_input_shapes {
   static_assert(always_false<Where>,
                 "these two input shapes give the network different parameter shapes, so the "

@@ -22,6 +22,11 @@ struct fixed_string {
   static constexpr bool empty() { return N == 0; }
   constexpr std::string_view view() const { return {chars, N}; }
   std::string str() const { return std::string(chars, N); }
+  constexpr bool contains(char c) const {
+    for (std::size_t i = 0; i < N; ++i)
+      if (chars[i] == c) return true;
+    return false;
+  }
 
   template <std::size_t M>
   constexpr bool operator==(const fixed_string<M>& other) const {

@@ -5,7 +5,7 @@
 // provides:
 //
 //   template <class In> using output_shape   the shape it produces,
-//   template <class In, class Where> static constexpr bool check()
+//   template <class In, class Where, bool Diagnose = true> static constexpr bool check()
 //                                           compile-time validation; a failure
 //                                           instantiates a diagnostic carrier
 //                                           whose name tells the story,
@@ -27,6 +27,7 @@
 
 #include "typenet/core/context.hpp"
 #include "typenet/core/device.hpp"
+#include "typenet/core/diagnostics.hpp"
 #include "typenet/core/fixed_string.hpp"
 #include "typenet/core/parameter.hpp"
 #include "typenet/core/shape.hpp"
@@ -63,7 +64,7 @@ struct layer_base {
   template <class In>
   using output_shape = In;
 
-  template <class In, class Where>
+  template <class In, class Where, bool Diagnose = true>
   static constexpr bool check() {
     return true;
   }
@@ -89,14 +90,15 @@ struct node_io {
   const Tensor<Out, Device, T>& output() const { return y; }
 };
 
-/// `L` is usable as a layer on input shape `In`.
+/// `L` is a layer that accepts input shape `In`: it has the layer interface
+/// and its compile-time checks pass (asked without producing diagnostics).
 template <class L, class In>
 concept LayerFor = ShapeType<In> && requires {
   typename L::template output_shape<In>;
   typename L::template parameters<In, Cpu, float>;
   typename L::template node<In, Cpu, float>;
   { L::type_name() } -> std::convertible_to<std::string>;
-};
+} && L::template check<In, at_model_root, false>();
 
 template <class L, class In>
 using output_shape_t = typename L::template output_shape<In>;

@@ -66,10 +66,10 @@ inline checkpoint read_safetensors(std::shared_ptr<const byte_storage> storage,
                        " runs past the end of the file (" + std::to_string(bytes.size()) +
                        " bytes)");
   const char* header_begin = reinterpret_cast<const char*>(bytes.data() + 8);
-  nlohmann::json header;
+  nlohmann::ordered_json header;
   try {
-    header = nlohmann::json::parse(header_begin, header_begin + header_size);
-  } catch (const nlohmann::json::exception& e) {
+    header = nlohmann::ordered_json::parse(header_begin, header_begin + header_size);
+  } catch (const nlohmann::ordered_json::exception& e) {
     throw format_error(source + ": the header is not valid JSON: " + e.what());
   }
   if (!header.is_object()) throw format_error(source + ": the header is not a JSON object");

@@ -71,16 +71,16 @@ struct load_options {
   /// Every model key must be loaded and every file key used (after skips).
   bool strict = true;
   /// Key prefixes excused on both sides ("fc." for a new head).
-  std::vector<std::string> skip;
+  std::vector<std::string> skip{};
   /// Removed from file keys that start with it ("module." of DataParallel).
-  std::string strip_prefix;
+  std::string strip_prefix{};
   /// Prepended to file keys ("midlevel_resnet." to load a trunk's checkpoint).
-  std::string add_prefix;
+  std::string add_prefix{};
   /// Transforms by model key (or its FirstChildren source name).
-  std::map<std::string, weight_transform> transforms;
+  std::map<std::string, weight_transform> transforms{};
   /// PyTorch files: the entry of a checkpoint dict holding the state dict
   /// ("state_dict", "model"); empty: the file is the state dict.
-  std::string state_dict_key;
+  std::string state_dict_key{};
   /// Refuse files saved by typenet from another network type (strict loads
   /// without prefixes only).
   bool check_architecture = true;
@@ -217,22 +217,32 @@ load_report load_state(const io::checkpoint& file, std::vector<StateRef> state,
       report.missing.push_back(state[i].name);
     }
   }
-  if (options.strict) {
-    for (const auto& k : report.missing)
-      problems.push_back("key '" + k + "' (" + shape_string(state[model_index[k]].shape) +
-                         ") is missing from the file");
-    for (const auto& k : report.unexpected)
-      problems.push_back("file key '" + k + "' matches no key of the model");
-  }
-  if (!problems.empty()) {
-    std::string message = file.source + ": cannot load into the model:";
-    const std::size_t shown = std::min<std::size_t>(problems.size(), 20);
-    for (std::size_t i = 0; i < shown; ++i) message += "\n  " + problems[i];
-    if (problems.size() > shown)
-      message += "\n  ... and " + std::to_string(problems.size() - shown) + " more";
+  const auto list = [](const std::vector<std::string>& keys, auto&& describe) {
+    std::string text;
+    const std::size_t shown = std::min<std::size_t>(keys.size(), 8);
+    for (std::size_t i = 0; i < shown; ++i) text += (i ? ", " : "") + describe(keys[i]);
+    if (keys.size() > shown) text += ", ... (" + std::to_string(keys.size() - shown) + " more)";
+    return text;
+  };
+  std::string message;
+  const std::size_t shown = std::min<std::size_t>(problems.size(), 20);
+  for (std::size_t i = 0; i < shown; ++i) message += "\n  " + problems[i];
+  if (problems.size() > shown)
+    message += "\n  ... and " + std::to_string(problems.size() - shown) + " more";
+  if (options.strict && !report.missing.empty())
+    message += "\n  " + std::to_string(report.missing.size()) +
+               " keys of the model are missing from the file: " +
+               list(report.missing, [&](const std::string& k) {
+                 return "'" + k + "' " + shape_string(state[model_index[k]].shape);
+               });
+  if (options.strict && !report.unexpected.empty())
+    message += "\n  " + std::to_string(report.unexpected.size()) +
+               " keys of the file match no key of the model: " +
+               list(report.unexpected, [](const std::string& k) { return "'" + k + "'"; });
+  if (!message.empty()) {
     if (options.strict && (!report.missing.empty() || !report.unexpected.empty()))
       message += "\n(use strict = false, skip, strip_prefix or add_prefix to load a subset)";
-    throw weights_mismatch(message);
+    throw weights_mismatch(file.source + ": cannot load into the model:" + message);
   }
   for (auto& m : matches) {
     write(state[m.state_index], m.record);

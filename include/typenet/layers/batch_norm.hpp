@@ -114,10 +114,11 @@ struct batch_norm_layer {
 };
 
 struct BatchNorm2d : batch_norm_layer<2> {
-  template <class In, class Where>
+  template <class In, class Where, bool Diagnose = true>
   static constexpr bool check() {
     if constexpr (!rank_ok<In>) {
-      return diagnostic::layer_needs_image_input<Where, BatchNorm2d, In>::value;
+      return diagnostic::reject<Diagnose,
+                                diagnostic::layer_needs_image_input<Where, BatchNorm2d, In>>();
     } else {
       return true;
     }
@@ -126,10 +127,11 @@ struct BatchNorm2d : batch_norm_layer<2> {
 };
 
 struct BatchNorm1d : batch_norm_layer<1> {
-  template <class In, class Where>
+  template <class In, class Where, bool Diagnose = true>
   static constexpr bool check() {
     if constexpr (!rank_ok<In>) {
-      return diagnostic::layer_needs_flat_input<Where, BatchNorm1d, In>::value;
+      return diagnostic::reject<Diagnose,
+                                diagnostic::layer_needs_flat_input<Where, BatchNorm1d, In>>();
     } else {
       return true;
     }

@@ -56,19 +56,20 @@ struct Conv2d {
     return g;
   }
 
-  template <class In, class Where>
+  template <class In, class Where, bool Diagnose = true>
   static constexpr bool check() {
     constexpr bool known = ((is_pair_option_of_v<Options, Stride, Padding, Dilation> ||
                              is_groups_option_v<Options> || std::is_same_v<Options, NoBias>)&&...);
     if constexpr (!known) {
-      return diagnostic::option_does_not_apply<Where, Conv2d,
-                                               boost::mp11::mp_list<Options...>>::value;
+      return diagnostic::reject<Diagnose, diagnostic::option_does_not_apply<
+                                              Where, Conv2d, boost::mp11::mp_list<Options...>>>();
     } else if constexpr (In::rank != 3) {
-      return diagnostic::layer_needs_image_input<Where, Conv2d, In>::value;
+      return diagnostic::reject<Diagnose, diagnostic::layer_needs_image_input<Where, Conv2d, In>>();
     } else if constexpr (In::dims[0] % groups != 0 || Out % groups != 0) {
-      return diagnostic::groups_must_divide_channels<Where, Conv2d, In>::value;
+      return diagnostic::reject<Diagnose,
+                                diagnostic::groups_must_divide_channels<Where, Conv2d, In>>();
     } else if constexpr (geometry<In>().out_h < 1 || geometry<In>().out_w < 1) {
-      return diagnostic::output_would_be_empty<Where, Conv2d, In>::value;
+      return diagnostic::reject<Diagnose, diagnostic::output_would_be_empty<Where, Conv2d, In>>();
     } else {
       return true;
     }

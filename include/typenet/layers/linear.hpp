@@ -23,13 +23,13 @@ struct Linear {
   template <class In>
   static constexpr int in_features = In::rank == 1 ? In::dims[0] : 1;
 
-  template <class In, class Where>
+  template <class In, class Where, bool Diagnose = true>
   static constexpr bool check() {
     if constexpr (!(std::is_same_v<Options, NoBias> && ...)) {
-      return diagnostic::option_does_not_apply<Where, Linear,
-                                               boost::mp11::mp_list<Options...>>::value;
+      return diagnostic::reject<Diagnose, diagnostic::option_does_not_apply<
+                                              Where, Linear, boost::mp11::mp_list<Options...>>>();
     } else if constexpr (In::rank != 1) {
-      return diagnostic::linear_needs_flat_input<Where, Linear, In>::value;
+      return diagnostic::reject<Diagnose, diagnostic::linear_needs_flat_input<Where, Linear, In>>();
     } else {
       return true;
     }

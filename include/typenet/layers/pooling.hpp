@@ -16,6 +16,8 @@
 #include "typenet/core/layer.hpp"
 #include "typenet/core/options.hpp"
 
+#include <boost/mp11/list.hpp>
+
 namespace typenet {
 
 namespace detail {
@@ -42,17 +44,18 @@ constexpr window_geometry pool_geometry() {
   return g;
 }
 
-template <class Layer, class In, class Where, bool options_known>
+template <class Layer, class In, class Where, bool Diagnose, bool options_known, class Options>
 constexpr bool check_pool() {
   constexpr window_geometry g = Layer::template geometry<In>;
   if constexpr (!options_known) {
-    return diagnostic::option_does_not_apply<Where, Layer, In>::value;
+    return diagnostic::reject<Diagnose, diagnostic::option_does_not_apply<Where, Layer, Options>>();
   } else if constexpr (In::rank != 3) {
-    return diagnostic::layer_needs_image_input<Where, Layer, In>::value;
+    return diagnostic::reject<Diagnose, diagnostic::layer_needs_image_input<Where, Layer, In>>();
   } else if constexpr (g.pad_h > g.kernel_h / 2 || g.pad_w > g.kernel_w / 2) {
-    return diagnostic::padding_must_be_at_most_half_the_kernel<Where, Layer, In>::value;
+    return diagnostic::reject<
+        Diagnose, diagnostic::padding_must_be_at_most_half_the_kernel<Where, Layer, In>>();
   } else if constexpr (g.out_h < 1 || g.out_w < 1) {
-    return diagnostic::output_would_be_empty<Where, Layer, In>::value;
+    return diagnostic::reject<Diagnose, diagnostic::output_would_be_empty<Where, Layer, In>>();
   } else {
     return true;
   }
@@ -79,11 +82,12 @@ struct MaxPool2d : layer_base {
   static constexpr window_geometry geometry =
       detail::pool_geometry<In, K, stride, padding, dilation, ceil_mode>();
 
-  template <class In, class Where>
+  template <class In, class Where, bool Diagnose = true>
   static constexpr bool check() {
-    return detail::check_pool<MaxPool2d, In, Where,
+    return detail::check_pool<MaxPool2d, In, Where, Diagnose,
                               ((is_pair_option_of_v<Options, Stride, Padding, Dilation> ||
-                                std::is_same_v<Options, CeilMode>)&&...)>();
+                                std::is_same_v<Options, CeilMode>)&&...),
+                              boost::mp11::mp_list<Options...>>();
   }
 
   template <class In>
@@ -135,11 +139,12 @@ struct AvgPool2d : layer_base {
   static constexpr window_geometry geometry =
       detail::pool_geometry<In, K, stride, padding, no_dilation, ceil_mode>();
 
-  template <class In, class Where>
+  template <class In, class Where, bool Diagnose = true>
   static constexpr bool check() {
-    return detail::check_pool<AvgPool2d, In, Where,
+    return detail::check_pool<AvgPool2d, In, Where, Diagnose,
                               ((is_pair_option_of_v<Options, Stride, Padding> ||
-                                std::is_same_v<Options, CeilMode>)&&...)>();
+                                std::is_same_v<Options, CeilMode>)&&...),
+                              boost::mp11::mp_list<Options...>>();
   }
 
   template <class In>
@@ -188,10 +193,11 @@ struct AdaptiveAvgPool2d : layer_base {
     return g;
   }();
 
-  template <class In, class Where>
+  template <class In, class Where, bool Diagnose = true>
   static constexpr bool check() {
     if constexpr (In::rank != 3) {
-      return diagnostic::layer_needs_image_input<Where, AdaptiveAvgPool2d, In>::value;
+      return diagnostic::reject<
+          Diagnose, diagnostic::layer_needs_image_input<Where, AdaptiveAvgPool2d, In>>();
     } else {
       return true;
     }

@@ -50,12 +50,14 @@ struct Upsample : layer_base {
     return g;
   }();
 
-  template <class In, class Where>
+  template <class In, class Where, bool Diagnose = true>
   static constexpr bool check() {
     if constexpr (In::rank != 3) {
-      return diagnostic::layer_needs_image_input<Where, Upsample, In>::value;
+      return diagnostic::reject<Diagnose,
+                                diagnostic::layer_needs_image_input<Where, Upsample, In>>();
     } else if constexpr (!fits_int<In>) {
-      return diagnostic::output_would_overflow_int<Where, Upsample, In>::value;
+      return diagnostic::reject<Diagnose,
+                                diagnostic::output_would_overflow_int<Where, Upsample, In>>();
     } else {
       return true;
     }

@@ -143,8 +143,8 @@ class Model {
   static std::shared_ptr<parameters_type> share_from(Model<Net, OtherIn, Device, T>& other) {
     if constexpr (!std::is_same_v<typename Model<Net, OtherIn, Device, T>::parameters_type,
                                   parameters_type>) {
-      static_assert(
-          diagnostic::parameters_differ_between_input_shapes<at_model_root, Net, OtherIn>::value);
+      static_assert(diagnostic::parameters_differ_between_input_shapes<at_model_root, Net, OtherIn,
+                                                                       In>::value);
       return nullptr;
     } else {
       return other.shared_parameters();

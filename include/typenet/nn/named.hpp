@@ -14,16 +14,16 @@
 namespace typenet {
 
 template <fixed_string Name, class Layer>
-requires(!Name.empty() && Name.view().find('.') == std::string_view::npos) struct Named {
+requires(!Name.empty() && !Name.contains('.')) struct Named {
   using layer = Layer;
   static constexpr auto name = Name;
 
   template <class In>
   using output_shape = typename Layer::template output_shape<In>;
 
-  template <class In, class Where>
+  template <class In, class Where, bool Diagnose = true>
   static constexpr bool check() {
-    return Layer::template check<In, Where>();
+    return Layer::template check<In, Where, Diagnose>();
   }
 
   template <class In, class Device, class T>

@@ -28,6 +28,31 @@
 
 namespace typenet {
 
+/// Parameters of a Residual: body (keys directly under the block), shortcut
+/// (under `R::shortcut_key()`), activation (under "activation").
+template <class R, class BodyParameters, class ShortcutParameters, class ActivationParameters>
+struct residual_parameters {
+  static constexpr std::int64_t count =
+      BodyParameters::count + ShortcutParameters::count + ActivationParameters::count;
+
+  BodyParameters body;
+  ShortcutParameters shortcut;
+  ActivationParameters activation;
+
+  template <class Visitor>
+  void visit(Visitor&& visitor, const std::string& prefix) {
+    body.visit(visitor, prefix);
+    shortcut.visit(visitor, prefix + R::shortcut_key() + ".");
+    activation.visit(visitor, prefix + "activation.");
+  }
+  template <class Rng>
+  void reset(Rng& rng) {
+    body.reset(rng);
+    shortcut.reset(rng);
+    activation.reset(rng);
+  }
+};
+
 template <class Body, class Shortcut = Identity, class Activation = Identity>
 struct Residual {
   using body = Body;
@@ -50,42 +75,27 @@ struct Residual {
     }
   }
 
-  template <class In, class Where>
+  template <class In, class Where, bool Diagnose = true>
   static constexpr bool check() {
     constexpr bool parts =
-        Body::template check<In, at_named<"body", Where>>() &&
-        Shortcut::template check<In, at_named<"shortcut", Where>>() &&
-        Activation::template check<body_shape<In>, at_named<"activation", Where>>();
+        Body::template check<In, at_named<"body", Where>, Diagnose>() &&
+        Shortcut::template check<In, at_named<"shortcut", Where>, Diagnose>() &&
+        Activation::template check<body_shape<In>, at_named<"activation", Where>, Diagnose>();
     if constexpr (parts && !std::is_same_v<body_shape<In>, shortcut_shape<In>>) {
-      return diagnostic::residual_branches_disagree<Where, Residual, body_shape<In>,
-                                                    shortcut_shape<In>>::value;
+      return diagnostic::reject<
+          Diagnose, diagnostic::residual_branches_disagree<Where, Residual, body_shape<In>,
+                                                           shortcut_shape<In>>>();
     } else {
       return parts;
     }
   }
 
+  /// Depends only on the branches' parameter types, so models of one block
+  /// at two input sizes share parameters whenever the branches do.
   template <class In, class Device, class T>
-  struct parameters {
-    parameters_t<Body, In, Device, T> body;
-    parameters_t<Shortcut, In, Device, T> shortcut;
-    parameters_t<Activation, body_shape<In>, Device, T> activation;
-
-    static constexpr std::int64_t count =
-        decltype(body)::count + decltype(shortcut)::count + decltype(activation)::count;
-
-    template <class Visitor>
-    void visit(Visitor&& visitor, const std::string& prefix) {
-      body.visit(visitor, prefix);
-      shortcut.visit(visitor, prefix + shortcut_key() + ".");
-      activation.visit(visitor, prefix + "activation.");
-    }
-    template <class Rng>
-    void reset(Rng& rng) {
-      body.reset(rng);
-      shortcut.reset(rng);
-      activation.reset(rng);
-    }
-  };
+  using parameters = residual_parameters<Residual, parameters_t<Body, In, Device, T>,
+                                         parameters_t<Shortcut, In, Device, T>,
+                                         parameters_t<Activation, body_shape<In>, Device, T>>;
 
   template <class In>
   static constexpr std::int64_t flops =

@@ -23,6 +23,27 @@
 
 namespace typenet {
 
+/// Parameters of a Sequential: a tuple of its children's, keyed by `Seq::key<I>()`.
+template <class Seq, class... Children>
+struct sequential_parameters {
+  static constexpr std::int64_t count = (std::int64_t{0} + ... + Children::count);
+
+  std::tuple<Children...> items;
+
+  template <class Visitor>
+  void visit(Visitor&& visitor, const std::string& prefix) {
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (std::get<I>(items).visit(visitor, prefix + Seq::template key<I>() + "."), ...);
+    }
+    (std::index_sequence_for<Children...>{});
+  }
+
+  template <class Rng>
+  void reset(Rng& rng) {
+    std::apply([&](auto&... p) { (p.reset(rng), ...); }, items);
+  }
+};
+
 template <class... Layers>
 struct Sequential {
   static_assert(sizeof...(Layers) > 0, "Sequential needs at least one layer");
@@ -66,44 +87,24 @@ struct Sequential {
     return found;
   }
 
-  template <class In, class Where>
+  template <class In, class Where, bool Diagnose = true>
   static constexpr bool check() {
-    return check_children<In, Where>(std::make_index_sequence<size>{}) &&
-           check_unique_names<Where>(std::make_index_sequence<size>{});
+    return check_children<In, Where, Diagnose>(std::make_index_sequence<size>{}) &&
+           check_unique_names<Where, Diagnose>(std::make_index_sequence<size>{});
   }
 
-  template <class In, class Device, class T>
-  struct parameters {
-    template <class Is>
-    struct tuple_of;
-    template <std::size_t... I>
-    struct tuple_of<std::index_sequence<I...>> {
-      using type = std::tuple<parameters_t<child<I>, input_of<In, I>, Device, T>...>;
-    };
-    using tuple_type = typename tuple_of<std::make_index_sequence<size>>::type;
-
-    static constexpr std::int64_t count = [] {
-      return []<std::size_t... I>(std::index_sequence<I...>) {
-        return (std::int64_t{0} + ... + std::tuple_element_t<I, tuple_type>::count);
-      }
-      (std::make_index_sequence<size>{});
-    }();
-
-    tuple_type items;
-
-    template <class Visitor>
-    void visit(Visitor&& visitor, const std::string& prefix) {
-      [&]<std::size_t... I>(std::index_sequence<I...>) {
-        (std::get<I>(items).visit(visitor, prefix + key<I>() + "."), ...);
-      }
-      (std::make_index_sequence<size>{});
-    }
-
-    template <class Rng>
-    void reset(Rng& rng) {
-      std::apply([&](auto&... p) { (p.reset(rng), ...); }, items);
-    }
+  template <class Is, class In, class Device, class T>
+  struct parameters_of;
+  template <std::size_t... I, class In, class Device, class T>
+  struct parameters_of<std::index_sequence<I...>, In, Device, T> {
+    using type =
+        sequential_parameters<Sequential, parameters_t<child<I>, input_of<In, I>, Device, T>...>;
   };
+
+  /// The children's parameters; the same type for every input shape that
+  /// gives the children the same parameter types, so such models share them.
+  template <class In, class Device, class T>
+  using parameters = typename parameters_of<std::make_index_sequence<size>, In, Device, T>::type;
 
   template <class In, class Device, class T>
   struct node {
@@ -216,22 +217,23 @@ struct Sequential {
   template <std::size_t I, class Where>
   using where_of = typename detail::where_for<child<I>, I, Where>::type;
 
-  template <class In, class Where, std::size_t... I>
+  template <class In, class Where, bool Diagnose, std::size_t... I>
   static constexpr bool check_children(std::index_sequence<I...>) {
-    return (child<I>::template check<input_of<In, I>, where_of<I, Where>>() && ...);
+    return (child<I>::template check<input_of<In, I>, where_of<I, Where>, Diagnose>() && ...);
   }
 
-  template <class Where, std::size_t... I>
+  template <class Where, bool Diagnose, std::size_t... I>
   static constexpr bool check_unique_names(std::index_sequence<I...>) {
-    return (check_unique_name<I, Where>() && ...);
+    return (check_unique_name<I, Where, Diagnose>() && ...);
   }
 
-  template <std::size_t I, class Where>
+  template <std::size_t I, class Where, bool Diagnose>
   static constexpr bool check_unique_name() {
     if constexpr (is_named_v<child<I>>) {
       constexpr std::size_t first = index_of<child<I>::name>();
       if constexpr (first != I) {
-        return diagnostic::duplicate_child_name<at_child<I, Where>, Sequential, child<I>>::value;
+        return diagnostic::reject<
+            Diagnose, diagnostic::duplicate_child_name<at_child<I, Where>, Sequential, child<I>>>();
       } else {
         return true;
       }

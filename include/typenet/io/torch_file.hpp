@@ -1,0 +1,538 @@
+// typenet/io/torch_file.hpp — read the state dicts that PyTorch's torch.save writes.
+//
+// `read_torch(path, options)` returns a `checkpoint` (io/checkpoint.hpp) from a
+// file written by torch.save, in either of its formats:
+//   - the zip container of torch >= 1.6: `<dir>/data.pkl` (the pickle) and one
+//     `<dir>/data/<key>` record per storage, `<dir>` varying from file to file;
+//     read with io/zip_archive.hpp (ZIP64 included; deflated records, as a zip
+//     tool may re-pack them, are inflated with zlib);
+//   - the legacy stream of torch < 1.6 and `_use_new_zipfile_serialization=False`
+//     (several published torchvision checkpoints): a magic-number pickle, a
+//     protocol-version pickle, a sys_info pickle, the main pickle, a pickle of
+//     the storage keys, then per storage an int64 element count and its bytes.
+// The pickle goes through the restricted unpickler of io/unpickler.hpp: nothing
+// is executed, and any global beyond torch.save's few is an error naming it.
+// `read_torch_bytes(bytes, name, options)` reads the same from memory (the
+// fuzzer's entry point).
+//
+// The file is memory-mapped; tensors of stored zip records and of legacy files
+// point into the mapping, which the checkpoint keeps alive. Tensors that share
+// a storage (views such as x and x[1:] or x.t()) share one byte_storage, with
+// their own offset and strides. Parameters are read as their tensors; 0-d
+// tensors (num_batches_tracked) have shape [] and strides []. Keys are kept as
+// they are ("module." prefixes included). Where the state dict lies in the
+// pickled object is `torch_read_options::state_dict_key`'s business.
+//
+// Every failure is a typenet::format_error naming the file and the offending
+// record, tensor or byte offset. Link: zlib (-lz).
+#pragma once
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <iterator>
+#include <limits>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "typenet/io/checkpoint.hpp"
+#include "typenet/io/errors.hpp"
+#include "typenet/io/unpickler.hpp"
+#include "typenet/io/zip_archive.hpp"
+
+namespace typenet::io {
+
+struct torch_read_options {
+  /// Where the state dict (a dict of str -> tensor, OrderedDict or not) lies:
+  ///  - "" (default): the pickled object itself must be the state dict;
+  ///  - a key, e.g. "state_dict" or "model": the pickled object is a dict and
+  ///    that entry is the state dict; the other entries (epoch, optimizer, ...)
+  ///    are parsed by the restricted unpickler but otherwise ignored;
+  ///  - `automatic` ("*"): the pickled object if it is a state dict; else, if it
+  ///    is a dict in which exactly one of the entries "state_dict" and "model"
+  ///    is a state dict, that one; else an error listing the top-level keys.
+  std::string state_dict_key;
+  static constexpr const char* automatic = "*";
+
+  /// Check the CRC-32 of every zip record read, as torch.load does (one pass
+  /// over the data it reads anyway).
+  bool verify_checksums = true;
+
+  /// Bounds on the pickle (objects, stack, memo, nesting).
+  pickle::limits pickle_limits = {};
+};
+
+namespace detail {
+
+/// A file mapped read-only, unmapped when the last record lets go of it.
+class torch_mapped_file final : public byte_storage {
+ public:
+  explicit torch_mapped_file(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw format_error(path + ": cannot open: " + errno_message());
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+      const auto why = errno_message();
+      ::close(fd);
+      throw format_error(path + ": cannot stat: " + why);
+    }
+    if (!S_ISREG(st.st_mode)) {
+      ::close(fd);
+      throw format_error(path + ": not a regular file");
+    }
+    size_ = static_cast<std::size_t>(st.st_size);
+    if (size_ > 0) {
+      void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
+      const auto why = errno_message();
+      ::close(fd);
+      if (p == MAP_FAILED) throw format_error(path + ": cannot map: " + why);
+      data_ = static_cast<const std::byte*>(p);
+    } else {
+      ::close(fd);
+    }
+  }
+  ~torch_mapped_file() override {
+    if (data_) ::munmap(const_cast<std::byte*>(data_), size_);
+  }
+  torch_mapped_file(const torch_mapped_file&) = delete;
+  torch_mapped_file& operator=(const torch_mapped_file&) = delete;
+
+  std::span<const std::byte> bytes() const override { return {data_, size_}; }
+
+ private:
+  static std::string errno_message() { return std::generic_category().message(errno); }
+  const std::byte* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+/// A window into another storage, which it keeps alive.
+class torch_slice_storage final : public byte_storage {
+ public:
+  torch_slice_storage(std::shared_ptr<const byte_storage> owner, std::span<const std::byte> bytes)
+      : owner_(std::move(owner)), bytes_(bytes) {}
+  std::span<const std::byte> bytes() const override { return bytes_; }
+
+ private:
+  std::shared_ptr<const byte_storage> owner_;
+  std::span<const std::byte> bytes_;
+};
+
+inline std::string torch_quote(std::string_view s) {
+  std::string out = "'";
+  for (const char c : s.substr(0, 80))
+    out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
+  return out + (s.size() > 80 ? "...'" : "'");
+}
+
+// ---- where the state dict is -------------------------------------------------------------
+
+/// Whether `id` is a dict of str -> tensor; if not, `why` says what is not.
+inline bool torch_is_state_dict(const pickle::document& doc, pickle::object_id id,
+                                std::string& why) {
+  const auto* dict = doc.get<pickle::py_dict>(id);
+  if (!dict) {
+    why = "it is not a dict (found " + pickle::describe(doc, id) + ")";
+    return false;
+  }
+  for (const auto& [key, value] : dict->items) {
+    const auto* name = doc.get<pickle::py_str>(key);
+    if (!name) {
+      why = "its key " + pickle::describe(doc, key) + " is not a str";
+      return false;
+    }
+    if (!doc.get<pickle::torch_tensor>(value)) {
+      why = "its entry " + torch_quote(name->text) + " is not a tensor (found " +
+            pickle::describe(doc, value) + ")";
+      return false;
+    }
+  }
+  return true;
+}
+
+/// "'epoch', 'state_dict', ..." for messages.
+inline std::string torch_top_keys(const pickle::document& doc, pickle::object_id id) {
+  const auto* dict = doc.get<pickle::py_dict>(id);
+  if (!dict) return "";
+  std::string s;
+  std::size_t n = 0;
+  for (const auto& [key, value] : dict->items) {
+    if (n++ == 12) return s + ", ...";
+    const auto* name = doc.get<pickle::py_str>(key);
+    s += (s.empty() ? "" : ", ") + (name ? torch_quote(name->text) : pickle::describe(doc, key));
+  }
+  return s;
+}
+
+/// The value of the top-level dict's entry `key` (the last one, as in Python).
+inline const pickle::object_id* torch_entry(const pickle::document& doc, pickle::object_id dict_id,
+                                            std::string_view key) {
+  const auto* dict = doc.get<pickle::py_dict>(dict_id);
+  if (!dict) return nullptr;
+  const pickle::object_id* found = nullptr;
+  for (const auto& [k, v] : dict->items)
+    if (const auto* name = doc.get<pickle::py_str>(k); name && name->text == key) found = &v;
+  return found;
+}
+
+/// The state dict's object id, chosen as torch_read_options::state_dict_key says.
+inline pickle::object_id torch_select_state_dict(const pickle::document& doc,
+                                                 const torch_read_options& options,
+                                                 const std::string& where) {
+  const auto root = doc.root;
+  const bool root_is_dict = doc.get<pickle::py_dict>(root) != nullptr;
+  const auto keys = root_is_dict ? " (its keys: " + torch_top_keys(doc, root) + ")" : "";
+  std::string why;
+  const auto& key = options.state_dict_key;
+  if (key.empty()) {
+    if (torch_is_state_dict(doc, root, why)) return root;
+    throw format_error(where + ": the pickled object is not a state dict: " + why + keys +
+                       (root_is_dict ? "; if the state dict is one of its entries, name it in "
+                                       "torch_read_options::state_dict_key (or use "
+                                       "torch_read_options::automatic)"
+                                     : ""));
+  }
+  if (key == torch_read_options::automatic) {
+    if (torch_is_state_dict(doc, root, why)) return root;
+    const std::string top_why = why;
+    std::vector<std::pair<std::string, pickle::object_id>> found;
+    for (const char* candidate : {"state_dict", "model"}) {
+      const auto* value = torch_entry(doc, root, candidate);
+      if (value && torch_is_state_dict(doc, *value, why)) found.emplace_back(candidate, *value);
+    }
+    if (found.size() == 1) return found[0].second;
+    if (found.size() == 2)
+      throw format_error(where +
+                         ": both entries 'state_dict' and 'model' are state dicts; "
+                         "choose one with torch_read_options::state_dict_key");
+    throw format_error(where + ": no state dict found: the pickled object is not one (" + top_why +
+                       "), nor is an entry 'state_dict' or 'model' of it" + keys +
+                       "; name the entry in torch_read_options::state_dict_key");
+  }
+  if (!root_is_dict)
+    throw format_error(where + ": state_dict_key " + torch_quote(key) +
+                       " asks for an entry of a dict, but the pickled object is " +
+                       pickle::describe(doc, root));
+  const auto* value = torch_entry(doc, root, key);
+  if (!value) throw format_error(where + ": no entry " + torch_quote(key) + keys);
+  if (!torch_is_state_dict(doc, *value, why))
+    throw format_error(where + ": entry " + torch_quote(key) + " is not a state dict: " + why);
+  return *value;
+}
+
+// ---- from pickled tensors to records -----------------------------------------------------
+
+/// Gives the bytes of a root storage (exactly numel * element_size of them).
+using torch_storage_resolver = std::function<std::shared_ptr<const byte_storage>(
+    const pickle::torch_storage&, const std::string& tensor)>;
+
+inline checkpoint torch_records(const pickle::document& doc, pickle::object_id state_dict,
+                                const std::string& source, const torch_storage_resolver& resolve) {
+  checkpoint out;
+  out.source = source;
+  const auto& items = doc.get<pickle::py_dict>(state_dict)->items;
+
+  // Python's dict rule for a repeated key: the last value, at the first position.
+  std::unordered_map<std::string_view, std::size_t> position;
+  std::vector<std::pair<std::string_view, pickle::object_id>> entries;
+  for (const auto& [key, value] : items) {
+    const std::string_view name = doc.get<pickle::py_str>(key)->text;
+    const auto [it, fresh] = position.emplace(name, entries.size());
+    if (fresh)
+      entries.emplace_back(name, value);
+    else
+      entries[it->second].second = value;
+  }
+
+  struct root_info {
+    std::shared_ptr<const byte_storage> bytes;
+    std::string type_name;
+  };
+  std::map<std::string, root_info> roots;  // by storage key
+  std::map<std::pair<std::string, std::string>, std::shared_ptr<const byte_storage>> views;
+
+  for (const auto& [name_view, tensor_id] : entries) {
+    const std::string name(name_view);
+    const auto& t = *doc.get<pickle::torch_tensor>(tensor_id);
+    const auto& s = *doc.get<pickle::torch_storage>(t.storage);
+    const auto where = source + ": tensor " + torch_quote(name);
+    if (!s.type)
+      throw format_error(where + " has storage type torch." + s.type_name +
+                         ", whose elements typenet does not read");
+    auto& root = roots[s.key];
+    if (!root.bytes) {
+      root.bytes = resolve(s, name);
+      root.type_name = s.type_name;
+    } else if (root.type_name != s.type_name) {
+      throw format_error(where + " views storage " + torch_quote(s.key) + " as torch." +
+                         s.type_name + ", another tensor as torch." + root.type_name);
+    }
+    if (root.bytes->bytes().size() != static_cast<std::uint64_t>(s.numel) * s.element_size)
+      throw format_error(where + ": storage " + torch_quote(s.key) + " is said to hold " +
+                         std::to_string(s.numel) + " elements by one tensor, " +
+                         std::to_string(root.bytes->bytes().size() / s.element_size) +
+                         " by another");
+    std::shared_ptr<const byte_storage> storage = root.bytes;
+    if (!s.view_key.empty()) {  // a legacy storage view: part of the root
+      auto& view = views[{s.key, s.view_key}];
+      if (!view)
+        view = std::make_shared<torch_slice_storage>(
+            root.bytes,
+            root.bytes->bytes().subspan(static_cast<std::size_t>(s.view_offset) * s.element_size,
+                                        static_cast<std::size_t>(s.view_numel) * s.element_size));
+      storage = view;
+    }
+    tensor_record r;
+    r.type = *s.type;
+    r.shape = t.shape;
+    r.strides = t.strides;
+    r.offset = t.storage_offset;
+    r.storage = std::move(storage);
+    r.validate(where);
+    out.tensors.emplace_back(name, std::move(r));
+  }
+  return out;
+}
+
+// ---- the zip container -------------------------------------------------------------------
+
+inline checkpoint read_torch_zip(std::shared_ptr<const byte_storage> file,
+                                 const std::string& source, const torch_read_options& options) {
+  const zip_archive zip(file->bytes(), source);
+
+  // torch names the records <dir>/data.pkl, <dir>/data/<key>, <dir>/version.
+  const zip_entry* pickle_entry = nullptr;
+  bool torchscript = false;
+  for (const auto& e : zip.entries()) {
+    const auto slash = e.name.find('/');
+    if (slash == std::string::npos) continue;
+    const auto rest = std::string_view(e.name).substr(slash + 1);
+    if (rest == "constants.pkl" || rest.starts_with("code/")) torchscript = true;
+    if (rest != "data.pkl") continue;
+    if (pickle_entry)
+      throw format_error(source + ": two pickles, " + torch_quote(pickle_entry->name) + " and " +
+                         torch_quote(e.name));
+    pickle_entry = &e;
+  }
+  if (torchscript)
+    throw format_error(source +
+                       ": a TorchScript archive (torch.jit.save), not a torch.save file; "
+                       "load it in PyTorch and torch.save its state_dict()");
+  if (!pickle_entry) {
+    std::string names;
+    for (std::size_t i = 0; i < zip.entries().size() && i < 8; ++i)
+      names += (i ? ", " : "") + torch_quote(zip.entries()[i].name);
+    throw format_error(source +
+                       ": a zip archive without a '<dir>/data.pkl' record, so not "
+                       "written by torch.save (its records: " +
+                       (names.empty() ? "none" : names) + ")");
+  }
+  const auto dir = pickle_entry->name.substr(0, pickle_entry->name.size() - 8);  // "<dir>/"
+
+  if (const auto* e = zip.find(dir + "byteorder")) {
+    const auto bytes = zip.extract(*e, options.verify_checksums);
+    const std::string order(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    if (order != "little")
+      throw format_error(source + ": record " + torch_quote(e->name) + " says byte order " +
+                         torch_quote(order) + "; only little-endian files are read");
+  }
+
+  // The pickle: a view into the file when stored, as torch writes it.
+  std::vector<std::byte> inflated;
+  std::span<const std::byte> pickle_bytes;
+  if (pickle_entry->method == 0) {
+    pickle_bytes = zip.stored(*pickle_entry, options.verify_checksums);
+  } else {
+    inflated = zip.extract(*pickle_entry, options.verify_checksums);
+    pickle_bytes = inflated;
+  }
+  const auto doc =
+      pickle::unpickle(pickle_bytes, source + ": " + pickle_entry->name, 0, options.pickle_limits);
+  const auto state_dict = torch_select_state_dict(doc, options, source);
+
+  const auto resolve = [&](const pickle::torch_storage& s, const std::string& tensor) {
+    const auto name = dir + "data/" + s.key;
+    const auto* e = zip.find(name);
+    if (!e)
+      throw format_error(source + ": no record " + torch_quote(name) +
+                         " for the storage of tensor " + torch_quote(tensor));
+    const auto expected = static_cast<std::uint64_t>(s.numel) * s.element_size;
+    if (e->size != expected)
+      throw format_error(
+          source + ": record " + torch_quote(name) + " holds " + std::to_string(e->size) +
+          " bytes, but the storage of tensor " + torch_quote(tensor) + " is torch." + s.type_name +
+          " of " + std::to_string(s.numel) + " elements (" + std::to_string(expected) + " bytes)");
+    std::shared_ptr<const byte_storage> bytes;
+    if (e->method == 0) {
+      bytes = std::make_shared<torch_slice_storage>(file, zip.stored(*e, options.verify_checksums));
+    } else {
+      auto buffer = std::make_shared<buffer_storage>();
+      buffer->data = zip.extract(*e, options.verify_checksums);
+      bytes = std::move(buffer);
+    }
+    return bytes;
+  };
+  return torch_records(doc, state_dict, source, resolve);
+}
+
+// ---- the legacy stream -------------------------------------------------------------------
+
+inline checkpoint read_torch_legacy(std::shared_ptr<const byte_storage> file,
+                                    const std::string& source, const torch_read_options& options) {
+  const auto bytes = file->bytes();
+  std::size_t pos = 0;
+  const auto next_pickle = [&](const char* what) {
+    auto doc =
+        pickle::unpickle(bytes.subspan(pos), source + ": " + what, pos, options.pickle_limits);
+    pos += doc.end;
+    return doc;
+  };
+
+  // torch.serialization.MAGIC_NUMBER, 0x1950a86a20f9469cfc6c, as LONG1 writes it.
+  static constexpr std::uint8_t magic[] = {0x6c, 0xfc, 0x9c, 0x46, 0xf9,
+                                           0x20, 0x6a, 0xa8, 0x50, 0x19};
+  {
+    const auto doc = next_pickle("magic number");
+    const auto* number = doc.get<pickle::py_long>(doc.root);
+    if (!number ||
+        !std::equal(number->bytes.begin(), number->bytes.end(), std::begin(magic), std::end(magic)))
+      throw format_error(source + ": a pickle, but not a torch.save file: it starts with " +
+                         pickle::describe(doc, doc.root) + ", not torch's magic number");
+  }
+  {
+    const auto doc = next_pickle("protocol version");
+    const auto* version = doc.get<pickle::py_int>(doc.root);
+    if (!version || version->value != 1001)
+      throw format_error(source + ": legacy protocol version " + pickle::describe(doc, doc.root) +
+                         ", not 1001");
+  }
+  {
+    const auto doc = next_pickle("sys_info");
+    if (const auto* little = torch_entry(doc, doc.root, "little_endian")) {
+      const auto* flag = doc.get<pickle::py_bool>(*little);
+      if (!flag || !flag->value)
+        throw format_error(source +
+                           ": written on a big-endian machine; only little-endian "
+                           "files are read");
+    }
+  }
+  const auto doc = next_pickle("main pickle");
+  const auto keys_doc = next_pickle("storage keys");
+
+  // Every storage the pickle names, by root key: its element size and count.
+  std::map<std::string, const pickle::torch_storage*> declared;
+  for (const auto& object : doc.objects) {
+    const auto* s = std::get_if<pickle::torch_storage>(&object);
+    if (!s) continue;
+    const auto [it, fresh] = declared.emplace(s->key, s);
+    if (!fresh && (it->second->numel != s->numel || it->second->type_name != s->type_name))
+      throw format_error(source + ": storage " + torch_quote(s->key) + " is declared as torch." +
+                         it->second->type_name + " of " + std::to_string(it->second->numel) +
+                         " elements and as torch." + s->type_name + " of " +
+                         std::to_string(s->numel));
+  }
+
+  // The storages follow in the order of the key list: int64 count, then data.
+  const auto* keys = keys_doc.get<pickle::py_list>(keys_doc.root);
+  if (!keys)
+    throw format_error(source + ": the storage key list is a " +
+                       pickle::describe(keys_doc, keys_doc.root) + ", not a list");
+  std::map<std::string, std::span<const std::byte>> data;
+  for (const auto id : keys->items) {
+    const auto* key = keys_doc.get<pickle::py_str>(id);
+    if (!key)
+      throw format_error(source + ": storage key " + pickle::describe(keys_doc, id) +
+                         " is not a str");
+    const auto it = declared.find(key->text);
+    if (it == declared.end())
+      throw format_error(source + ": storage " + torch_quote(key->text) +
+                         " is in the key list but no tensor uses it");
+    if (data.count(key->text))
+      throw format_error(source + ": storage " + torch_quote(key->text) + " is listed twice");
+    const auto& s = *it->second;
+    if (bytes.size() - pos < 8)
+      throw format_error(source + ": truncated: the element count of storage " +
+                         torch_quote(key->text) + " at byte " + std::to_string(pos) +
+                         " lies beyond the end of the file (" + std::to_string(bytes.size()) +
+                         " bytes)");
+    std::uint64_t count = 0;
+    for (int i = 0; i < 8; ++i)
+      count |= std::uint64_t{static_cast<std::uint8_t>(bytes[pos + i])} << (8 * i);
+    pos += 8;
+    if (count != static_cast<std::uint64_t>(s.numel))
+      throw format_error(source + ": storage " + torch_quote(key->text) + " at byte " +
+                         std::to_string(pos - 8) + " holds " + std::to_string(count) +
+                         " elements, but its tensors say " + std::to_string(s.numel));
+    const auto size = count * s.element_size;  // no overflow: numel was checked
+    if (size > bytes.size() - pos)
+      throw format_error(source + ": truncated: storage " + torch_quote(key->text) + " needs " +
+                         std::to_string(size) + " bytes at byte " + std::to_string(pos) +
+                         ", the file has " + std::to_string(bytes.size() - pos) + " left");
+    data.emplace(key->text, bytes.subspan(pos, static_cast<std::size_t>(size)));
+    pos += static_cast<std::size_t>(size);
+  }
+
+  const auto state_dict = torch_select_state_dict(doc, options, source);
+  const auto resolve = [&](const pickle::torch_storage& s, const std::string& tensor) {
+    const auto it = data.find(s.key);
+    if (it == data.end())
+      throw format_error(source + ": storage " + torch_quote(s.key) + " of tensor " +
+                         torch_quote(tensor) + " is missing from the file's storage list");
+    return std::shared_ptr<const byte_storage>(
+        std::make_shared<torch_slice_storage>(file, it->second));
+  };
+  return torch_records(doc, state_dict, source, resolve);
+}
+
+inline checkpoint read_torch_storage(std::shared_ptr<const byte_storage> file,
+                                     const std::string& source, const torch_read_options& options) {
+  const auto bytes = file->bytes();
+  const auto at = [&](std::size_t i) { return static_cast<std::uint8_t>(bytes[i]); };
+  if (bytes.empty()) throw format_error(source + ": empty file");
+  if (bytes.size() >= 4 && at(0) == 'P' && at(1) == 'K' &&
+      ((at(2) == 3 && at(3) == 4) || (at(2) == 5 && at(3) == 6)))
+    return read_torch_zip(std::move(file), source, options);
+  if (at(0) == 0x80) return read_torch_legacy(std::move(file), source, options);
+  if (bytes.size() >= 262 &&
+      std::string_view(reinterpret_cast<const char*>(&bytes[257]), 5) == "ustar")
+    throw format_error(source +
+                       ": the tar-based format of the first torch releases, which is "
+                       "not read; load it in PyTorch and save it again");
+  std::string head;
+  static constexpr char hex[] = "0123456789abcdef";
+  for (std::size_t i = 0; i < bytes.size() && i < 4; ++i)
+    head += std::string(i ? " " : "") + hex[at(i) >> 4] + hex[at(i) & 15];
+  throw format_error(source + ": not a PyTorch file: it starts with bytes " + head +
+                     ", where torch.save writes 'PK' (zip) or 0x80 (a pickle)");
+}
+
+}  // namespace detail
+
+/// Reads the state dict of a torch.save file (zip or legacy), memory-mapped.
+inline checkpoint read_torch(const std::string& path, const torch_read_options& options = {}) {
+  return detail::read_torch_storage(std::make_shared<detail::torch_mapped_file>(path), path,
+                                    options);
+}
+
+/// The same from bytes in memory, which are copied; `name` stands for the file in messages.
+inline checkpoint read_torch_bytes(std::span<const std::byte> bytes, const std::string& name,
+                                   const torch_read_options& options = {}) {
+  auto buffer = std::make_shared<buffer_storage>();
+  buffer->data.assign(bytes.begin(), bytes.end());
+  return detail::read_torch_storage(std::move(buffer), name, options);
+}
+
+}  // namespace typenet::io
