@@ -27,13 +27,7 @@
 // record, tensor or byte offset. Link: zlib (-lz).
 #pragma once
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -44,13 +38,13 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "typenet/io/checkpoint.hpp"
 #include "typenet/io/errors.hpp"
+#include "typenet/io/mapped_file.hpp"
 #include "typenet/io/unpickler.hpp"
 #include "typenet/io/zip_archive.hpp"
 
@@ -78,58 +72,12 @@ struct torch_read_options {
 
 namespace detail {
 
-/// A file mapped read-only, unmapped when the last record lets go of it.
-class torch_mapped_file final : public byte_storage {
- public:
-  explicit torch_mapped_file(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw format_error(path + ": cannot open: " + errno_message());
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) {
-      const auto why = errno_message();
-      ::close(fd);
-      throw format_error(path + ": cannot stat: " + why);
-    }
-    if (!S_ISREG(st.st_mode)) {
-      ::close(fd);
-      throw format_error(path + ": not a regular file");
-    }
-    size_ = static_cast<std::size_t>(st.st_size);
-    if (size_ > 0) {
-      void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
-      const auto why = errno_message();
-      ::close(fd);
-      if (p == MAP_FAILED) throw format_error(path + ": cannot map: " + why);
-      data_ = static_cast<const std::byte*>(p);
-    } else {
-      ::close(fd);
-    }
-  }
-  ~torch_mapped_file() override {
-    if (data_) ::munmap(const_cast<std::byte*>(data_), size_);
-  }
-  torch_mapped_file(const torch_mapped_file&) = delete;
-  torch_mapped_file& operator=(const torch_mapped_file&) = delete;
-
-  std::span<const std::byte> bytes() const override { return {data_, size_}; }
-
- private:
-  static std::string errno_message() { return std::generic_category().message(errno); }
-  const std::byte* data_ = nullptr;
-  std::size_t size_ = 0;
-};
-
-/// A window into another storage, which it keeps alive.
-class torch_slice_storage final : public byte_storage {
- public:
-  torch_slice_storage(std::shared_ptr<const byte_storage> owner, std::span<const std::byte> bytes)
-      : owner_(std::move(owner)), bytes_(bytes) {}
-  std::span<const std::byte> bytes() const override { return bytes_; }
-
- private:
-  std::shared_ptr<const byte_storage> owner_;
-  std::span<const std::byte> bytes_;
-};
+/// The part `bytes` of `whole`'s bytes, as a storage that keeps `whole` alive.
+inline std::shared_ptr<const byte_storage> torch_slice(std::shared_ptr<const byte_storage> whole,
+                                                       std::span<const std::byte> bytes) {
+  const auto offset = static_cast<std::size_t>(bytes.data() - whole->bytes().data());
+  return std::make_shared<storage_slice>(std::move(whole), offset, bytes.size());
+}
 
 inline std::string torch_quote(std::string_view s) {
   std::string out = "'";
@@ -289,10 +237,9 @@ inline checkpoint torch_records(const pickle::document& doc, pickle::object_id s
     if (!s.view_key.empty()) {  // a legacy storage view: part of the root
       auto& view = views[{s.key, s.view_key}];
       if (!view)
-        view = std::make_shared<torch_slice_storage>(
-            root.bytes,
-            root.bytes->bytes().subspan(static_cast<std::size_t>(s.view_offset) * s.element_size,
-                                        static_cast<std::size_t>(s.view_numel) * s.element_size));
+        view = std::make_shared<storage_slice>(
+            root.bytes, static_cast<std::size_t>(s.view_offset) * s.element_size,
+            static_cast<std::size_t>(s.view_numel) * s.element_size);
       storage = view;
     }
     tensor_record r;
@@ -377,7 +324,7 @@ inline checkpoint read_torch_zip(std::shared_ptr<const byte_storage> file,
           " of " + std::to_string(s.numel) + " elements (" + std::to_string(expected) + " bytes)");
     std::shared_ptr<const byte_storage> bytes;
     if (e->method == 0) {
-      bytes = std::make_shared<torch_slice_storage>(file, zip.stored(*e, options.verify_checksums));
+      bytes = torch_slice(file, zip.stored(*e, options.verify_checksums));
     } else {
       auto buffer = std::make_shared<buffer_storage>();
       buffer->data = zip.extract(*e, options.verify_checksums);
@@ -491,8 +438,7 @@ inline checkpoint read_torch_legacy(std::shared_ptr<const byte_storage> file,
     if (it == data.end())
       throw format_error(source + ": storage " + torch_quote(s.key) + " of tensor " +
                          torch_quote(tensor) + " is missing from the file's storage list");
-    return std::shared_ptr<const byte_storage>(
-        std::make_shared<torch_slice_storage>(file, it->second));
+    return torch_slice(file, it->second);
   };
   return torch_records(doc, state_dict, source, resolve);
 }
@@ -523,8 +469,7 @@ inline checkpoint read_torch_storage(std::shared_ptr<const byte_storage> file,
 
 /// Reads the state dict of a torch.save file (zip or legacy), memory-mapped.
 inline checkpoint read_torch(const std::string& path, const torch_read_options& options = {}) {
-  return detail::read_torch_storage(std::make_shared<detail::torch_mapped_file>(path), path,
-                                    options);
+  return detail::read_torch_storage(std::make_shared<mapped_file>(path), path, options);
 }
 
 /// The same from bytes in memory, which are copied; `name` stands for the file in messages.

@@ -103,13 +103,18 @@ class zip_archive {
     throw format_error(source_ + ": " + what);
   }
 
-  // Little-endian field of `n` bytes at `offset`, which must lie inside [0, limit).
-  std::uint64_t field(std::uint64_t offset, std::size_t n, std::uint64_t limit,
-                      const char* what) const {
+  // Throws unless the `n` bytes at `offset` lie inside [0, limit).
+  void require(std::uint64_t offset, std::uint64_t n, std::uint64_t limit, const char* what) const {
     if (offset > limit || n > limit - offset)
       fail(std::string(what) + " at offset " + std::to_string(offset) + " lies beyond " +
            (limit == bytes_.size() ? "the end of the file" : "its region") + " (" +
            std::to_string(limit) + " bytes)");
+  }
+
+  // Little-endian field of `n` <= 8 bytes at `offset`, inside [0, limit).
+  std::uint64_t field(std::uint64_t offset, std::size_t n, std::uint64_t limit,
+                      const char* what) const {
+    require(offset, n, limit, what);
     std::uint64_t v = 0;
     for (std::size_t i = 0; i < n; ++i)
       v |= std::uint64_t{static_cast<std::uint8_t>(bytes_[static_cast<std::size_t>(offset + i)])}
@@ -199,7 +204,7 @@ class zip_archive {
     if (field(p, 4, cd_end, "central directory entry") != central_signature)
       fail("central directory entry " + std::to_string(i) + " at offset " + std::to_string(p) +
            " has no signature");
-    field(p, central_size, cd_end, "central directory entry");
+    require(p, central_size, cd_end, "central directory entry");
     zip_entry e;
     e.flags = static_cast<std::uint16_t>(field(p + 8, 2, cd_end, "flags"));
     e.method = static_cast<std::uint16_t>(field(p + 10, 2, cd_end, "method"));
@@ -212,8 +217,8 @@ class zip_archive {
     std::uint64_t disk = field(p + 34, 2, cd_end, "disk");
     e.header_offset = field(p + 42, 4, cd_end, "local header offset");
     const auto name_at = p + central_size;
-    field(name_at, static_cast<std::size_t>(name_length + extra_length + comment_length), cd_end,
-          "central directory entry name");
+    require(name_at, name_length + extra_length + comment_length, cd_end,
+            "central directory entry name");
     e.name.assign(reinterpret_cast<const char*>(bytes_.data() + name_at),
                   static_cast<std::size_t>(name_length));
 
@@ -225,7 +230,7 @@ class zip_archive {
       const auto id = field(x, 2, x_end, "extra field");
       const auto length = field(x + 2, 2, x_end, "extra field");
       const auto body = x + 4;
-      field(body, static_cast<std::size_t>(length), x_end, "extra field");
+      require(body, length, x_end, "extra field");
       if (id == 0x0001 && !have_zip64) {
         have_zip64 = true;
         auto q = body;
@@ -261,7 +266,7 @@ class zip_archive {
     const auto name_length = field(h + 26, 2, "local name length");
     const auto extra_length = field(h + 28, 2, "local extra length");
     const auto name_at = h + local_size;
-    field(name_at, static_cast<std::size_t>(name_length), cd_offset, "local header name");
+    require(name_at, name_length, cd_offset, "local header name");
     if (std::string_view(reinterpret_cast<const char*>(bytes_.data() + name_at),
                          static_cast<std::size_t>(name_length)) != e.name)
       fail("record '" + e.name + "': its local header names another record");
