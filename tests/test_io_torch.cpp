@@ -308,6 +308,14 @@ BOOST_AUTO_TEST_CASE(unpickler_bounds_and_aliasing) {
       }(),
       "stack deeper than 4");
   fails("\x80\x02(((."sv, small, "nested deeper than 2");
+  fails(
+      "\x80\x02NNN\x87."sv,
+      [] {
+        pk::limits l;
+        l.max_items = 2;
+        return l;
+      }(),
+      "more than 2 container items");
   fails("\x80\x02X\xff\xff\xff\x7f"sv, {}, "pickle truncated");
   fails("\x80\x02\x8b\xff\xff\xff\xff."sv, {}, "LONG4 of negative length");
   // Offsets in messages count from `base`, the pickle's place in its file.

@@ -114,6 +114,9 @@ using object = std::variant<py_none, py_bool, py_int, py_long, py_float, py_str,
 /// Bounds on what one pickle may build; torch.save's state dicts stay far below.
 struct limits {
   std::size_t max_objects = std::size_t{1} << 24;
+  /// Container items, tensor dimensions and bytes copied from one object into
+  /// another, together: what memo references (BINGET) could otherwise multiply.
+  std::size_t max_items = std::size_t{1} << 25;
   std::size_t max_stack = std::size_t{1} << 22;
   std::size_t max_memo = std::size_t{1} << 22;
   /// Open MARKs at once: Python's own pickler nests no deeper than its recursion limit (~1000).
@@ -298,6 +301,11 @@ class machine {
     stack_.push_back(id);
   }
   void push(object value) { push_id(make(std::move(value))); }
+  void spend(std::size_t n) {
+    if (n > limits_.max_items - spent_)
+      fail("more than " + std::to_string(limits_.max_items) + " container items");
+    spent_ += n;
+  }
   // Like Python's unpickler, a MARK hides what lies below it.
   std::size_t floor() const { return marks_.empty() ? 0 : marks_.back(); }
   object_id pop() {
@@ -391,12 +399,13 @@ class machine {
     if (const auto* v = std::get_if<py_str>(&doc_.objects[id])) return v->text;
     fail(std::string(what) + " must be a str, found " + describe(doc_, id));
   }
-  std::vector<std::int64_t> dims_arg(object_id id, const char* what) const {
+  std::vector<std::int64_t> dims_arg(object_id id, const char* what) {
     const auto& items = tuple_items(id, what);
     if (items.size() > limits_.max_rank)
       fail(std::string(what) + " has " + std::to_string(items.size()) + " dimensions, more than " +
            std::to_string(limits_.max_rank));
     std::vector<std::int64_t> dims;
+    spend(items.size());
     dims.reserve(items.size());
     for (auto item : items) dims.push_back(count_arg(item, what));
     return dims;
@@ -441,6 +450,7 @@ class machine {
              " elements at " + std::to_string(s.view_offset) + ") lies outside its storage '" +
              s.key + "' of " + std::to_string(s.numel) + " elements");
     }
+    spend(s.key.size() + s.location.size() + s.view_key.size());
     s.position = base_ + op_;
     push(std::move(s));
   }
@@ -461,6 +471,7 @@ class machine {
       if (!args.empty()) {
         const auto& init = doc_.objects[args[0]];
         if (const auto* src = std::get_if<py_dict>(&init)) {
+          spend(src->items.size());
           d.items = src->items;
         } else {
           // Python 2's OrderedDict.__reduce__ passes [[key, value], ...].
@@ -468,6 +479,7 @@ class machine {
           if (const auto* l = std::get_if<py_list>(&init)) pairs = &l->items;
           if (const auto* t = std::get_if<py_tuple>(&init)) pairs = &t->items;
           if (!pairs) fail("OrderedDict of " + describe(doc_, args[0]));
+          spend(pairs->size());
           for (auto pair : *pairs) {
             const std::vector<object_id>* kv = nullptr;
             if (const auto* l = std::get_if<py_list>(&doc_.objects[pair])) kv = &l->items;
@@ -512,6 +524,7 @@ class machine {
       arity(2, 2);
       const auto& text = str_arg(args[0], "the text of _codecs.encode");
       const auto& encoding = str_arg(args[1], "the encoding of _codecs.encode");
+      spend(text.size());
       if (encoding != "latin1" && encoding != "latin-1")
         fail("_codecs.encode with encoding '" + encoding + "'");
       push(py_bytes{latin1(text)});
@@ -635,12 +648,17 @@ class machine {
         push(py_tuple{});
         return false;
       case 't':  // TUPLE
-        push(py_tuple{pop_mark()});
+      {
+        auto items = pop_mark();
+        spend(items.size());
+        push(py_tuple{std::move(items)});
+      }
         return false;
       case 0x85:    // TUPLE1
       case 0x86:    // TUPLE2
       case 0x87: {  // TUPLE3
         std::vector<object_id> items(code - 0x84u);
+        spend(items.size());
         for (auto it = items.rbegin(); it != items.rend(); ++it) *it = pop();
         push(py_tuple{std::move(items)});
         return false;
@@ -650,11 +668,13 @@ class machine {
         return false;
       case 'a': {  // APPEND
         const auto value = pop();
+        spend(1);
         top_as<py_list>("APPEND", "list").items.push_back(value);
         return false;
       }
       case 'e': {  // APPENDS
         auto values = pop_mark();
+        spend(values.size());
         auto& items = top_as<py_list>("APPENDS", "list").items;
         items.insert(items.end(), values.begin(), values.end());
         return false;
@@ -665,12 +685,14 @@ class machine {
       case 's': {  // SETITEM
         const auto value = pop();
         const auto key = pop();
+        spend(1);
         top_as<py_dict>("SETITEM", "dict").items.emplace_back(key, value);
         return false;
       }
       case 'u': {  // SETITEMS
         const auto values = pop_mark();
         if (values.size() % 2) fail("SETITEMS with an odd number of items");
+        spend(values.size() / 2);
         auto& items = top_as<py_dict>("SETITEMS", "dict").items;
         for (std::size_t i = 0; i < values.size(); i += 2)
           items.emplace_back(values[i], values[i + 1]);
@@ -751,7 +773,8 @@ class machine {
   std::size_t base_;
   limits limits_;
   std::size_t pos_ = 0;
-  std::size_t op_ = 0;  // where the current opcode starts
+  std::size_t op_ = 0;     // where the current opcode starts
+  std::size_t spent_ = 0;  // against limits::max_items
   std::vector<object_id> stack_;
   std::vector<std::size_t> marks_;
   std::unordered_map<std::uint64_t, object_id> memo_;
