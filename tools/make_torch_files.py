@@ -428,6 +428,11 @@ def bad_files(good):
                 "stack underflow"))
     bad.append(("bad_no_stop.zip.pth", torch_zip(b"\x80\x02}", []), "-",
                 "pickle truncated"))
+    # Memo references multiply a 1000-pair list into 40000 OrderedDicts: a bound must stop it.
+    bomb = (b"\x80\x02" + op_global("collections", "OrderedDict") + b"q\x000" + b"](KaKbeq\x010"
+            + b"](" + b"h\x01" * 1000 + b"eq\x020" + b"h\x00h\x02\x85R0" * 40000 + b"}.")
+    bad.append(("bad_items_bomb.zip.pth", torch_zip(bomb, []), "-",
+                "more than 33554432 container items"))
     bad.append(("bad_setitem_on_list.zip.pth", torch_zip(b"\x80\x02]KaKbs.", []), "-",
                 "SETITEM needs a dict"))
     bad.append(("bad_reduce_storage.zip.pth",
@@ -455,6 +460,11 @@ def bad_files(good):
                     op_pid("FloatStorage", "0", 4, legacy=False), 0, (1,) * 70, (1,) * 70,
                     v2=True))]), [("0", f32(1, 2, 3, 4))]),
                 "-", "70 dimensions, more than 64"))
+    bad.append(("bad_tensor_numel.zip.pth",
+                torch_zip(py2_state_dict([("t", op_tensor(
+                    op_pid("FloatStorage", "0", 1, legacy=False), 0, (2**40, 2**40), (0, 0),
+                    v2=True))]), [("0", f32(1))]),
+                "-", "has more than 2^63 elements"))
     bad.append(("bad_dtype_conflict.zip.pth",
                 torch_zip(py2_state_dict([
                     ("a", op_tensor(op_pid("FloatStorage", "0", 4, legacy=False), 0, (4,), (1,))),

@@ -242,6 +242,16 @@ inline checkpoint torch_records(const pickle::document& doc, pickle::object_id s
             static_cast<std::size_t>(s.view_numel) * s.element_size);
       storage = view;
     }
+    // validate() bounds the last element, not the count, which stride-0 dims
+    // could push past int64; numel() must stay meaningful.
+    if (std::find(t.shape.begin(), t.shape.end(), 0) == t.shape.end()) {
+      std::int64_t numel = 1;
+      for (const auto d : t.shape) {
+        if (numel > std::numeric_limits<std::int64_t>::max() / d)
+          throw format_error(where + " has more than 2^63 elements");
+        numel *= d;
+      }
+    }
     tensor_record r;
     r.type = *s.type;
     r.shape = t.shape;
