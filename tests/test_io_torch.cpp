@@ -1,8 +1,9 @@
 // typenet::io::read_torch against files that torch.save wrote, and against
 // files crafted to be wrong.
 //
-// tools/make_torch_files.py writes the files and expected.txt (its format is
-// documented at the top of that script) into $TYPENET_FIXTURES/torch. Good
+// `tools/make_torch_files.py --out $TYPENET_FIXTURES` writes the files and
+// expected.txt (its format is documented at the top of that script) into
+// $TYPENET_FIXTURES/torch. Good
 // files must give PyTorch's tensors exactly (dtype, shape, strides, offset,
 // every value); bad ones must fail with a format_error whose message names the
 // file and says what is wrong; every good file cut short anywhere must fail
@@ -62,13 +63,13 @@ const expectations& expected() {
     expectations e;
     const char* root = std::getenv("TYPENET_FIXTURES");
     BOOST_TEST_REQUIRE(root != nullptr,
-                       "TYPENET_FIXTURES is not set; run tools/make_torch_files.py --out "
-                       "<dir>/torch and set TYPENET_FIXTURES=<dir>");
+                       "TYPENET_FIXTURES is not set; run tools/make_torch_files.py --out <dir> "
+                       "and set TYPENET_FIXTURES=<dir>");
     e.dir = fs::path(root) / "torch";
     std::ifstream in(e.dir / "expected.txt");
     BOOST_TEST_REQUIRE(in.good(), "cannot read " << (e.dir / "expected.txt").string()
                                                  << "; run tools/make_torch_files.py --out "
-                                                 << e.dir.string());
+                                                 << root);
     std::string line;
     while (std::getline(in, line)) {
       std::string head, tail;

@@ -3,7 +3,8 @@
 
 Usage: make_torch_files.py --out DIR
 
-Writes into DIR (created if needed), from fixed seeds:
+Writes into DIR/torch (created if needed; a folder of its own, for these are a
+hundred files next to other fixture generators' ones), from fixed seeds:
 
   <case>.zip.pth       torch.save(obj, f)                        (torch >= 1.6 zip container)
   <case>.legacy.pth    torch.save(obj, f, _use_new_zipfile_serialization=False)
@@ -622,9 +623,10 @@ def save(obj, new_format, protocol=2):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", required=True, help="directory to write into")
+    parser.add_argument("--out", required=True, help="fixture directory; files go to DIR/torch")
     args = parser.parse_args()
-    os.makedirs(args.out, exist_ok=True)
+    out = os.path.join(args.out, "torch")
+    os.makedirs(out, exist_ok=True)
 
     files, lines = {}, []
 
@@ -667,11 +669,11 @@ def main():
         lines.append(f"bad {name} {key}\t{needle}")
 
     for name, data in files.items():
-        with open(os.path.join(args.out, name), "wb") as f:
+        with open(os.path.join(out, name), "wb") as f:
             f.write(data)
-    with open(os.path.join(args.out, "expected.txt"), "w") as f:
+    with open(os.path.join(out, "expected.txt"), "w") as f:
         f.write("\n".join(lines) + "\n")
-    print(f"make_torch_files.py: {len(files)} files in {args.out}", file=sys.stderr)
+    print(f"make_torch_files.py: {len(files)} files in {out}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -66,7 +66,7 @@ struct torch_read_options {
   /// over the data it reads anyway).
   bool verify_checksums = true;
 
-  /// Bounds on the pickle (objects, stack, memo, nesting).
+  /// Bounds on the pickle (objects, container items, stack, memo, nesting).
   pickle::limits pickle_limits = {};
 };
 
