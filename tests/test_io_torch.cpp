@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <random>
 #include <sstream>
 #include <string>
@@ -185,6 +186,9 @@ BOOST_AUTO_TEST_CASE(good_files_give_pytorchs_tensors) {
     BOOST_TEST(c.source == path);
     BOOST_TEST(c.metadata.empty());
     check_tensors(c, f, "mapped");
+    check_tensors(
+        io::read_torch(std::make_shared<io::mapped_file>(path), f.name, options_for(f.key)), f,
+        "mapped by the caller");
     const auto bytes = file_bytes(path);
     check_tensors(io::read_torch_bytes(bytes, f.name, options_for(f.key)), f, "from memory");
   }

@@ -12,8 +12,9 @@
 //     the storage keys, then per storage an int64 element count and its bytes.
 // The pickle goes through the restricted unpickler of io/unpickler.hpp: nothing
 // is executed, and any global beyond torch.save's few is an error naming it.
-// `read_torch_bytes(bytes, name, options)` reads the same from memory (the
-// fuzzer's entry point).
+// `read_torch(storage, name, options)` reads from bytes already mapped (a
+// weight loader that sniffs the format first), `read_torch_bytes(bytes, name,
+// options)` from a copy of bytes in memory (the fuzzer's entry point).
 //
 // The file is memory-mapped; tensors of stored zip records and of legacy files
 // point into the mapping, which the checkpoint keeps alive. Tensors that share
@@ -480,6 +481,13 @@ inline checkpoint read_torch_storage(std::shared_ptr<const byte_storage> file,
 /// Reads the state dict of a torch.save file (zip or legacy), memory-mapped.
 inline checkpoint read_torch(const std::string& path, const torch_read_options& options = {}) {
   return detail::read_torch_storage(std::make_shared<mapped_file>(path), path, options);
+}
+
+/// The same from bytes that are already mapped or loaded (records point into
+/// them and keep them alive); `name` stands for the file in messages.
+inline checkpoint read_torch(std::shared_ptr<const byte_storage> file, const std::string& name,
+                             const torch_read_options& options = {}) {
+  return detail::read_torch_storage(std::move(file), name, options);
 }
 
 /// The same from bytes in memory, which are copied; `name` stands for the file in messages.
