@@ -144,15 +144,19 @@ long allocations_in_steady_state(const char* name, Step&& step_body) {
   return allocations.load();
 }
 
-// The interception itself must work, or the test below proves nothing.
+// The interception itself must work, or the test below proves nothing. The
+// pointers escape through a volatile global so the compiler cannot elide the
+// allocations (clang removes unused malloc/free and new/delete pairs).
+void* volatile escaped = nullptr;
 bool allocator_is_intercepted() {
   allocations = 0;
   counting = true;
-  void* p = std::malloc(64);
+  escaped = std::malloc(64);
+  std::free(escaped);
   auto* q = new std::vector<float>(1000);
+  escaped = q;
   counting = false;
   const long seen = allocations.load();
-  std::free(p);
   delete q;
   return seen >= 3;
 }

@@ -3,7 +3,7 @@
 // Every CPU kernel parallelises through parallel_for. It forks only when the
 // loop is worth it and no parallel region is already active, so kernels can
 // be nested (a GEMM inside a per-sample loop) without oversubscription. The
-// static schedule gives each index the same thread for a fixed thread count,
+// static partition gives each index the same thread for a fixed thread count,
 // which keeps results bit-identical from run to run.
 #pragma once
 
@@ -33,8 +33,15 @@ void parallel_for(std::int64_t n, std::int64_t work_per_item, Body&& body) {
   const int threads = available_threads();
   if (threads > 1 && n > 1 && n * std::max<std::int64_t>(work_per_item, 1) >= min_work_to_fork) {
 #if defined(_OPENMP)
-#pragma omp parallel for schedule(static) num_threads(threads)
-    for (std::int64_t i = 0; i < n; ++i) body(i);
+    // A plain region with a hand-made static partition: `omp for` costs an
+    // allocation per loop in LLVM's libomp, and a training step must not allocate.
+    const int team = static_cast<int>(std::min<std::int64_t>(threads, n));
+#pragma omp parallel num_threads(team)
+    {
+      const std::int64_t t = omp_get_thread_num(), size = omp_get_num_threads();
+      const std::int64_t begin = n * t / size, end = n * (t + 1) / size;
+      for (std::int64_t i = begin; i < end; ++i) body(i);
+    }
     return;
 #endif
   }
@@ -55,10 +62,11 @@ void parallel_chunks(std::int64_t n, std::int64_t align, std::int64_t work, Body
     return;
   }
 #if defined(_OPENMP)
-#pragma omp parallel for schedule(static) num_threads(threads)
-  for (int t = 0; t < threads; ++t) {
-    const std::int64_t begin = std::min(n, units * t / threads * align);
-    const std::int64_t end = std::min(n, units * (t + 1) / threads * align);
+#pragma omp parallel num_threads(threads)
+  {
+    const std::int64_t t = omp_get_thread_num(), size = omp_get_num_threads();
+    const std::int64_t begin = std::min(n, units * t / size * align);
+    const std::int64_t end = std::min(n, units * (t + 1) / size * align);
     if (begin < end) body(begin, end);
   }
 #else
