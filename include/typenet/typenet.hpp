@@ -50,10 +50,13 @@
 #include "typenet/nn/first_children.hpp"
 #include "typenet/nn/model.hpp"
 #include "typenet/nn/named.hpp"
+#include "typenet/nn/predict.hpp"
 #include "typenet/nn/residual.hpp"
 #include "typenet/nn/sequential.hpp"
 #include "typenet/nn/state.hpp"
 #include "typenet/nn/summary.hpp"
+
+#include "typenet/io/weights.hpp"
 
 #include "typenet/train/losses.hpp"
 #include "typenet/train/sgd.hpp"

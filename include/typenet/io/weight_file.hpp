@@ -12,6 +12,7 @@
 #include "typenet/io/errors.hpp"
 #include "typenet/io/mapped_file.hpp"
 #include "typenet/io/safetensors.hpp"
+#include "typenet/io/torch_file.hpp"
 
 namespace typenet::io {
 
@@ -26,16 +27,19 @@ inline weight_format detect_weight_format(std::span<const std::byte> bytes) {
 }
 
 /// Reads a weight file into a checkpoint. `state_dict_key` selects the entry
-/// of a PyTorch checkpoint dict that holds the state dict.
+/// of a PyTorch checkpoint dict that holds the state dict ("" : the file is
+/// the state dict; "*": find it, see torch_read_options).
 inline checkpoint read_weight_file(const std::string& path, const std::string& state_dict_key) {
   auto file = std::make_shared<mapped_file>(path);
   switch (detect_weight_format(file->bytes())) {
     case weight_format::safetensors:
       return read_safetensors(file, path);
     case weight_format::torch_zip:
-    case weight_format::torch_legacy:
-      (void)state_dict_key;
-      throw format_error(path + ": PyTorch files are read by io/torch_file.hpp, not yet wired");
+    case weight_format::torch_legacy: {
+      torch_read_options options;
+      options.state_dict_key = state_dict_key;
+      return read_torch(std::move(file), path, options);
+    }
   }
   return {};
 }

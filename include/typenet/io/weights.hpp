@@ -79,7 +79,7 @@ struct load_options {
   /// Transforms by model key (or its FirstChildren source name).
   std::map<std::string, weight_transform> transforms{};
   /// PyTorch files: the entry of a checkpoint dict holding the state dict
-  /// ("state_dict", "model"); empty: the file is the state dict.
+  /// ("state_dict", "model"; "*" finds it); empty: the file is the state dict.
   std::string state_dict_key{};
   /// Refuse files saved by typenet from another network type (strict loads
   /// without prefixes only).

@@ -1,0 +1,399 @@
+// Loading and saving weights: safetensors and PyTorch files against PyTorch 1.13.
+//
+// tools/make_weight_fixtures.py writes torchvision models with random weights
+// (and random BatchNorm statistics) in every format users bring, with an
+// input batch and PyTorch's eval-mode output. Each test loads a file into the
+// zoo model of the same name and compares outputs (DESIGN.md §4b forward
+// tolerances). Bad files and mismatches must throw with specific messages
+// and leave the model untouched.
+#ifndef BOOST_TEST_DYN_LINK
+#define BOOST_TEST_DYN_LINK
+#endif
+#include <boost/test/unit_test.hpp>
+
+#include <unistd.h>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+#include <random>
+#include <string>
+
+#include <typenet/io/weights.hpp>
+#include <typenet/typenet.hpp>
+#include <vector>
+
+#include "fixtures.hpp"
+
+namespace tn = typenet;
+using namespace typenet_test;
+
+namespace {
+
+std::string weights_dir() {
+  return fixture_directory() + "/weights/";
+}
+
+std::filesystem::path scratch_dir() {
+  auto dir =
+      std::filesystem::temp_directory_path() / ("typenet_weights_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+/// Loads `file` into a fresh model of Net and compares its eval output on the
+/// fixture's input with PyTorch's.
+template <class Net, class In>
+void check_model_output(const std::string& file, const std::string& io_case,
+                        const tn::load_options& options = {}) {
+  tn::Model<Net, In> model;
+  const auto report = tn::load_weights(model, weights_dir() + file, options);
+  BOOST_TEST(!report.loaded.empty());
+  model.eval();
+  const Fixture io = Fixture::read_file(weights_dir() + io_case + ".tnfx");
+  const auto x = tensor_from_fixture<In>(io.at("input"));
+  const auto& y = model.forward(x);
+  // A whole network sums rounding errors over many layers: for ResNet-34
+  // PyTorch's own float32 output differs from its float64 output by 5.5e-5
+  // at a largest logit of 201. So the absolute tolerance grows with the
+  // output's scale (1e-6 of its largest magnitude) on top of §4b's.
+  const auto& expected = io.at("output");
+  double largest = 0;
+  for (std::int64_t i = 0; i < expected.numel(); ++i)
+    largest = std::max(largest, std::abs(expected.at(i)));
+  const Tolerance whole_network{forward_tolerance.rtol, forward_tolerance.atol + 1e-6 * largest};
+  BOOST_TEST(check_close(file + " output", y, expected, whole_network));
+}
+
+std::vector<char> read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write_bytes(const std::string& path, const std::vector<char>& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+/// A safetensors file from a header text and a data size (zero bytes).
+std::vector<char> safetensors_bytes(const std::string& header, std::size_t data_bytes,
+                                    std::uint64_t claimed_header_size = 0) {
+  std::vector<char> out(8 + header.size() + data_bytes, 0);
+  const std::uint64_t n = claimed_header_size ? claimed_header_size : header.size();
+  for (std::size_t i = 0; i < 8; ++i) out[i] = static_cast<char>((n >> (8 * i)) & 0xff);
+  std::memcpy(out.data() + 8, header.data(), header.size());
+  return out;
+}
+
+template <class Fn>
+void expect_error(const std::string& what, const std::string& substring, Fn&& fn) {
+  try {
+    fn();
+    BOOST_ERROR(what << ": no exception");
+  } catch (const tn::error& e) {
+    const std::string message = e.what();
+    BOOST_TEST(message.find(substring) != std::string::npos,
+               what << ": message lacks '" << substring << "': " << message);
+  }
+}
+
+using Lenet = tn::models::LeNet5<>;
+using LenetIn = tn::Shape<1, 28, 28>;
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(weights)
+
+BOOST_AUTO_TEST_CASE(safetensors_round_trip_is_bit_exact) {
+  tn::Model<tn::models::ColorizationNet, tn::Shape<1, 32, 32>> a(1), b(2);
+  // Make the buffers non-trivial: a training forward updates the running statistics.
+  tn::Tensor<tn::Shape<1, 32, 32>> x(2);
+  for (std::int64_t i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(std::sin(i * 0.37));
+  a.forward(x);
+  const auto path = (scratch_dir() / "colorizer.safetensors").string();
+  tn::save_weights(a, path);
+  const auto report = tn::load_weights(b, path);
+  BOOST_TEST(report.loaded.size() == a.state().size());
+  BOOST_TEST(report.missing.empty());
+  BOOST_TEST(report.unexpected.empty());
+  const auto sa = a.state(), sb = b.state();
+  for (std::size_t i = 0; i < sa.size(); ++i) {
+    const std::size_t bytes =
+        static_cast<std::size_t>(sa[i].size) * (sa[i].type == tn::dtype::i64 ? 8 : 4);
+    BOOST_TEST(std::memcmp(sa[i].data, sb[i].data, bytes) == 0, sa[i].name);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(saved_files_carry_the_network_and_version) {
+  tn::Model<Lenet, LenetIn> a(1);
+  const auto path = (scratch_dir() / "lenet.safetensors").string();
+  tn::save_weights(a, path);
+  const auto file = tn::io::read_safetensors(path);
+  BOOST_TEST(file.metadata.at("typenet.network") == Lenet::type_name());
+  BOOST_TEST(file.metadata.at("typenet.version") == TYPENET_VERSION_STRING);
+  tn::Model<tn::models::LeNet5<7>, LenetIn> other;
+  expect_error("other architecture", "was saved from another network",
+               [&] { tn::load_weights(other, path); });
+}
+
+BOOST_AUTO_TEST_CASE(torchvision_resnet18_from_safetensors) {
+  check_model_output<tn::models::ResNet18<>, tn::Shape<3, 224, 224>>("resnet18.safetensors",
+                                                                     "resnet18_io");
+}
+
+BOOST_AUTO_TEST_CASE(torchvision_resnet18_from_torch_save_zip_and_legacy) {
+  check_model_output<tn::models::ResNet18<>, tn::Shape<3, 224, 224>>("resnet18.pth", "resnet18_io");
+  check_model_output<tn::models::ResNet18<>, tn::Shape<3, 224, 224>>("resnet18_legacy.pth",
+                                                                     "resnet18_io");
+}
+
+BOOST_AUTO_TEST_CASE(torchvision_resnet34_alexnet_vgg16) {
+  check_model_output<tn::models::ResNet34<>, tn::Shape<3, 224, 224>>("resnet34.pth", "resnet34_io");
+  check_model_output<tn::models::AlexNet<>, tn::Shape<3, 224, 224>>("alexnet_legacy.pth",
+                                                                    "alexnet_io");
+  check_model_output<tn::models::VGG16<>, tn::Shape<3, 224, 224>>("vgg16_legacy.pth", "vgg16_io");
+}
+
+BOOST_AUTO_TEST_CASE(lecture_colorization_net_loads_strictly) {
+  check_model_output<tn::models::ColorizationNet, tn::Shape<1, 64, 64>>("colorization.pth",
+                                                                        "colorization_io");
+}
+
+BOOST_AUTO_TEST_CASE(wrapped_data_parallel_checkpoint_with_a_new_head) {
+  // {"state_dict": {"module.conv1.weight": ...}, "epoch": 3}: the transfer-learning
+  // case of a ResNet-34 trained elsewhere, loaded under a new 2-class head.
+  tn::Model<tn::models::ResNet34<2>, tn::Shape<3, 64, 64>> model;
+  expect_error("no key", "", [&] {
+    tn::load_weights(model, weights_dir() + "resnet34_wrapped.pth", {.skip = {"fc."}});
+  });
+  const auto report = tn::load_weights(
+      model, weights_dir() + "resnet34_wrapped.pth",
+      {.skip = {"fc."}, .strip_prefix = "module.", .state_dict_key = "state_dict"});
+  BOOST_TEST(report.loaded.size() == model.state().size() - 2);
+  BOOST_TEST(report.missing.empty());
+  BOOST_TEST(report.unexpected.empty());
+  const auto automatic =
+      tn::load_weights(model, weights_dir() + "resnet34_wrapped.pth",
+                       {.skip = {"fc."}, .strip_prefix = "module.", .state_dict_key = "*"});
+  BOOST_TEST(automatic.loaded == report.loaded);
+}
+
+BOOST_AUTO_TEST_CASE(predict_top_k_matches_pytorch_ranking) {
+  tn::Model<tn::models::ResNet18<>, tn::Shape<3, 224, 224>> model;
+  tn::load_weights(model, weights_dir() + "resnet18.safetensors");
+  model.train();
+  const Fixture io = Fixture::read_file(weights_dir() + "resnet18_io.tnfx");
+  const auto x = tensor_from_fixture<tn::Shape<3, 224, 224>>(io.at("input"));
+  const auto best = tn::predict_top_k(model, x, 5);
+  BOOST_TEST(model.is_training());  // predict restores the mode
+  const auto& expected = io.at("output");
+  BOOST_TEST_REQUIRE(best.size() == 2u);
+  for (std::size_t n = 0; n < best.size(); ++n) {
+    std::vector<int> order(1000);
+    std::iota(order.begin(), order.end(), 0);
+    const auto logit = [&](int c) { return expected.at(static_cast<std::int64_t>(n) * 1000 + c); };
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return logit(a) > logit(b); });
+    double sum = 0;
+    for (int c = 0; c < 1000; ++c) sum += std::exp(logit(c) - logit(order[0]));
+    for (int i = 0; i < 5; ++i) {
+      BOOST_TEST(best[n][static_cast<std::size_t>(i)].index == order[static_cast<std::size_t>(i)]);
+      const double p = std::exp(logit(order[static_cast<std::size_t>(i)]) - logit(order[0])) / sum;
+      BOOST_TEST(std::abs(best[n][static_cast<std::size_t>(i)].probability - p) <= 1e-4 * p + 1e-6);
+    }
+  }
+  tn::Tensor<tn::Shape<3, 2, 2>> image(1);
+  image.fill(0.5f);
+  tn::normalize_imagenet(image);
+  BOOST_TEST(std::abs(image(0, 0, 1, 1) - (0.5f - 0.485f) / 0.229f) < 1e-6f);
+  BOOST_TEST(std::abs(image(0, 2, 0, 1) - (0.5f - 0.406f) / 0.225f) < 1e-6f);
+}
+
+BOOST_AUTO_TEST_CASE(grayscale_trunk_from_a_full_checkpoint) {
+  // FirstChildren keys are "0.weight", "4.0.conv1.weight"; the file has
+  // torchvision's names. conv1 is summed over its RGB input channels.
+  check_model_output<tn::FirstChildren<6, tn::models::ResNet18<>>, tn::Shape<1, 64, 64>>(
+      "resnet18.safetensors", "trunk_io",
+      {.strict = false, .transforms = {{"conv1.weight", tn::sum_input_channels}}});
+}
+
+BOOST_AUTO_TEST_CASE(shape_mismatch_names_the_key_and_both_shapes_and_changes_nothing) {
+  tn::Model<tn::models::ResNet18<10>, tn::Shape<3, 64, 64>> model(3);
+  const auto before = std::vector<float>(model.parameters().back().value().begin(),
+                                         model.parameters().back().value().end());
+  const auto conv1_before = model.parameters().front().value()[0];
+  expect_error("fc shape",
+               "key 'fc.weight': the model expects F32 [10, 512], the file has F32 [1000, 512]",
+               [&] { tn::load_weights(model, weights_dir() + "resnet18.safetensors"); });
+  BOOST_TEST(model.parameters().front().value()[0] == conv1_before);
+  BOOST_TEST(std::equal(before.begin(), before.end(), model.parameters().back().value().begin()));
+  // Skipping the head excuses it on both sides; the rest loads strictly.
+  const auto report =
+      tn::load_weights(model, weights_dir() + "resnet18.safetensors", {.skip = {"fc."}});
+  BOOST_TEST(report.skipped.size() == 4u);  // fc.weight, fc.bias in the file and in the model
+  BOOST_TEST(report.missing.empty());
+  BOOST_TEST(model.parameters().front().value()[0] != conv1_before);
+}
+
+BOOST_AUTO_TEST_CASE(missing_and_unexpected_keys) {
+  tn::Model<tn::FirstChildren<6, tn::models::ResNet18<>>, tn::Shape<3, 64, 64>> trunk;
+  expect_error("strict partial",
+               "62 keys of the file match no key of the model: 'layer3.0.conv1.weight'",
+               [&] { tn::load_weights(trunk, weights_dir() + "resnet18.safetensors"); });
+  const auto report =
+      tn::load_weights(trunk, weights_dir() + "resnet18.safetensors", {.strict = false});
+  BOOST_TEST(report.loaded.size() == 60u);
+  BOOST_TEST(report.unexpected.size() == 62u);  // layer3, layer4, fc
+  tn::Model<tn::models::ResNet18<>, tn::Shape<3, 64, 64>> full;
+  const auto path = (scratch_dir() / "trunk.safetensors").string();
+  tn::save_weights(trunk, path);
+  // Positional keys do not map back to torchvision's names: a trunk's file
+  // does not fill a full network.
+  expect_error("missing",
+               "122 keys of the model are missing from the file: 'conv1.weight' [64, 3, 7, 7]",
+               [&] { tn::load_weights(full, path, {.check_architecture = false}); });
+  expect_error("unexpected",
+               "60 keys of the file match no key of the model: '0.weight', '1.weight'",
+               [&] { tn::load_weights(full, path, {.check_architecture = false}); });
+}
+
+BOOST_AUTO_TEST_CASE(prefixes) {
+  tn::Model<tn::models::ColorizationNet, tn::Shape<1, 64, 64>> colorizer;
+  const auto report =
+      tn::load_weights(colorizer, weights_dir() + "resnet18.safetensors",
+                       {.strict = false,
+                        .add_prefix = "midlevel_resnet.",
+                        .transforms = {{"midlevel_resnet.0.weight", tn::sum_input_channels}}});
+  BOOST_TEST(report.loaded.size() == 60u);
+  BOOST_TEST(report.missing.size() == 30u);  // the decoder
+  tn::Model<Lenet, LenetIn> a(4), b(5);
+  const auto path = (scratch_dir() / "lenet_module.safetensors").string();
+  tn::save_weights(a, path);
+  tn::Model<tn::Sequential<tn::Named<"module", Lenet>>, LenetIn> wrapped(6);
+  tn::load_weights(wrapped, path, {.add_prefix = "module.", .check_architecture = false});
+  BOOST_TEST(wrapped.parameters()[0].value()[3] == a.parameters()[0].value()[3]);
+  const auto path2 = (scratch_dir() / "lenet_wrapped.safetensors").string();
+  tn::save_weights(wrapped, path2);
+  tn::load_weights(b, path2, {.strip_prefix = "module.", .check_architecture = false});
+  BOOST_TEST(b.parameters()[2].value()[5] == a.parameters()[2].value()[5]);
+}
+
+BOOST_AUTO_TEST_CASE(half_and_double_files_are_converted) {
+  tn::Model<tn::Sequential<tn::Linear<3>>, tn::Shape<2>> model;
+  const auto dir = scratch_dir();
+  // weight [3, 2] in F16 (1.5, -2, 0.25, 65504, 2^-24, 0) and bias [3] in F64.
+  const std::uint16_t half[6] = {0x3e00, 0xc000, 0x3400, 0x7bff, 0x0001, 0x0000};
+  const double bias[3] = {0.1, -0.2, 0.3};
+  const std::string header = R"({"0.weight":{"dtype":"F16","shape":[3,2],"data_offsets":[0,12]},)"
+                             R"("0.bias":{"dtype":"F64","shape":[3],"data_offsets":[16,40]},)"
+                             R"("pad":{"dtype":"U8","shape":[4],"data_offsets":[12,16]}})";
+  auto bytes = safetensors_bytes(header, 40);
+  std::memcpy(bytes.data() + 8 + header.size(), half, 12);
+  std::memcpy(bytes.data() + 8 + header.size() + 16, bias, 24);
+  write_bytes((dir / "mixed.safetensors").string(), bytes);
+  const auto report =
+      tn::load_weights(model, (dir / "mixed.safetensors").string(), {.strict = false});
+  BOOST_TEST(report.unexpected == std::vector<std::string>{"pad"});
+  const auto w = model.parameters()[0].value();
+  BOOST_TEST(w[0] == 1.5f);
+  BOOST_TEST(w[1] == -2.f);
+  BOOST_TEST(w[2] == 0.25f);
+  BOOST_TEST(w[3] == 65504.f);
+  BOOST_TEST(w[4] == std::ldexp(1.f, -24));
+  BOOST_TEST(model.parameters()[1].value()[1] == -0.2f);
+}
+
+BOOST_AUTO_TEST_CASE(malformed_safetensors_files_throw_specific_errors) {
+  const auto dir = scratch_dir();
+  tn::Model<tn::Sequential<tn::Linear<3>>, tn::Shape<2>> model;
+  const std::string good = R"({"0.weight":{"dtype":"F32","shape":[3,2],"data_offsets":[0,24]},)"
+                           R"("0.bias":{"dtype":"F32","shape":[3],"data_offsets":[24,36]}})";
+  struct bad_case {
+    const char* name;
+    std::vector<char> bytes;
+    const char* expected;
+  };
+  const std::vector<bad_case> cases = {
+      {"empty", {}, "too short for a safetensors file"},
+      {"header_beyond_file", safetensors_bytes(good, 36, 1'000'000),
+       "runs past the end of the file"},
+      {"huge_header", safetensors_bytes(good, 36, std::uint64_t{1} << 40),
+       "exceeds the 100 MB limit"},
+      {"not_json", safetensors_bytes("{\"a\": [1, 2", 0), "not valid JSON"},
+      {"not_object", safetensors_bytes("[1, 2, 3]", 0), "not a JSON object"},
+      {"unknown_dtype",
+       safetensors_bytes(R"({"0.weight":{"dtype":"F8","shape":[3,2],"data_offsets":[0,6]}})", 6),
+       "unknown dtype \"F8\""},
+      {"size_mismatch",
+       safetensors_bytes(R"({"0.weight":{"dtype":"F32","shape":[3,2],"data_offsets":[0,20]}})", 20),
+       "span 20 bytes but F32 [3,2] needs 24"},
+      {"outside",
+       safetensors_bytes(R"({"0.weight":{"dtype":"F32","shape":[3,2],"data_offsets":[0,24]}})", 12),
+       "lie outside the 12 data bytes"},
+      {"overlap",
+       safetensors_bytes(
+           R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
+           12),
+       "overlaps the previous tensor"},
+      {"gap", safetensors_bytes(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})", 12),
+       "a gap of 4 bytes"},
+      {"trailing", safetensors_bytes(good, 40), "4 data bytes after the last tensor"},
+      {"negative_shape",
+       safetensors_bytes(R"({"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", 8),
+       "non-integer or negative size"},
+      {"missing_fields", safetensors_bytes(R"({"a":{"dtype":"F32"}})", 0),
+       "needs dtype, shape and data_offsets"},
+      {"bad_metadata", safetensors_bytes(R"({"__metadata__":{"a":1}})", 0), "is not a string"},
+  };
+  for (const auto& c : cases) {
+    const auto path = (dir / (std::string(c.name) + ".safetensors")).string();
+    write_bytes(path, c.bytes);
+    expect_error(c.name, c.expected, [&] { tn::load_weights(model, path); });
+  }
+}
+
+BOOST_AUTO_TEST_CASE(truncated_files_throw_and_never_crash) {
+  const auto bytes = read_bytes(weights_dir() + "resnet18.safetensors");
+  BOOST_TEST_REQUIRE(bytes.size() > 1000u);
+  std::mt19937_64 rng(11);
+  std::uniform_int_distribution<std::size_t> where(0, bytes.size() - 1);
+  tn::Model<tn::models::ResNet18<>, tn::Shape<3, 32, 32>> model;
+  const auto path = (scratch_dir() / "truncated.safetensors").string();
+  std::vector<std::size_t> cuts = {0, 1, 7, 8, 9, 100, bytes.size() - 1};
+  for (int i = 0; i < 12; ++i) cuts.push_back(where(rng));
+  for (const std::size_t cut : cuts) {
+    write_bytes(path,
+                std::vector<char>(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(cut)));
+    BOOST_CHECK_THROW(tn::load_weights(model, path), tn::format_error);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(typenet_files_load_in_pytorch) {
+  // PyTorch reads the file (tools/make_weight_fixtures.py --check) into
+  // torchvision's resnet18 with strict=True and prints the output's sum.
+  tn::Model<tn::models::ResNet18<>, tn::Shape<3, 64, 64>> model(9);
+  model.eval();
+  const auto path = (scratch_dir() / "resnet18_typenet.safetensors").string();
+  tn::save_weights(model, path);
+  tn::Tensor<tn::Shape<3, 64, 64>> x(1);
+  for (std::int64_t i = 0; i < x.size(); ++i)
+    x.data()[i] = -1.f + 2.f * static_cast<float>(i) / static_cast<float>(x.size() - 1);
+  double sum = 0;
+  for (float v : model.forward(x).values()) sum += v;
+  const std::string command = "/usr/bin/python3 " TYPENET_SOURCE_DIR
+                              "/tools/make_weight_fixtures.py --check " +
+                              path + " resnet18";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  BOOST_TEST_REQUIRE(pipe != nullptr);
+  char line[256] = {};
+  const bool got = std::fgets(line, sizeof line, pipe) != nullptr;
+  const int status = ::pclose(pipe);
+  BOOST_TEST_REQUIRE(got);
+  BOOST_TEST_REQUIRE(status == 0);
+  BOOST_TEST(std::string(line).rfind("True ", 0) == 0u, "metadata not seen by python: " << line);
+  const double torch_sum = std::stod(std::string(line).substr(5));
+  BOOST_TEST(std::abs(torch_sum - sum) <= 1e-4 * (1 + std::abs(torch_sum)),
+             "typenet " << sum << " torch " << torch_sum);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
