@@ -15,7 +15,7 @@ JOBS="${JOBS:-2}"
 PRESETS="${PRESETS:-release asan}"
 
 phase "install Debian packages" ensure_packages \
-  build-essential cmake g++ clang-14 libeigen3-dev libboost-dev libboost-test-dev \
+  build-essential cmake g++ clang-14 libclang-rt-14-dev libeigen3-dev libboost-dev libboost-test-dev \
   python3-torch python3-torchvision libstb-dev nlohmann-json3-dev libcli11-dev zlib1g-dev \
   libopenblas0-pthread libbenchmark-dev
 
@@ -24,5 +24,8 @@ for preset in ${PRESETS}; do
   phase "${preset}: build" cmake --build --preset "${preset}" -j "${JOBS}"
   phase "${preset}: test" ctest --preset "${preset}" --output-on-failure -j "${JOBS}"
 done
+
+# The weight-file parsers under libFuzzer (clang-14, ASan + UBSan), bounded in time.
+phase "fuzz weight-file parsers" ./scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
 
 summary
