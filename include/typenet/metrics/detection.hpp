@@ -26,9 +26,9 @@
 //   already matched the prediction is a false positive (a duplicate), exactly
 //   like the devkit; match_rule::best_unmatched instead takes the best
 //   still-unmatched box, so a second detection of a crowd can match a
-//   neighbour. A prediction whose box is "difficult" is neither a true nor a
-//   false positive and difficult boxes do not count as ground truth, unless
-//   `ignore_difficult` is false.
+//   neighbour. A prediction matched (at the threshold) to a "difficult" box
+//   is neither a true nor a false positive, and difficult boxes do not count
+//   as ground truth, unless `ignore_difficult` is false.
 // - AP is the area under the precision/recall curve made monotone from the
 //   right (all-point interpolation, VOC2010+), or the mean of the best
 //   precision at recall >= 0, 0.1, ..., 1 (11-point, VOC2007), with t = i/10.
