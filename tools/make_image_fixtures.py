@@ -7,9 +7,11 @@ Writes into DIR/image/:
 
     photo.png, photo.jpg, ...   a 64x48 crop of skimage's chelsea.png (a real
                                 photograph, Debian python3-skimage) in every
-                                format typenet reads: PNG (RGB, gray, RGBA,
-                                16-bit), JPEG (baseline, progressive), BMP,
-                                TGA (plain, RLE), written by PIL
+                                format typenet reads, written by PIL: PNG
+                                (RGB, gray, RGBA, palette, 16-bit), JPEG
+                                (baseline, progressive), BMP (RGB, palette,
+                                RGBA), TGA (RGB, gray, RGBA, palette, RLE),
+                                GIF, PPM, PGM; pixel.* are 1x1 images
     bad/...                     missing-data cases: truncated copies of each
                                 format, an empty file, garbage, a PNG header
                                 alone, a JPEG with a damaged header, and
@@ -19,7 +21,8 @@ Writes into DIR/image/:
 
 Arrays (float64 unless noted; images are H x W x C, values in [0, 1]):
 
-    decoded.<file>      PIL's decoding of each good file (16-bit PNG: / 65535)
+    decoded.<file>      PIL's decoding of each good file, in the channels
+                        stb_image gives (16-bit PNG: / 65535)
     photo               decoded.photo.png
     lab.photo           skimage.color.rgb2lab(photo)
     gray.photo          skimage.color.rgb2gray(photo)
@@ -118,21 +121,36 @@ def main():
 
     chelsea = Image.open(os.path.join(data, "chelsea.png")).convert("RGB")
     crop = chelsea.crop(PHOTO_BOX)
+    pixel = crop.crop((10, 10, 11, 11))
+    # name: (writer, the PIL mode whose decoding stb_image's must equal)
     files = {
-        "photo.png": lambda p: crop.save(p),
-        "photo_gray.png": lambda p: crop.convert("L").save(p),
-        "photo_rgba.png": lambda p: crop.convert("RGBA").save(p),
-        "photo.bmp": lambda p: crop.save(p),
-        "photo.tga": lambda p: crop.save(p),
-        "photo_rle.tga": lambda p: crop.save(p, compression="tga_rle"),
-        "photo.jpg": lambda p: crop.save(p, quality=90),
-        "photo_progressive.jpg": lambda p: crop.save(p, quality=90, progressive=True),
+        "photo.png": (lambda p: crop.save(p), "RGB"),
+        "photo_gray.png": (lambda p: crop.convert("L").save(p), "L"),
+        "photo_rgba.png": (lambda p: crop.convert("RGBA").save(p), "RGBA"),
+        "photo_palette.png": (lambda p: crop.convert("P").save(p), "RGB"),
+        "photo.bmp": (lambda p: crop.save(p), "RGB"),
+        "photo_gray.bmp": (lambda p: crop.convert("L").save(p), "RGB"),  # a palette BMP
+        "photo_rgba.bmp": (lambda p: crop.convert("RGBA").save(p), "RGBA"),
+        "photo.tga": (lambda p: crop.save(p), "RGB"),
+        "photo_rle.tga": (lambda p: crop.save(p, compression="tga_rle"), "RGB"),
+        "photo_gray.tga": (lambda p: crop.convert("L").save(p), "L"),
+        "photo_gray_rle.tga": (lambda p: crop.convert("L").save(p, compression="tga_rle"), "L"),
+        "photo_rgba.tga": (lambda p: crop.convert("RGBA").save(p), "RGBA"),
+        "photo_palette.tga": (lambda p: crop.convert("P").save(p), "RGB"),
+        "photo.gif": (lambda p: crop.save(p), "RGBA"),
+        "photo.ppm": (lambda p: crop.save(p), "RGB"),
+        "photo.pgm": (lambda p: crop.convert("L").save(p), "L"),
+        "pixel.png": (lambda p: pixel.save(p), "RGB"),
+        "pixel.bmp": (lambda p: pixel.save(p), "RGB"),
+        "pixel.tga": (lambda p: pixel.save(p), "RGB"),
+        "photo.jpg": (lambda p: crop.save(p, quality=90), "RGB"),
+        "photo_progressive.jpg": (lambda p: crop.save(p, quality=90, progressive=True), "RGB"),
     }
     arrays = []
-    for name, save in files.items():
+    for name, (save, mode) in files.items():
         path = os.path.join(out, name)
         save(path)
-        decoded = np.asarray(Image.open(path))
+        decoded = np.asarray(Image.open(path).convert(mode))
         if decoded.ndim == 2:
             decoded = decoded[..., None]
         arrays.append((f"decoded.{name}", decoded.astype(np.float64) / 255.0))
