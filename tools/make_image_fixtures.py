@@ -193,7 +193,7 @@ def main():
 
     # Files that must be refused with a message, never decoded or crashed on.
     for name in ["photo.png", "photo.jpg", "photo_progressive.jpg", "photo.bmp", "photo.tga",
-                 "photo_rle.tga"]:
+                 "photo_rle.tga", "photo.ppm"]:
         blob = open(os.path.join(out, name), "rb").read()
         stem, ext = os.path.splitext(name)
         for fraction in (0.5, 0.9):

@@ -28,6 +28,7 @@
 #include <cctype>
 #include <cerrno>
 #include <climits>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -215,6 +216,27 @@ inline std::size_t tga_expected_size(std::span<const std::uint8_t> b) {
   return size;
 }
 
+/// A binary PNM (P5, P6) must hold all its samples after the header (three
+/// numbers, comments allowed, then one whitespace byte); stb reads short
+/// data silently. Returns SIZE_MAX when the header itself is cut off.
+inline std::size_t pnm_expected_size(std::span<const std::uint8_t> b) {
+  std::size_t at = 2;
+  std::size_t numbers[3] = {0, 0, 0};
+  for (auto& number : numbers) {
+    while (at < b.size() && (std::isspace(b[at]) || b[at] == '#')) {
+      if (b[at] == '#')
+        while (at < b.size() && b[at] != '\n' && b[at] != '\r') ++at;
+      else
+        ++at;
+    }
+    if (at >= b.size() || !std::isdigit(b[at])) return SIZE_MAX;
+    while (at < b.size() && std::isdigit(b[at]) && number < (std::size_t{1} << 32))
+      number = number * 10 + (b[at++] - '0');
+  }
+  const std::size_t samples = b[1] == '6' ? 3 : 1, depth = numbers[2] > 255 ? 2 : 1;
+  return at + 1 + numbers[0] * numbers[1] * samples * depth;
+}
+
 }  // namespace detail
 
 /// Decodes an image file held in memory; `name` appears in error messages.
@@ -269,6 +291,10 @@ inline image decode_image(std::span<const std::uint8_t> bytes, const read_option
     throw fail("truncated image: an uncompressed TGA of " + std::to_string(width) + "x" +
                std::to_string(height) + " needs " +
                std::to_string(detail::tga_expected_size(bytes)) + " bytes");
+
+  if (format == "PNM" && bytes.size() < detail::pnm_expected_size(bytes))
+    throw fail("truncated image: a binary PNM of " + std::to_string(width) + "x" +
+               std::to_string(height) + " needs more bytes");
 
   image img(width, height, wanted ? wanted : channels);
   const auto n = static_cast<std::size_t>(img.size());
