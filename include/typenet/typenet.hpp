@@ -58,5 +58,9 @@
 
 #include "typenet/io/weights.hpp"
 
+#include "typenet/metrics/classification.hpp"
+#include "typenet/metrics/detection.hpp"
+#include "typenet/metrics/segmentation.hpp"
+
 #include "typenet/train/losses.hpp"
 #include "typenet/train/sgd.hpp"
