@@ -21,6 +21,7 @@
 // RGB inputs must have 3 channels (read files with {.channels = 3}).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <string>

@@ -23,6 +23,7 @@
 // differ between standard libraries, so a seed gives the same crops everywhere.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
