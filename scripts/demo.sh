@@ -12,7 +12,7 @@ JOBS="${JOBS:-2}"
 # libboost-test-dev: the release preset also configures the tests.
 phase "install Debian packages" ensure_packages \
   build-essential cmake g++ libeigen3-dev libboost-dev libboost-test-dev nlohmann-json3-dev \
-  zlib1g-dev
+  zlib1g-dev libstb-dev pkg-config
 phase "configure" cmake --preset release
 phase "build" cmake --build --preset release -j "${JOBS}" --target lenet_forward_backward
 phase "run" ./build/release/examples/lenet_forward_backward

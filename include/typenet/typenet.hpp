@@ -58,6 +58,11 @@
 
 #include "typenet/io/weights.hpp"
 
+#include "typenet/image/color.hpp"
+#include "typenet/image/grid.hpp"
+#include "typenet/image/image.hpp"
+#include "typenet/image/transforms.hpp"
+
 #include "typenet/metrics/classification.hpp"
 #include "typenet/metrics/detection.hpp"
 #include "typenet/metrics/segmentation.hpp"
