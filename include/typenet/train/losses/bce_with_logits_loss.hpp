@@ -1,0 +1,137 @@
+// typenet/train/losses/bce_with_logits_loss.hpp — BCEWithLogitsLoss: a
+// sigmoid and binary cross-entropy in one, numerically stable, PyTorch
+// 1.13's nn.BCEWithLogitsLoss; for multi-label targets such as CelebA's 40
+// attributes.
+//
+//   tn::BCEWithLogitsLoss loss({.pos_weight = negatives_over_positives});
+//   double l = loss(logits, targets, grad);             // Tensor<Shape<40>> both, same batch
+//
+// For a logit x and a target t in [0, 1], each element contributes
+//
+//   w * [ (1 - t) x + (1 + (pw - 1) t) log(1 + exp(-x)) ]
+//     = -w * [ pw t log sigmoid(x) + (1 - t) log(1 - sigmoid(x)) ],
+//
+// gradient w * [ (1 + (pw - 1) t) sigmoid(x) - pw t ], with log(1 + exp(-x))
+// = max(-x, 0) + log1p(exp(-|x|)), so no logit overflows. w is `weight`, pw
+// `pos_weight` (1 when empty). Both broadcast over the batch the way PyTorch
+// broadcasts a tensor against (N, S...): each holds either one value per
+// element of a sample (S::size values, PyTorch shape S) or one per index of
+// the last dimension of S (PyTorch's vector: one per class of Shape<K>).
+// reduction::mean divides by the number of elements, whatever the weights.
+//
+// Checked, before anything is written: the batches agree, the sizes of
+// weight and pos_weight (shape_error), every target in [0, 1] (usage_error;
+// PyTorch does not check, but a -1/1 target, such as CelebA's raw attribute
+// file holds, trains silently wrong). A NaN target, like a NaN logit, makes
+// the loss NaN: non_finite_loss. Computed in double; grad is resized to the
+// batch and written. No allocation once grad has the capacity.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "typenet/core/errors.hpp"
+#include "typenet/core/shape.hpp"
+#include "typenet/core/tensor.hpp"
+#include "typenet/train/losses/reduction.hpp"
+
+namespace typenet {
+
+/// PyTorch's nn.BCEWithLogitsLoss arguments, in PyTorch's order.
+struct BCEWithLogitsLossOptions {
+  /// Per-element rescaling: S::size values, or one per index of S's last dimension; empty: 1.
+  std::vector<float> weight{};  // {}: designated initializers may leave it out under -Wextra
+  typenet::reduction reduction = typenet::reduction::mean;
+  /// Weight of the positive term: as `weight`, usually one per class; empty: 1.
+  std::vector<float> pos_weight{};
+};
+
+class BCEWithLogitsLoss {
+ public:
+  static constexpr const char* name = "BCEWithLogitsLoss";
+
+  BCEWithLogitsLoss() = default;
+  explicit BCEWithLogitsLoss(BCEWithLogitsLossOptions options) : options_(std::move(options)) {}
+
+  /// The loss; d(loss)/d(logits) goes into `grad`.
+  template <ShapeType S, class T>
+  double operator()(const Tensor<S, Cpu, T>& logits, const Tensor<S, Cpu, T>& targets,
+                    Tensor<S, Cpu, T>& grad) const {
+    check(logits, targets);
+    grad.resize(logits.batch());
+    return run(logits, targets, grad.data());
+  }
+  /// The loss alone (evaluation).
+  template <ShapeType S, class T>
+  double operator()(const Tensor<S, Cpu, T>& logits, const Tensor<S, Cpu, T>& targets) const {
+    check(logits, targets);
+    return run(logits, targets, static_cast<T*>(nullptr));
+  }
+
+  const BCEWithLogitsLossOptions& options() const noexcept { return options_; }
+
+ private:
+  template <ShapeType S>
+  static void check_broadcast(const char* what, const std::vector<float>& v) {
+    constexpr int last = S::dims[S::rank - 1];
+    if (!v.empty() && v.size() != static_cast<std::size_t>(S::size) &&
+        v.size() != static_cast<std::size_t>(last))
+      throw shape_error(std::string(name) + ": " + what + " has " + std::to_string(v.size()) +
+                        " values; a sample of " + S::str() + " needs " + std::to_string(S::size) +
+                        " (one per element) or " + std::to_string(last) +
+                        " (one per index of the last dimension)");
+  }
+
+  template <ShapeType S, class T>
+  void check(const Tensor<S, Cpu, T>& logits, const Tensor<S, Cpu, T>& targets) const {
+    detail::check_same_batch(name, logits, targets);
+    check_broadcast<S>("weight", options_.weight);
+    check_broadcast<S>("pos_weight", options_.pos_weight);
+    const T* t = targets.data();
+    for (std::int64_t i = 0; i < targets.size(); ++i)
+      if (t[i] < 0 || t[i] > 1)  // NaN passes: it makes the loss NaN
+        throw usage_error(std::string(name) + ": target " + std::to_string(t[i]) + " of " +
+                          detail::sample_and_index(i, S::dims) +
+                          " is outside [0, 1] (-1/1 attributes, as in CelebA's file, map to "
+                          "0/1 by (a + 1) / 2)");
+  }
+
+  // Sizes and targets are checked. `g` may be null (the loss alone).
+  template <ShapeType S, class T>
+  double run(const Tensor<S, Cpu, T>& logits, const Tensor<S, Cpu, T>& targets, T* g) const {
+    const std::int64_t n = logits.size();
+    const double norm = options_.reduction == reduction::mean ? static_cast<double>(n) : 1.0;
+    const T* z = logits.data();
+    const T* t = targets.data();
+    // Either size divides a sample and indexes the fastest dimensions, so the
+    // value of element i of the batch is v[i % size].
+    const float* w = options_.weight.data();
+    const auto w_size = static_cast<std::int64_t>(options_.weight.size());
+    const float* pw = options_.pos_weight.data();
+    const auto pw_size = static_cast<std::int64_t>(options_.pos_weight.size());
+    double total = 0;
+    for (std::int64_t i = 0; i < n; ++i) {
+      const double x = z[i];
+      const double y = t[i];
+      const double e = std::exp(-std::abs(x));
+      const double softplus_neg = std::max(-x, 0.0) + std::log1p(e);  // log(1 + exp(-x))
+      const double sigmoid = x >= 0 ? 1 / (1 + e) : e / (1 + e);
+      const double p = pw_size ? static_cast<double>(pw[i % pw_size]) : 1.0;
+      const double positive = 1 + (p - 1) * y;
+      const double wi = w_size ? static_cast<double>(w[i % w_size]) : 1.0;
+      total += wi * ((1 - y) * x + positive * softplus_neg);
+      if (g) g[i] = static_cast<T>(wi * (positive * sigmoid - p * y) / norm);
+    }
+    const double loss = total / norm;
+    detail::check_finite(name, loss, options_.reduction, static_cast<double>(n));
+    return loss;
+  }
+
+  BCEWithLogitsLossOptions options_;
+};
+
+}  // namespace typenet

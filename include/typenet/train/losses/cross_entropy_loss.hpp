@@ -1,0 +1,197 @@
+// typenet/train/losses/cross_entropy_loss.hpp — CrossEntropyLoss: softmax
+// cross-entropy against class labels, PyTorch 1.13's nn.CrossEntropyLoss.
+//
+//   tn::CrossEntropyLoss loss;                          // mean over the batch
+//   double l = loss(logits, labels, grad);              // Tensor<Shape<C>>, one label per sample
+//
+//   tn::CrossEntropyLoss seg({.weight = class_weights, .ignore_index = 255,
+//                             .label_smoothing = 0.1});
+//   double l = seg(logits, labels, grad);               // Tensor<Shape<C, H, W>>, N*H*W labels
+//
+// The logits are Tensor<Shape<C, D...>>: C classes, then any spatial
+// dimensions (none for classification, H x W for segmentation), as PyTorch's
+// (N, C, d1, ..., dK) input. `labels` holds one class index per sample and
+// position, in (N, d1, ..., dK) order, as PyTorch's target. With
+// log p = log_softmax over the classes, w the class weights (1 without
+// `weight`), eps the label smoothing and y a position's label, that position
+// contributes
+//
+//   (1 - eps) * w[y] * (-log p[y])  +  (eps / C) * sum_c w[c] * (-log p[c])
+//
+// and nothing when y == ignore_index. reduction::sum adds the contributions;
+// reduction::mean divides the sum by the sum of w[y] over the positions not
+// ignored (the number of them without weights), for both terms, exactly as
+// PyTorch does. When every position is ignored that mean is 0/0: PyTorch
+// returns NaN, so this throws non_finite_loss (reduction::sum gives 0).
+//
+// Checked, before anything is written: the number of labels (shape_error),
+// the size of `weight` (C or empty; shape_error), every label in [0, C) or
+// equal to ignore_index (usage_error, naming the sample and position).
+// label_smoothing outside [0, 1] is a usage_error at construction. Computed in
+// double, stably (log-sum-exp from the largest logit); grad is resized to the
+// batch and written (0 at ignored positions); non_finite_loss when the loss
+// is NaN or infinite. No allocation once grad has the capacity.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "typenet/core/errors.hpp"
+#include "typenet/core/shape.hpp"
+#include "typenet/core/tensor.hpp"
+#include "typenet/train/losses/reduction.hpp"
+
+namespace typenet {
+
+/// PyTorch's nn.CrossEntropyLoss arguments, in PyTorch's order.
+struct CrossEntropyLossOptions {
+  /// One weight per class, or empty for all 1.
+  std::vector<float> weight{};  // {}: designated initializers may leave it out under -Wextra
+  /// Positions with this label contribute nothing (PyTorch's default -100).
+  int ignore_index = -100;
+  typenet::reduction reduction = typenet::reduction::mean;
+  /// eps in [0, 1]: the target is (1 - eps) one-hot + eps / C uniform.
+  double label_smoothing = 0.0;
+};
+
+class CrossEntropyLoss {
+ public:
+  static constexpr const char* name = "CrossEntropyLoss";
+
+  CrossEntropyLoss() = default;
+  explicit CrossEntropyLoss(CrossEntropyLossOptions options) : options_(std::move(options)) {
+    if (!(options_.label_smoothing >= 0 && options_.label_smoothing <= 1))
+      throw usage_error("CrossEntropyLoss: label_smoothing must be in [0, 1], got " +
+                        std::to_string(options_.label_smoothing));
+  }
+
+  /// The loss; d(loss)/d(logits) goes into `grad`.
+  template <int C, int... D, class T>
+  double operator()(const Tensor<Shape<C, D...>, Cpu, T>& logits, std::span<const int> labels,
+                    Tensor<Shape<C, D...>, Cpu, T>& grad) const {
+    check<C, D...>(logits.batch(), labels);
+    grad.resize(logits.batch());
+    return run<C, D...>(logits.data(), logits.batch(), labels, grad.data());
+  }
+  /// The loss alone (evaluation).
+  template <int C, int... D, class T>
+  double operator()(const Tensor<Shape<C, D...>, Cpu, T>& logits,
+                    std::span<const int> labels) const {
+    check<C, D...>(logits.batch(), labels);
+    return run<C, D...>(logits.data(), logits.batch(), labels, static_cast<T*>(nullptr));
+  }
+
+  const CrossEntropyLossOptions& options() const noexcept { return options_; }
+
+ private:
+  template <int... D>
+  static constexpr std::array<int, sizeof...(D)> spatial{D...};
+
+  template <int C, int... D>
+  void check(int batch, std::span<const int> labels) const {
+    constexpr std::int64_t positions = (std::int64_t{1} * ... * std::int64_t{D});
+    const std::int64_t want = std::int64_t{batch} * positions;
+    if (static_cast<std::int64_t>(labels.size()) != want) {
+      std::string msg = std::string(name) + ": " + std::to_string(labels.size()) +
+                        " labels for a batch of " + std::to_string(batch);
+      if constexpr (sizeof...(D) == 0)
+        msg += " (one per sample)";
+      else
+        msg += " x " + Shape<D...>::str() + " = " + std::to_string(want) +
+               " positions (one per sample and position)";
+      throw shape_error(msg);
+    }
+    if (!options_.weight.empty() && options_.weight.size() != static_cast<std::size_t>(C))
+      throw shape_error(std::string(name) + ": " + std::to_string(options_.weight.size()) +
+                        " class weights for " + std::to_string(C) + " classes");
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+      const int y = labels[i];
+      if (y != options_.ignore_index && (y < 0 || y >= C))
+        throw usage_error(std::string(name) + ": label " + std::to_string(y) + " of " +
+                          detail::sample_and_index(static_cast<std::int64_t>(i), spatial<D...>) +
+                          " is outside [0, " + std::to_string(C) + ") and is not ignore_index (" +
+                          std::to_string(options_.ignore_index) + ")");
+    }
+  }
+
+  // Labels and sizes are checked. `g` may be null (the loss alone).
+  template <int C, int... D, class T>
+  double run(const T* z, int batch, std::span<const int> labels, T* g) const {
+    constexpr std::int64_t P = (std::int64_t{1} * ... * std::int64_t{D});  // positions per sample
+    const bool weighted = !options_.weight.empty();
+    const float* w = options_.weight.data();
+    const double eps = options_.label_smoothing;
+    const bool smoothing = eps > 0;
+    const int ignore = options_.ignore_index;
+
+    double count = 0;  // the sum of w[y] over the positions not ignored
+    for (const int y : labels)
+      if (y != ignore) count += weighted ? static_cast<double>(w[y]) : 1.0;
+    const double norm = options_.reduction == reduction::mean ? count : 1.0;
+    double weight_sum = C;  // sum_c w[c]
+    if (weighted) {
+      weight_sum = 0;
+      for (int c = 0; c < C; ++c) weight_sum += w[c];
+    }
+
+    double total = 0;
+    for (int n = 0; n < batch; ++n) {
+      for (std::int64_t p = 0; p < P; ++p) {
+        const int y = labels[static_cast<std::size_t>(std::int64_t{n} * P + p)];
+        // Class c of this position is at zp[c * P].
+        const T* zp = z + std::int64_t{n} * C * P + p;
+        T* gp = g ? g + std::int64_t{n} * C * P + p : nullptr;
+        if (y == ignore) {
+          if (gp)
+            for (int c = 0; c < C; ++c) gp[c * P] = T{0};
+          continue;
+        }
+        double top = zp[0];
+        for (int c = 1; c < C; ++c) top = std::max<double>(top, zp[c * P]);
+        double sum = 0;
+        for (int c = 0; c < C; ++c) sum += std::exp(zp[c * P] - top);
+        const double log_sum = std::log(sum) + top;
+        const double wy = weighted ? static_cast<double>(w[y]) : 1.0;
+        double term = wy * (log_sum - zp[std::int64_t{y} * P]);
+        if (smoothing) {
+          double smooth = 0;  // sum_c w[c] * (-log p[c])
+          for (int c = 0; c < C; ++c)
+            smooth += (weighted ? static_cast<double>(w[c]) : 1.0) * (log_sum - zp[c * P]);
+          term = (1 - eps) * term + eps / C * smooth;
+        }
+        total += term;
+        if (!gp) continue;
+        for (int c = 0; c < C; ++c) {
+          const double prob = std::exp(zp[c * P] - log_sum);
+          double d = wy * (prob - (c == y ? 1.0 : 0.0));
+          if (smoothing)
+            d = (1 - eps) * d +
+                eps / C * (weight_sum * prob - (weighted ? static_cast<double>(w[c]) : 1.0));
+          gp[c * P] = static_cast<T>(d / norm);
+        }
+      }
+    }
+    const double loss = total / norm;
+    detail::check_finite(name, loss, options_.reduction, count,
+                         "every label is ignore_index, or the weights of the labels sum to 0");
+    return loss;
+  }
+
+  CrossEntropyLossOptions options_;
+};
+
+/// mean over the batch of -log softmax(logits)[label], PyTorch's
+/// nn.CrossEntropyLoss(): CrossEntropyLoss{}(logits, labels, grad).
+template <int Classes, class T>
+double cross_entropy_loss(const Tensor<Shape<Classes>, Cpu, T>& logits, std::span<const int> labels,
+                          Tensor<Shape<Classes>, Cpu, T>& grad) {
+  return CrossEntropyLoss{}(logits, labels, grad);
+}
+
+}  // namespace typenet
