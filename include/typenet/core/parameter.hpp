@@ -68,9 +68,33 @@ struct no_parameters {
   void visit(Visitor&&, const std::string&) {}
   template <class Visitor>
   void visit(Visitor&&, const std::string&) const {}
+  template <class F>
+  void for_each_entry(F&&) {}
   template <class Rng>
   void reset(Rng&) {}
 };
+
+/// Calls f(entry) for every Parameter, Buffer and Counter of a layer's
+/// parameter struct: through its for_each_entry when it has one (no names
+/// are built, so nothing is allocated), else through visit.
+template <class P, class F>
+void for_each_entry_of(P& p, F&& f) {
+  if constexpr (requires { p.for_each_entry(f); }) {
+    p.for_each_entry(f);
+  } else {
+    p.visit([&](const std::string&, auto& entry) { f(entry); }, std::string());
+  }
+}
+
+/// True when some Parameter of a parameter struct is trainable (requires_grad).
+template <class P>
+bool any_requires_grad(P& p) {
+  bool any = false;
+  for_each_entry_of(p, [&](auto& entry) {
+    if constexpr (requires { entry.requires_grad; }) any = any || entry.requires_grad;
+  });
+  return any;
+}
 
 /// Draws `count` values uniformly from [-bound, bound] into a CPU buffer.
 template <class T, class Rng>

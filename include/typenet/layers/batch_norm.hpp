@@ -36,6 +36,14 @@ struct batch_norm_parameters {
     visitor(prefix + "running_var", running_var);
     visitor(prefix + "num_batches_tracked", num_batches_tracked);
   }
+  template <class F>
+  void for_each_entry(F&& f) {
+    f(weight);
+    f(bias);
+    f(running_mean);
+    f(running_var);
+    f(num_batches_tracked);
+  }
 
   template <class Rng>
   void reset(Rng&) {

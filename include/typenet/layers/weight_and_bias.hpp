@@ -31,6 +31,11 @@ struct weight_and_bias {
     visitor(prefix + "weight", weight);
     if constexpr (has_bias) visitor(prefix + "bias", bias);
   }
+  template <class F>
+  void for_each_entry(F&& f) {
+    f(weight);
+    if constexpr (has_bias) f(bias);
+  }
 
   template <class Rng>
   void reset(Rng& rng) {

@@ -45,6 +45,12 @@ struct residual_parameters {
     shortcut.visit(visitor, prefix + R::shortcut_key() + ".");
     activation.visit(visitor, prefix + "activation.");
   }
+  template <class F>
+  void for_each_entry(F&& f) {
+    for_each_entry_of(body, f);
+    for_each_entry_of(shortcut, f);
+    for_each_entry_of(activation, f);
+  }
   template <class Rng>
   void reset(Rng& rng) {
     body.reset(rng);

@@ -8,6 +8,7 @@
 // `node.output_of<I>()`, or `output_of<"name">()` for a Named child.
 #pragma once
 
+#include <array>
 #include <boost/mp11/algorithm.hpp>
 #include <boost/mp11/list.hpp>
 #include <cstdint>
@@ -36,6 +37,10 @@ struct sequential_parameters {
       (std::get<I>(items).visit(visitor, prefix + Seq::template key<I>() + "."), ...);
     }
     (std::index_sequence_for<Children...>{});
+  }
+  template <class F>
+  void for_each_entry(F&& f) {
+    std::apply([&](auto&... p) { (for_each_entry_of(p, f), ...); }, items);
   }
 
   template <class Rng>
@@ -129,10 +134,20 @@ struct Sequential {
       return output();
     }
 
+    /// Back-propagates through the children in reverse, stopping early when
+    /// no earlier child has a trainable parameter and the caller needs no
+    /// input gradient (a frozen trunk costs no backward work). The returned
+    /// input gradient is meaningful only when ctx.need_input_grad.
     const Tensor<In, Device, T>& backward(params_type& p, const Tensor<In, Device, T>& x,
                                           const Tensor<Out, Device, T>& dy,
                                           const run_context& ctx) {
-      return backward_from<size - 1>(p, x, dy, ctx);
+      std::array<bool, size> learns_before{};  // some child before I has a trainable parameter
+      [&]<std::size_t... I>(std::index_sequence<I...>) {
+        bool any = false;
+        ((learns_before[I] = any, any = any || any_requires_grad(std::get<I>(p.items))), ...);
+      }
+      (std::make_index_sequence<size>{});
+      return backward_from<size - 1>(p, x, dy, ctx, learns_before);
     }
 
     const Tensor<Out, Device, T>& output() const { return std::get<size - 1>(nodes).output(); }
@@ -161,8 +176,10 @@ struct Sequential {
     template <std::size_t I>
     const Tensor<In, Device, T>& backward_from(params_type& p, const Tensor<In, Device, T>& x,
                                                const Tensor<input_of<In, I + 1>, Device, T>& dy,
-                                               const run_context& ctx) {
-      const bool need = I > 0 || ctx.need_input_grad;
+                                               const run_context& ctx,
+                                               const std::array<bool, size>& learns_before) {
+      const bool need = ctx.need_input_grad || learns_before[I];
+      if (!need && !any_requires_grad(std::get<I>(p.items))) return no_input_grad_;
       const auto& child_in = [&]() -> const Tensor<input_of<In, I>, Device, T>& {
         if constexpr (I == 0) {
           return x;
@@ -175,9 +192,12 @@ struct Sequential {
       if constexpr (I == 0) {
         return dx;
       } else {
-        return backward_from<I - 1>(p, x, dx, ctx);
+        if (!need) return no_input_grad_;
+        return backward_from<I - 1>(p, x, dx, ctx, learns_before);
       }
     }
+
+    Tensor<In, Device, T> no_input_grad_;  // returned when no input gradient was computed
   };
 
   template <class In>
