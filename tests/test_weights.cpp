@@ -396,4 +396,16 @@ BOOST_AUTO_TEST_CASE(typenet_files_load_in_pytorch) {
              "typenet " << sum << " torch " << torch_sum);
 }
 
+BOOST_AUTO_TEST_CASE(safetensors_whose_header_length_starts_with_0x80) {
+  // A header of 0x480 bytes: the file starts 80 04 like a pickle protocol marker.
+  std::vector<std::byte> bytes(8 + 0x480, std::byte{' '});
+  const unsigned char length[8] = {0x80, 0x04, 0, 0, 0, 0, 0, 0};
+  std::memcpy(bytes.data(), length, 8);
+  bytes[8] = std::byte{'{'};
+  BOOST_TEST((tn::io::detect_weight_format(bytes) == tn::io::weight_format::safetensors));
+  const unsigned char pickle[4] = {0x80, 0x02, 0x8a, 0x0a};  // torch.save's legacy start
+  std::memcpy(bytes.data(), pickle, 4);
+  BOOST_TEST((tn::io::detect_weight_format(bytes) == tn::io::weight_format::torch_legacy));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,10 +1,14 @@
 // typenet/io/weight_file.hpp — open any supported weight file by its content.
 //
 // The first bytes decide, not the extension: "PK\3\4" is PyTorch's zip
-// format, a pickle protocol marker (0x80) the legacy torch.save format, and
-// anything else must be safetensors (whose first 8 bytes are a length).
+// format; an 8-byte little-endian length that fits the file followed by '{'
+// is safetensors (checked before pickle: a header length such as 0x0480
+// starts with the byte 0x80 too); a pickle protocol marker (0x80, protocol
+// 2 to 5) is the legacy torch.save format; anything else is read as
+// safetensors, whose reader says what is wrong.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -22,7 +26,13 @@ inline weight_format detect_weight_format(std::span<const std::byte> bytes) {
   const auto at = [&](std::size_t i) { return static_cast<unsigned char>(bytes[i]); };
   if (bytes.size() >= 4 && at(0) == 'P' && at(1) == 'K' && at(2) == 3 && at(3) == 4)
     return weight_format::torch_zip;
-  if (bytes.size() >= 2 && at(0) == 0x80 && at(1) <= 5) return weight_format::torch_legacy;
+  if (bytes.size() >= 9 && at(8) == '{') {
+    std::uint64_t length = 0;
+    for (int i = 7; i >= 0; --i) length = (length << 8) | at(static_cast<std::size_t>(i));
+    if (length <= bytes.size() - 8) return weight_format::safetensors;
+  }
+  if (bytes.size() >= 2 && at(0) == 0x80 && at(1) >= 2 && at(1) <= 5)
+    return weight_format::torch_legacy;
   return weight_format::safetensors;
 }
 

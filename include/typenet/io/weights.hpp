@@ -82,7 +82,7 @@ struct load_options {
   /// ("state_dict", "model"; "*" finds it); empty: the file is the state dict.
   std::string state_dict_key{};
   /// Refuse files saved by typenet from another network type (strict loads
-  /// without prefixes only).
+  /// without skips or prefixes only).
   bool check_architecture = true;
 };
 
@@ -126,10 +126,11 @@ load_report load_state(const io::checkpoint& file, std::vector<StateRef> state,
                        const load_options& options, const std::string& network_name,
                        Write&& write) {
   load_report report;
-  // Only a strict, unprefixed load claims the file is this network; partial
-  // loads (a trunk from a classifier) cross architectures on purpose.
-  if (options.check_architecture && options.strict && options.strip_prefix.empty() &&
-      options.add_prefix.empty()) {
+  // Only a strict, unprefixed load without skips claims the file is this
+  // network; partial loads (a trunk from a classifier, a new head) cross
+  // architectures on purpose.
+  if (options.check_architecture && options.strict && options.skip.empty() &&
+      options.strip_prefix.empty() && options.add_prefix.empty()) {
     const auto it = file.metadata.find("typenet.network");
     if (it != file.metadata.end() && it->second != network_name) {
       std::size_t at = 0;
