@@ -4,9 +4,11 @@
 #ifndef BOOST_TEST_DYN_LINK
 #define BOOST_TEST_DYN_LINK
 #endif
+#include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <cstdint>
+#include <filesystem>
 #include <random>
 #include <string>
 #include <type_traits>
@@ -492,6 +494,106 @@ BOOST_AUTO_TEST_CASE(freeze_and_unfreeze_by_prefix) {
       BOOST_TEST((norm == 0) == p.name().starts_with("bn"));
     }
   }
+}
+
+/// Identity that counts its backward calls, to see which children a backward pass visits.
+struct CountingIdentity : tn::layer_base {
+  static inline int backward_calls = 0;
+  template <class In, class Device, class T>
+  struct node : tn::Identity::node<In, Device, T> {
+    const tn::Tensor<In, Device, T>& backward(tn::no_parameters& p,
+                                              const tn::Tensor<In, Device, T>& x,
+                                              const tn::Tensor<In, Device, T>& dy,
+                                              const tn::run_context& ctx) {
+      ++backward_calls;
+      return tn::Identity::node<In, Device, T>::backward(p, x, dy, ctx);
+    }
+  };
+  static std::string type_name() { return "CountingIdentity"; }
+};
+
+BOOST_AUTO_TEST_CASE(frozen_trunk_skips_backward) {
+  // Children: 0 conv, 1 counter, 2 bn, 3 relu, 4 counter, 5 flatten, 6 linear.
+  using Net = tn::Sequential<tn::Conv2d<4, 3>, CountingIdentity, tn::BatchNorm2d, tn::ReLU,
+                             CountingIdentity, tn::Flatten, tn::Linear<3>>;
+  tn::Model<Net, tn::Shape<2, 6, 6>> m(1);
+  auto head_grad = [&] {
+    std::vector<float> g;
+    for (const auto& p : m.parameters())
+      if (p.name().starts_with("6.")) g.insert(g.end(), p.grad().begin(), p.grad().end());
+    return g;
+  };
+  auto backward_calls = [&] {
+    CountingIdentity::backward_calls = 0;
+    train_step(m);
+    return CountingIdentity::backward_calls;
+  };
+
+  BOOST_TEST(backward_calls() == 2);  // everything trainable: the whole pass
+  const auto reference = head_grad();
+
+  m.freeze();
+  m.unfreeze("6.");  // only the head learns: backward stops after it
+  BOOST_TEST(backward_calls() == 0);
+  const auto head_only = head_grad();
+  BOOST_TEST(head_only == reference, boost::test_tools::per_element());
+
+  m.unfreeze("2.");  // the batch norm learns too: backward reaches it, not the conv
+  BOOST_TEST(backward_calls() == 1);
+  for (const auto& p : m.parameters())
+    if (p.name().starts_with("0."))
+      BOOST_TEST(std::all_of(p.grad().begin(), p.grad().end(), [](float g) { return g == 0; }));
+
+  m.freeze();
+  m.requires_input_grad(true);  // an input gradient needs the whole pass, frozen or not
+  BOOST_TEST(backward_calls() == 2);
+  double input_norm = 0;
+  for (float g : m.input_grad().values()) input_norm += std::abs(g);
+  BOOST_TEST(input_norm > 0);
+}
+
+// ---- editing network types ----------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(edited_networks_keep_their_names) {
+  using Full = tn::Model<tn::models::ResNet18<>, tn::Shape<3, 64, 64>>;
+  using Dogs = tn::Model<tn::ReplaceChild<tn::models::ResNet18<>, "fc", tn::Linear<2>>,
+                         tn::Shape<3, 64, 64>>;
+  static_assert(std::is_same_v<Dogs::output_shape, tn::Shape<2>>);
+  Full full(1);
+  Dogs dogs(2);
+  const auto& a = full.parameters();
+  const auto& b = dogs.parameters();
+  BOOST_TEST_REQUIRE(a.size() == b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    BOOST_TEST(a[i].name() == b[i].name());
+    BOOST_TEST((a[i].size() == b[i].size()) == !a[i].name().starts_with("fc."));
+  }
+
+  // The pretrained trunk loads into the new network; only the head is skipped.
+  const auto file = std::filesystem::temp_directory_path() / "typenet_edit_test.safetensors";
+  tn::save_weights(full, file);
+  const auto report = tn::load_weights(dogs, file, {.skip = {"fc."}});
+  std::filesystem::remove(file);
+  BOOST_TEST(!report.skipped.empty());
+  for (const auto& key : report.skipped) BOOST_TEST(key.starts_with("fc."));
+  for (std::size_t i = 0; i + 2 < a.size(); ++i)
+    BOOST_TEST(std::equal(a[i].value().begin(), a[i].value().end(), b[i].value().begin()));
+
+  // Dropping the head keeps the keys; appending continues the positions.
+  using Trunk = tn::DropLast<tn::models::ResNet18<>, 2>;
+  static_assert(
+      std::is_same_v<tn::Model<Trunk, tn::Shape<3, 64, 64>>::output_shape, tn::Shape<512, 2, 2>>);
+  using Deeper = tn::Append<Trunk, tn::Conv2d<8, 1>, tn::ReLU>;
+  tn::Model<Deeper, tn::Shape<3, 64, 64>> deeper(1);
+  BOOST_TEST(deeper.parameters().front().name() == "conv1.weight");
+  BOOST_TEST(deeper.parameters().back().name() == "8.bias");
+
+  // An unnamed child replaced by position.
+  using Wider = tn::ReplaceChildAt<LeNet5, 0, tn::Conv2d<8, 5, tn::Padding<2>>>;
+  tn::Model<Wider, tn::Shape<1, 28, 28>> wider(1);
+  BOOST_TEST(wider.parameters().front().name() == "0.weight");
+  BOOST_TEST(wider.parameters().front().size() == 8 * 25);
+  static_assert(std::is_same_v<tn::Append<LeNet5, tn::ReLU>::child<LeNet5::size>, tn::ReLU>);
 }
 
 // ---- feature extraction -------------------------------------------------------------------

@@ -134,6 +134,14 @@ class Model {
   auto& root() { return node_; }
   const auto& root() const { return node_; }
   std::uint64_t seed() const { return seed_; }
+  /// Forward passes so far: with the seed, the position of the random stream
+  /// (Dropout). A checkpoint saves both and resuming restores them, so a
+  /// resumed run draws the same masks as an uninterrupted one.
+  std::uint64_t forward_count() const { return step_; }
+  void restore_random_stream(std::uint64_t seed, std::uint64_t forward_count) {
+    seed_ = seed;
+    step_ = forward_count;
+  }
 
   /// Per-layer table: name, type, output shape, parameters and forward FLOPs per sample.
   static std::string summary() { return format_summary(summary_rows<Net, In>()); }

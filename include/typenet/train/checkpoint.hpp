@@ -1,0 +1,192 @@
+// typenet/train/checkpoint.hpp — training checkpoints: model, optimizer, epoch, RNG position.
+//
+//   tn::save_training_checkpoint("run/last.safetensors", model, optimizer, {.epoch = 3});
+//   auto state = tn::load_training_checkpoint("run/last.safetensors", model, optimizer);
+//   // continue with epoch state.epoch + 1
+//
+// One safetensors file: the model's state dict under its own keys (so
+// load_weights(model, path, {.skip = {"optimizer."}}) reads the weights
+// alone), the optimizer's state() under "optimizer.", and in the metadata
+// the epoch, the global step, the best validation metric so far and the
+// model's seed and forward count (its random stream's position). Written
+// atomically (temporary file + rename): a crash leaves the previous
+// checkpoint. Loading checks everything before changing anything: a file of
+// another network or a mismatched optimizer state throws and leaves model
+// and optimizer as they were.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "typenet/io/checkpoint.hpp"
+#include "typenet/io/safetensors.hpp"
+#include "typenet/io/weight_file.hpp"
+#include "typenet/io/weights.hpp"
+#include "typenet/nn/state.hpp"
+
+namespace typenet {
+
+/// Where training stood when a checkpoint was written.
+struct training_state {
+  int epoch = -1;         ///< the last completed epoch (from 0)
+  std::int64_t step = 0;  ///< optimizer steps so far
+  int best_epoch = -1;
+  double best_metric = -std::numeric_limits<double>::infinity();
+};
+
+namespace detail {
+
+inline io::element_type element_type_of(dtype t) {
+  return t == dtype::f32   ? io::element_type::f32
+         : t == dtype::f64 ? io::element_type::f64
+                           : io::element_type::i64;
+}
+
+inline void add_tensors(std::vector<io::tensor_to_write>& out, const std::vector<StateRef>& state,
+                        const std::string& prefix) {
+  for (const auto& s : state) {
+    const auto type = element_type_of(s.type);
+    out.push_back({prefix + s.name,
+                   type,
+                   std::vector<std::int64_t>(s.shape.begin(), s.shape.end()),
+                   {static_cast<const std::byte*>(s.data),
+                    static_cast<std::size_t>(s.size) * io::element_size(type)}});
+  }
+}
+
+inline std::string exact(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+inline const std::string& metadata_value(const io::checkpoint& file, const std::string& key) {
+  const auto it = file.metadata.find(key);
+  if (it == file.metadata.end())
+    throw format_error(file.source + ": not a training checkpoint (no '" + key +
+                       "' in the metadata; weights alone load with load_weights)");
+  return it->second;
+}
+
+inline std::int64_t metadata_int(const io::checkpoint& file, const std::string& key) {
+  const std::string& v = metadata_value(file, key);
+  char* end = nullptr;
+  const long long n = std::strtoll(v.c_str(), &end, 10);
+  if (v.empty() || *end != '\0')
+    throw format_error(file.source + ": metadata '" + key + "' = '" + v + "' is not an integer");
+  return n;
+}
+
+inline std::uint64_t metadata_uint(const io::checkpoint& file, const std::string& key) {
+  const std::string& v = metadata_value(file, key);
+  char* end = nullptr;
+  const unsigned long long n = std::strtoull(v.c_str(), &end, 10);
+  if (v.empty() || v[0] == '-' || *end != '\0')
+    throw format_error(file.source + ": metadata '" + key + "' = '" + v +
+                       "' is not an unsigned integer");
+  return n;
+}
+
+inline double metadata_double(const io::checkpoint& file, const std::string& key) {
+  const std::string& v = metadata_value(file, key);
+  char* end = nullptr;
+  const double d = std::strtod(v.c_str(), &end);
+  if (v.empty() || *end != '\0')
+    throw format_error(file.source + ": metadata '" + key + "' = '" + v + "' is not a number");
+  return d;
+}
+
+}  // namespace detail
+
+template <class M, class Optimizer>
+requires std::is_same_v<typename M::device, Cpu>
+void save_training_checkpoint(const std::string& path, M& model, Optimizer& optimizer,
+                              const training_state& state) {
+  std::vector<io::tensor_to_write> tensors;
+  detail::add_tensors(tensors, model.state(), "");
+  detail::add_tensors(tensors, optimizer.state(), "optimizer.");
+  io::write_safetensors(path, tensors,
+                        {{"format", "pt"},
+                         {"typenet.network", M::network::type_name()},
+                         {"typenet.version", TYPENET_VERSION_STRING},
+                         {"typenet.epoch", std::to_string(state.epoch)},
+                         {"typenet.step", std::to_string(state.step)},
+                         {"typenet.best_epoch", std::to_string(state.best_epoch)},
+                         {"typenet.best_metric", detail::exact(state.best_metric)},
+                         {"typenet.seed", std::to_string(model.seed())},
+                         {"typenet.forward_count", std::to_string(model.forward_count())}});
+}
+
+template <class M, class Optimizer>
+requires std::is_same_v<typename M::device, Cpu> training_state
+load_training_checkpoint(const std::string& path, M& model, Optimizer& optimizer) {
+  const io::checkpoint file = io::read_safetensors(path);
+  const std::string& network = detail::metadata_value(file, "typenet.network");
+  if (network != M::network::type_name())
+    throw weights_mismatch(path + " is a checkpoint of another network:\n  file:  " + network +
+                           "\n  model: " + M::network::type_name());
+  training_state state;
+  state.epoch = static_cast<int>(detail::metadata_int(file, "typenet.epoch"));
+  state.step = detail::metadata_int(file, "typenet.step");
+  state.best_epoch = static_cast<int>(detail::metadata_int(file, "typenet.best_epoch"));
+  state.best_metric = detail::metadata_double(file, "typenet.best_metric");
+  const auto seed = detail::metadata_uint(file, "typenet.seed");
+  const auto forward_count = detail::metadata_uint(file, "typenet.forward_count");
+
+  // The optimizer's entries, copied to host buffers it can read.
+  const std::string prefix = "optimizer.";
+  std::vector<std::vector<std::byte>> buffers;
+  std::vector<StateRef> entries;
+  for (const auto& [key, record] : file.tensors) {
+    if (!key.starts_with(prefix)) continue;
+    dtype type;
+    switch (record.type) {
+      case io::element_type::f32:
+        type = dtype::f32;
+        break;
+      case io::element_type::f64:
+        type = dtype::f64;
+        break;
+      case io::element_type::i64:
+        type = dtype::i64;
+        break;
+      default:
+        throw format_error(path + ": optimizer entry '" + key + "' has an unsupported dtype");
+    }
+    const std::int64_t n = record.numel();
+    auto& bytes = buffers.emplace_back(static_cast<std::size_t>(n) *
+                                       io::element_size(detail::element_type_of(type)));
+    switch (type) {
+      case dtype::f32:
+        io::read_as<float>(record, reinterpret_cast<float*>(bytes.data()));
+        break;
+      case dtype::f64:
+        io::read_as<double>(record, reinterpret_cast<double*>(bytes.data()));
+        break;
+      case dtype::i64:
+        io::read_as<std::int64_t>(record, reinterpret_cast<std::int64_t*>(bytes.data()));
+        break;
+    }
+    entries.push_back({key.substr(prefix.size()),
+                       std::vector<int>(record.shape.begin(), record.shape.end()), type,
+                       bytes.data(), n, false, true});
+  }
+
+  // Check the model's part first without writing, then the optimizer (which
+  // checks before it writes), then write the model.
+  const load_options options{.skip = {prefix}};
+  detail::load_state<typename M::network>(file, model.state(), options, M::network::type_name(),
+                                          [](const StateRef&, const io::tensor_record&) {});
+  optimizer.load_state(entries);
+  load_weights(model, path, options);
+  model.restore_random_stream(seed, forward_count);
+  return state;
+}
+
+}  // namespace typenet

@@ -1,0 +1,235 @@
+// The training loop: resume equals an uninterrupted run, determinism with
+// background loading, frozen trunks, NaN stops, checkpoints.
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+#include "typenet/data/loader.hpp"
+#include "typenet/typenet.hpp"
+
+namespace tn = typenet;
+namespace T = tn::data::transforms;
+namespace fs = std::filesystem;
+
+namespace {
+
+/// Two classes of 8x8 gray images: bright top half (0) or bright bottom half (1), with noise.
+struct HalfBright {
+  std::size_t n = 96;
+  std::size_t size() const { return n; }
+  tn::data::example get(std::size_t i) const {
+    std::mt19937_64 rng(i + 1);
+    std::uniform_real_distribution<float> noise(0.0f, 0.3f);
+    tn::data::example ex;
+    ex.label = static_cast<int>(i % 2);
+    ex.image = tn::image(8, 8, 1);
+    for (int y = 0; y < 8; ++y)
+      for (int x = 0; x < 8; ++x)
+        ex.image(y, x) = ((y < 4) == (ex.label == 0) ? 0.7f : 0.0f) + noise(rng);
+    return ex;
+  }
+};
+
+using Net = tn::Sequential<tn::Named<"conv", tn::Conv2d<4, 3, tn::Padding<1>>>, tn::ReLU,
+                           tn::Dropout<>, tn::Flatten, tn::Named<"fc", tn::Linear<2>>>;
+using Model = tn::Model<Net, tn::Shape<1, 8, 8>>;
+using Loader = tn::data::DataLoader<tn::Shape<1, 8, 8>>;
+
+Loader make_loader(int workers, bool shuffle = true) {
+  return Loader(HalfBright{}, {.batch_size = 16, .shuffle = shuffle, .seed = 5, .workers = workers},
+                T::Compose{T::RandomCrop(8, 1), T::RandomHorizontalFlip()});
+}
+
+auto cross_entropy = [](const auto& y, std::span<const int> labels, auto& grad) {
+  return tn::cross_entropy_loss(y, labels, grad);
+};
+
+std::vector<float> weights_of(const Model& m) {
+  std::vector<float> w;
+  for (const auto& p : m.parameters()) w.insert(w.end(), p.value().begin(), p.value().end());
+  return w;
+}
+
+struct temp_dir {
+  fs::path path;
+  explicit temp_dir(const std::string& name)
+      : path(fs::temp_directory_path() / ("typenet_fit_" + name + std::to_string(::getpid()))) {
+    fs::remove_all(path);
+  }
+  ~temp_dir() { fs::remove_all(path); }
+};
+
+std::string file_bytes(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(fit)
+
+BOOST_AUTO_TEST_CASE(learns_and_reports_history) {
+  Model m(1);
+  tn::SGD<float> sgd(m.parameters(), {.lr = 0.1, .momentum = 0.9});
+  const auto train = make_loader(2);
+  const auto val = make_loader(0, false);
+  const auto r = tn::fit(m, cross_entropy, sgd, train, val,
+                         {.epochs = 4, .progress = tn::progress_mode::never});
+  BOOST_TEST_REQUIRE(r.history.size() == 4u);
+  BOOST_TEST(r.history.back().train_loss < r.history.front().train_loss);
+  BOOST_TEST_REQUIRE(r.history.back().val_accuracy.has_value());
+  BOOST_TEST(*r.history.back().val_accuracy > 0.9);
+  BOOST_TEST(r.best_epoch >= 0);
+}
+
+BOOST_AUTO_TEST_CASE(resume_equals_an_uninterrupted_run) {
+  temp_dir dir("resume");
+  const auto train = make_loader(2);
+  const auto val = make_loader(0, false);
+
+  Model straight(1);
+  tn::SGD<float> sgd1(straight.parameters(), {.lr = 0.05, .momentum = 0.9, .weight_decay = 1e-4});
+  tn::fit(straight, cross_entropy, sgd1, train, val,
+          {.epochs = 4, .progress = tn::progress_mode::never});
+
+  {
+    Model first(1);
+    tn::SGD<float> sgd(first.parameters(), {.lr = 0.05, .momentum = 0.9, .weight_decay = 1e-4});
+    tn::fit(first, cross_entropy, sgd, train, val,
+            {.epochs = 2, .checkpoint_dir = dir.path, .progress = tn::progress_mode::never});
+  }
+  Model resumed(7);  // another initialisation: everything must come from the checkpoint
+  tn::SGD<float> sgd2(resumed.parameters(), {.lr = 0.05, .momentum = 0.9, .weight_decay = 1e-4});
+  const auto r = tn::fit(resumed, cross_entropy, sgd2, train, val,
+                         {.epochs = 4,
+                          .checkpoint_dir = dir.path,
+                          .resume = true,
+                          .progress = tn::progress_mode::never});
+  BOOST_TEST(r.start_epoch == 2);
+  BOOST_TEST(r.history.size() == 2u);
+  const auto a = weights_of(straight);
+  const auto b = weights_of(resumed);
+  BOOST_TEST(a == b, boost::test_tools::per_element());  // bit-identical
+  BOOST_TEST(fs::exists(dir.path / "best.safetensors"));
+}
+
+BOOST_AUTO_TEST_CASE(background_loading_does_not_change_the_result) {
+  std::vector<std::vector<float>> results;
+  for (int workers : {0, 1, 3}) {
+    Model m(1);
+    tn::SGD<float> sgd(m.parameters(), {.lr = 0.05, .momentum = 0.9});
+    tn::fit(m, cross_entropy, sgd, make_loader(workers),
+            {.epochs = 2, .progress = tn::progress_mode::never});
+    results.push_back(weights_of(m));
+  }
+  BOOST_TEST(results[0] == results[1], boost::test_tools::per_element());
+  BOOST_TEST(results[0] == results[2], boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(a_frozen_trunk_stays_bit_identical) {
+  Model m(1);
+  m.freeze("conv.");
+  const auto before = weights_of(m);
+  tn::SGD<float> sgd(m.parameters(), {.lr = 0.1, .momentum = 0.9, .weight_decay = 1e-3});
+  tn::fit(m, cross_entropy, sgd, make_loader(0),
+          {.epochs = 1, .progress = tn::progress_mode::never});
+  for (const auto& p : m.parameters()) {
+    bool same = true;
+    std::size_t offset = 0;
+    for (const auto& q : m.parameters()) {
+      if (q.name() == p.name()) break;
+      offset += static_cast<std::size_t>(q.size());
+    }
+    for (std::size_t i = 0; i < static_cast<std::size_t>(p.size()); ++i)
+      same = same && p.value()[i] == before[offset + i];
+    BOOST_TEST_CONTEXT(p.name()) {
+      BOOST_TEST(same == p.name().starts_with("conv."));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_nan_loss_stops_with_the_step_and_keeps_the_checkpoint) {
+  temp_dir dir("nan");
+  Model m(1);
+  tn::SGD<float> sgd(m.parameters(), {.lr = 0.05});
+  int calls = 0;
+  const int poisoned = 6 + 2;  // the third batch of epoch 1 (6 batches per epoch)
+  auto loss = [&](const auto& y, std::span<const int> labels, auto& grad) {
+    const double l = tn::cross_entropy_loss(y, labels, grad);
+    if (calls++ == poisoned)
+      throw tn::non_finite_loss("cross_entropy_loss: the loss is not finite");
+    return l;
+  };
+  std::vector<float> weights_before_failure;
+  tn::fit_options options{
+      .epochs = 3, .checkpoint_dir = dir.path, .progress = tn::progress_mode::never};
+  options.on_step = [&](std::int64_t) { weights_before_failure = weights_of(m); };
+  std::string checkpoint_after_epoch0;
+  options.on_epoch = [&](const tn::epoch_result& r) {
+    if (r.epoch == 0) checkpoint_after_epoch0 = file_bytes(dir.path / "last.safetensors");
+    return true;
+  };
+  BOOST_CHECK_EXCEPTION(tn::fit(m, loss, sgd, make_loader(2), options), tn::non_finite_loss,
+                        [](const tn::non_finite_loss& e) {
+                          const std::string what = e.what();
+                          return what.find("epoch 1, batch 2") != std::string::npos &&
+                                 what.find("last.safetensors") != std::string::npos;
+                        });
+  BOOST_TEST(weights_of(m) == weights_before_failure, boost::test_tools::per_element());
+  BOOST_TEST(file_bytes(dir.path / "last.safetensors") == checkpoint_after_epoch0);
+}
+
+BOOST_AUTO_TEST_CASE(checkpoints_load_back_and_refuse_other_networks) {
+  temp_dir dir("ckpt");
+  fs::create_directories(dir.path);
+  const auto path = (dir.path / "c.safetensors").string();
+  Model m(1);
+  tn::SGD<float> sgd(m.parameters(), {.lr = 0.05, .momentum = 0.9});
+  tn::fit(m, cross_entropy, sgd, make_loader(0),
+          {.epochs = 1, .progress = tn::progress_mode::never});
+  tn::save_training_checkpoint(path, m, sgd, {.epoch = 0, .step = 6});
+
+  Model other(3);
+  tn::SGD<float> sgd2(other.parameters(), {.lr = 0.05, .momentum = 0.9});
+  const auto state = tn::load_training_checkpoint(path, other, sgd2);
+  BOOST_TEST(state.epoch == 0);
+  BOOST_TEST(state.step == 6);
+  BOOST_TEST(weights_of(other) == weights_of(m), boost::test_tools::per_element());
+  BOOST_TEST(other.forward_count() == m.forward_count());
+
+  // The weights alone load with load_weights.
+  Model plain(4);
+  tn::load_weights(plain, path, {.skip = {"optimizer."}});
+  BOOST_TEST(weights_of(plain) == weights_of(m), boost::test_tools::per_element());
+
+  // Another network: an error, and nothing changes.
+  using Wider = tn::ReplaceChild<Net, "fc", tn::Linear<3>>;
+  tn::Model<Wider, tn::Shape<1, 8, 8>> wider(5);
+  tn::SGD<float> sgd3(wider.parameters(), {.lr = 0.05, .momentum = 0.9});
+  std::vector<float> before;
+  for (const auto& p : wider.parameters())
+    before.insert(before.end(), p.value().begin(), p.value().end());
+  BOOST_CHECK_THROW(tn::load_training_checkpoint(path, wider, sgd3), tn::error);
+  std::vector<float> after;
+  for (const auto& p : wider.parameters())
+    after.insert(after.end(), p.value().begin(), p.value().end());
+  BOOST_TEST(before == after, boost::test_tools::per_element());
+
+  // A weights-only file is not a training checkpoint.
+  const auto weights_only = (dir.path / "w.safetensors").string();
+  tn::save_weights(m, weights_only);
+  BOOST_CHECK_THROW(tn::load_training_checkpoint(weights_only, other, sgd2), tn::format_error);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
