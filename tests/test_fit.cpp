@@ -232,4 +232,41 @@ BOOST_AUTO_TEST_CASE(checkpoints_load_back_and_refuse_other_networks) {
   BOOST_CHECK_THROW(tn::load_training_checkpoint(weights_only, other, sgd2), tn::format_error);
 }
 
+BOOST_AUTO_TEST_CASE(precomputed_features_train_the_head) {
+  using Trunk = tn::DropLast<Net, 1>;  // conv, relu, dropout, flatten: Shape<256>
+  using Features = tn::Shape<256>;
+  tn::Model<Trunk, tn::Shape<1, 8, 8>> trunk(1);
+  const Loader once(HalfBright{}, {.batch_size = 16, .shuffle = true, .seed = 2, .workers = 2});
+  const auto cache = tn::FeatureCache<Features>::compute(trunk, once);
+  BOOST_TEST(cache->size() == 96u);
+  BOOST_TEST(trunk.is_training());  // the mode is restored
+
+  // Each cached row is the trunk's eval output for that example.
+  trunk.eval();
+  for (std::size_t index : {0u, 5u, 95u}) {
+    tn::Tensor<tn::Shape<1, 8, 8>> x(1);
+    tn::to_tensor(HalfBright{}.get(index).image, x, 0);
+    const auto& y = trunk.forward(x);
+    const auto f = cache->features(index);
+    for (int i = 0; i < Features::size; ++i)
+      BOOST_TEST(f[static_cast<std::size_t>(i)] == y.data()[i],
+                 boost::test_tools::tolerance(1e-5f));
+    BOOST_TEST(cache->label(index) == static_cast<int>(index % 2));
+  }
+
+  // Only the head trains, on the cache, through fit().
+  tn::Model<tn::Sequential<tn::Linear<2>>, Features> head(1);
+  tn::SGD<float> sgd(head.parameters(), {.lr = 0.05, .momentum = 0.9});
+  const tn::FeatureLoader<Features> train(cache, {.batch_size = 16, .shuffle = true, .seed = 3});
+  BOOST_TEST(train.batches() == 6u);
+  const auto r = tn::fit(head, cross_entropy, sgd, train, train,
+                         {.epochs = 8, .progress = tn::progress_mode::never});
+  BOOST_TEST_REQUIRE(r.history.back().val_accuracy.has_value());
+  BOOST_TEST(*r.history.back().val_accuracy > 0.9);
+
+  // A loader that drops examples cannot fill the cache.
+  const Loader dropping(HalfBright{.n = 90}, {.batch_size = 16, .drop_last = true});
+  BOOST_CHECK_THROW(tn::FeatureCache<Features>::compute(trunk, dropping), tn::usage_error);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

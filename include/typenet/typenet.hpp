@@ -85,5 +85,6 @@
 #include "typenet/train/losses.hpp"
 #include "typenet/train/lr_scheduler.hpp"
 #include "typenet/train/param_groups.hpp"
+#include "typenet/train/precompute.hpp"
 #include "typenet/train/progress.hpp"
 #include "typenet/train/sgd.hpp"
