@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "typenet/data/loader.hpp"
@@ -54,6 +56,13 @@ Loader make_loader(int workers, bool shuffle = true) {
 auto cross_entropy = [](const auto& y, std::span<const int> labels, auto& grad) {
   return tn::cross_entropy_loss(y, labels, grad);
 };
+
+template <class M>
+std::vector<float> weights_of_any(const M& m) {
+  std::vector<float> w;
+  for (const auto& p : m.parameters()) w.insert(w.end(), p.value().begin(), p.value().end());
+  return w;
+}
 
 std::vector<float> weights_of(const Model& m) {
   std::vector<float> w;
@@ -267,6 +276,42 @@ BOOST_AUTO_TEST_CASE(precomputed_features_train_the_head) {
   // A loader that drops examples cannot fill the cache.
   const Loader dropping(HalfBright{.n = 90}, {.batch_size = 16, .drop_last = true});
   BOOST_CHECK_THROW(tn::FeatureCache<Features>::compute(trunk, dropping), tn::usage_error);
+}
+
+BOOST_AUTO_TEST_CASE(killed_while_saving_leaves_the_previous_checkpoint) {
+  // 4 M weights plus SGD's momentum: each save writes 32 MB, so a kill at a
+  // random moment usually lands inside a write.
+  using Big = tn::Sequential<tn::Flatten, tn::Linear<4096>, tn::Linear<2>>;
+  using BigModel = tn::Model<Big, tn::Shape<1, 32, 32>>;
+  temp_dir dir("kill");
+  fs::create_directories(dir.path);
+  const auto path = (dir.path / "last.safetensors").string();
+  BigModel m(1);
+  tn::SGD<float> sgd(m.parameters(), {.lr = 0.1, .momentum = 0.9});
+  tn::save_training_checkpoint(path, m, sgd, {.epoch = 0});
+
+  std::mt19937 rng(11);
+  int interrupted_writes = 0;
+  for (int trial = 0; trial < 20 && interrupted_writes < 3; ++trial) {
+    const pid_t child = ::fork();
+    BOOST_TEST_REQUIRE(child >= 0);
+    if (child == 0) {  // keeps saving until killed
+      for (int epoch = 1;; ++epoch) tn::save_training_checkpoint(path, m, sgd, {.epoch = epoch});
+    }
+    ::usleep(static_cast<useconds_t>(20000 + rng() % 150000));
+    ::kill(child, SIGKILL);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    BOOST_TEST(WIFSIGNALED(status));
+    if (fs::exists(path + ".tmp")) ++interrupted_writes;
+
+    BigModel restored(2);
+    tn::SGD<float> sgd2(restored.parameters(), {.lr = 0.1, .momentum = 0.9});
+    const auto state = tn::load_training_checkpoint(path, restored, sgd2);  // must not throw
+    BOOST_TEST(state.epoch >= 0);
+    BOOST_TEST((weights_of_any(restored) == weights_of_any(m)));
+  }
+  BOOST_TEST(interrupted_writes > 0);  // the kills did hit writes in progress
 }
 
 BOOST_AUTO_TEST_SUITE_END()
