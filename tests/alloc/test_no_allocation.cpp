@@ -120,10 +120,40 @@ using Mixed = tn::Sequential<
     tn::ConvTranspose2d<32, 4, tn::Stride<2>, tn::Padding<1>>, tn::Upsample<2, 2, tn::Bilinear>,
     tn::Dropout<>, tn::AvgPool2d<2>, tn::Conv2d<2, 3, tn::Padding<1>>, tn::Upsample<2>>;
 
-template <class Net, class In, class Step>
+/// SGD as in the lecture: momentum and weight decay.
+struct use_sgd {
+  template <class Model>
+  struct optimizer {
+    tn::SGD<float> sgd;
+    explicit optimizer(Model& m)
+        : sgd(m.parameters(), {.lr = 0.01, .momentum = 0.9, .weight_decay = 1e-4}) {}
+    void step() { sgd.step(); }
+  };
+};
+
+/// AdamW with amsgrad, a one-cycle schedule and gradient clipping.
+struct use_adamw_one_cycle {
+  template <class Model>
+  struct optimizer {
+    Model& model;
+    tn::AdamW<float> adamw;
+    tn::OneCycleLR<tn::AdamW<float>> schedule;
+    explicit optimizer(Model& m)
+        : model(m),
+          adamw(m.parameters(), {.lr = 1e-3, .amsgrad = true}),
+          schedule(adamw, {.max_lr = 1e-2, .total_steps = 100}) {}
+    void step() {
+      tn::clip_grad_norm(model.parameters(), 1.0);
+      adamw.step();
+      schedule.step();
+    }
+  };
+};
+
+template <class Net, class In, class Optimizer = use_sgd, class Step>
 long allocations_in_steady_state(const char* name, Step&& step_body) {
   tn::Model<Net, In> model(7);
-  tn::SGD<float> sgd(model.parameters(), {.lr = 0.01, .momentum = 0.9, .weight_decay = 1e-4});
+  typename Optimizer::template optimizer<tn::Model<Net, In>> sgd(model);
   tn::Tensor<In> x(8);
   for (std::int64_t i = 0; i < x.size(); ++i)
     x.data()[i] = static_cast<float>((i * 37 % 101) - 50) / 50.f;
@@ -173,6 +203,11 @@ int main() {
       "LeNet5", [&](const auto& y, auto& grad) {
         tn::cross_entropy_loss(y, std::span<const int>(labels, 8), grad);
       });
+  const tn::CrossEntropyLoss smoothed(
+      {.weight = std::vector<float>(10, 0.5f), .label_smoothing = 0.1});
+  total += allocations_in_steady_state<LeNet5, tn::Shape<1, 28, 28>, use_adamw_one_cycle>(
+      "AdamW",
+      [&](const auto& y, auto& grad) { smoothed(y, std::span<const int>(labels, 8), grad); });
   total += allocations_in_steady_state<Mixed, tn::Shape<3, 32, 32>>(
       "Mixed", [&](const auto& y, auto& grad) {
         for (std::int64_t i = 0; i < grad.size(); ++i) grad.data()[i] = y.data()[i] * 1e-3f;
