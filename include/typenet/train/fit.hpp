@@ -178,7 +178,8 @@ fit_result fit(M& model, Loss&& loss, Optimizer& optimizer, const TrainLoader& t
         bar.finish("");
         throw non_finite_loss(
             "fit: epoch " + std::to_string(epoch) + ", batch " + std::to_string(batch_index) +
-            ": " + e.what() + "; the weights were not updated at this step" +
+            " (step " + std::to_string(step + 1) + "): " + e.what() +
+            "; the weights were not updated at this step" +
             (options.checkpoint_dir.empty()
                  ? std::string()
                  : "; " + last_path.string() + " holds the last completed epoch"));

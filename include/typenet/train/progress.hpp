@@ -57,11 +57,12 @@ class progress_bar {
     last_draw_ = {};
   }
 
-  /// Ends the line with a summary (also when not live, unless the mode is never).
+  /// Ends the line with a summary (also when not live, unless the mode is
+  /// never); an empty summary only clears the line.
   void finish(const std::string& summary) {
     if (quiet_) return;
     if (drawn_) std::fputs("\r\033[K", out_);
-    std::fprintf(out_, "%s\n", summary.c_str());
+    if (!summary.empty()) std::fprintf(out_, "%s\n", summary.c_str());
     std::fflush(out_);
     drawn_ = false;
   }
