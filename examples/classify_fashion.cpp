@@ -3,7 +3,7 @@
 //
 //   classify_fashion                          # LeNet-5, defaults below
 //   classify_fashion --model bn-cnn --epochs 4
-//   classify_fashion --limit 6000 --epochs 1 --expect-accuracy 0.70   # CI's smoke run
+//   classify_fashion --limit 6000 --epochs 2 --no-save --expect-accuracy 0.70   # CI smoke run
 //
 // Trains with AdamW (weight decay 1e-2) under a one-cycle learning-rate
 // schedule (fast.ai's fit_one_cycle), random crops (padding 2) and flips on two
@@ -121,11 +121,13 @@ int main(int argc, char** argv) {
   app.add_option("--workers", s.workers, "loader threads")->capture_default_str();
   app.add_option("--seed", s.seed, "seed of weights, order and augmentation")
       ->capture_default_str();
-  app.add_option("--out", s.out, "where to save the model (empty: not saved)")
-      ->capture_default_str();
+  app.add_option("--out", s.out, "where to save the model")->capture_default_str();
+  bool no_save = false;
+  app.add_flag("--no-save", no_save, "do not save the model");
   app.add_option("--expect-accuracy", s.expect_accuracy,
                  "exit with status 1 if the test accuracy is lower");
   CLI11_PARSE(app, argc, argv);
+  if (no_save) s.out.clear();
   try {
     return s.model == "lenet" ? run<tn::models::LeNet5<>>(s) : run<BnCnn>(s);
   } catch (const std::exception& e) {
