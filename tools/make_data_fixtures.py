@@ -62,6 +62,7 @@ import struct
 
 import numpy as np
 from PIL import Image
+from tnfx import write_tnfx
 
 FASHION = "/usr/share/datasets/fashion-mnist"
 
@@ -74,28 +75,6 @@ CELEBA_ATTRIBUTES = [
     "Smiling", "Straight_Hair", "Wavy_Hair", "Wearing_Earrings", "Wearing_Hat",
     "Wearing_Lipstick", "Wearing_Necklace", "Wearing_Necktie", "Young",
 ]
-
-
-def write_tnfx(path, arrays):
-    """arrays: list of (name, numpy array); float64 is stored as dtype 1, integers as int64 (2)."""
-    parts = [b"TNFX", struct.pack("<II", 1, len(arrays))]
-    for name, a in arrays:
-        a = np.ascontiguousarray(a)
-        if a.dtype == np.float64:
-            code, t = 1, "<f8"
-        elif a.dtype == np.float32:
-            code, t = 0, "<f4"
-        elif a.dtype.kind in "iub":
-            code, t = 2, "<i8"
-        else:
-            raise TypeError(f"{name}: unsupported dtype {a.dtype}")
-        encoded = name.encode("utf-8")
-        parts += [struct.pack("<I", len(encoded)), encoded, struct.pack("<BB", code, a.ndim),
-                  struct.pack(f"<{a.ndim}q", *a.shape), a.astype(t, copy=False).tobytes()]
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(b"".join(parts))
-    os.replace(tmp, path)
 
 
 def write(path, data):

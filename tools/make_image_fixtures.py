@@ -42,37 +42,15 @@ Arrays (float64 unless noted; images are H x W x C, values in [0, 1]):
 import argparse
 import os
 import shutil
-import struct
 import warnings
 
 import numpy as np
 from PIL import Image
 import skimage
 import skimage.color
+from tnfx import write_tnfx
 
 PHOTO_BOX = (200, 40, 264, 88)  # the cat's face in chelsea.png (451 x 300)
-
-
-def write_tnfx(path, arrays):
-    """arrays: list of (name, numpy array); float64 is stored as dtype 1, int64 as 2."""
-    parts = [b"TNFX", struct.pack("<II", 1, len(arrays))]
-    for name, a in arrays:
-        a = np.ascontiguousarray(a)
-        if a.dtype == np.float64:
-            code, t = 1, "<f8"
-        elif a.dtype == np.float32:
-            code, t = 0, "<f4"
-        elif a.dtype.kind in "iu":
-            code, t = 2, "<i8"
-        else:
-            raise TypeError(f"{name}: unsupported dtype {a.dtype}")
-        encoded = name.encode("utf-8")
-        parts += [struct.pack("<I", len(encoded)), encoded, struct.pack("<BB", code, a.ndim),
-                  struct.pack(f"<{a.ndim}q", *a.shape), a.astype(t, copy=False).tobytes()]
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(b"".join(parts))
-    os.replace(tmp, path)
 
 
 def area_weights(n_in, n_out):

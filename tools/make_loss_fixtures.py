@@ -40,29 +40,12 @@ Case names (the C++ test builds the same names):
 import argparse
 import os
 import shutil
-import struct
 
 import torch
 import torch.nn.functional as F
+from tnfx import write_tnfx
 
-DTYPES = {torch.float32: (0, "<f4"), torch.float64: (1, "<f8"), torch.int64: (2, "<i8")}
 REDUCTIONS = ("mean", "sum")
-
-
-def write_tnfx(path, tensors):
-    """tensors: list of (name, torch.Tensor); float32, float64 and int64."""
-    parts = [b"TNFX", struct.pack("<II", 1, len(tensors))]
-    for name, t in tensors:
-        t = t.detach().cpu().contiguous()
-        code, numpy_type = DTYPES[t.dtype]
-        encoded = name.encode("utf-8")
-        parts += [struct.pack("<I", len(encoded)), encoded, struct.pack("<BB", code, t.dim()),
-                  struct.pack(f"<{t.dim()}q", *t.shape),
-                  t.numpy().astype(numpy_type, copy=False).tobytes()]
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(b"".join(parts))
-    os.replace(tmp, path)
 
 
 class Writer:

@@ -59,11 +59,11 @@ import argparse
 import math
 import os
 import shutil
-import struct
 import warnings
 
 import numpy as np
 import torch
+from tnfx import write_tnfx
 
 PARAMS = [
     ("trunk.0.weight", (4, 3, 2, 2)),
@@ -75,28 +75,6 @@ PARAMS = [
 STEPS = 10
 TRUNK = [0, 1, 2]
 HEAD = [3, 4]
-
-
-def write_tnfx(path, arrays):
-    """arrays: list of (name, numpy array); float64 is dtype 1, float32 0, integers int64 (2)."""
-    parts = [b"TNFX", struct.pack("<II", 1, len(arrays))]
-    for name, a in arrays:
-        a = np.ascontiguousarray(a)
-        if a.dtype == np.float64:
-            code, t = 1, "<f8"
-        elif a.dtype == np.float32:
-            code, t = 0, "<f4"
-        elif a.dtype.kind in "iub":
-            code, t = 2, "<i8"
-        else:
-            raise TypeError(f"{name}: unsupported dtype {a.dtype}")
-        encoded = name.encode("utf-8")
-        parts += [struct.pack("<I", len(encoded)), encoded, struct.pack("<BB", code, a.ndim),
-                  struct.pack(f"<{a.ndim}q", *a.shape), a.astype(t, copy=False).tobytes()]
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(b"".join(parts))
-    os.replace(tmp, path)
 
 
 def option_arrays(prefix, options):
