@@ -71,7 +71,38 @@ struct loader_options {
   int prefetch = 2;
 };
 
+/// The order of the examples in `epoch`: a permutation drawn from (seed,
+/// epoch) when shuffling, 0 .. size-1 otherwise.
+inline std::vector<std::size_t> epoch_order(std::size_t size, const loader_options& options,
+                                            std::uint64_t epoch) {
+  if (!options.shuffle) return first_n(size);
+  std::mt19937_64 rng(mix64(mix64(options.seed) ^ mix64(epoch + 1)));
+  return permutation(size, rng);
+}
+
 namespace detail {
+
+/// Input iterator over an epoch: `Run::next()` gives the next batch or nullptr.
+template <class Run, class Batch>
+class batch_iterator {
+ public:
+  using value_type = Batch;
+  using difference_type = std::ptrdiff_t;
+  batch_iterator() = default;
+  batch_iterator(Run* run, const Batch* current) : run_(run), current_(current) {}
+  const Batch& operator*() const { return *current_; }
+  const Batch* operator->() const { return current_; }
+  batch_iterator& operator++() {
+    current_ = run_->next();
+    return *this;
+  }
+  void operator++(int) { ++*this; }
+  bool operator==(std::default_sentinel_t) const { return current_ == nullptr; }
+
+ private:
+  Run* run_ = nullptr;
+  const Batch* current_ = nullptr;
+};
 
 template <class S>
 struct batch_targets {
@@ -134,9 +165,7 @@ class DataLoader {
 
   /// The examples' order in `epoch`.
   std::vector<std::size_t> order(std::uint64_t epoch) const {
-    if (!options_.shuffle) return first_n(size_);
-    std::mt19937_64 rng(mix64(mix64(options_.seed) ^ mix64(epoch + 1)));
-    return permutation(size_, rng);
+    return epoch_order(size_, options_, epoch);
   }
 
   class epoch_run {
@@ -189,25 +218,7 @@ class DataLoader {
       return st;
     }
 
-    class iterator {
-     public:
-      using value_type = batch_type;
-      using difference_type = std::ptrdiff_t;
-      iterator() = default;
-      iterator(epoch_run* run, const batch_type* current) : run_(run), current_(current) {}
-      const batch_type& operator*() const { return *current_; }
-      const batch_type* operator->() const { return current_; }
-      iterator& operator++() {
-        current_ = run_->next();
-        return *this;
-      }
-      void operator++(int) { ++*this; }
-      bool operator==(std::default_sentinel_t) const { return current_ == nullptr; }
-
-     private:
-      epoch_run* run_ = nullptr;
-      const batch_type* current_ = nullptr;
-    };
+    using iterator = detail::batch_iterator<epoch_run, batch_type>;
     iterator begin() {
       if (position_ != -1)
         throw usage_error("DataLoader: an epoch is iterated once; call epoch() again");

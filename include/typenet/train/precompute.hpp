@@ -123,14 +123,8 @@ class FeatureLoader {
 
   class epoch_run {
    public:
-    epoch_run(const FeatureLoader& loader, std::uint64_t epoch) : loader_(loader) {
-      if (loader.options_.shuffle) {
-        std::mt19937_64 rng(mix64(mix64(loader.options_.seed) ^ mix64(epoch + 1)));
-        order_ = data::permutation(loader.size(), rng);
-      } else {
-        order_ = data::first_n(loader.size());
-      }
-    }
+    epoch_run(const FeatureLoader& loader, std::uint64_t epoch)
+        : loader_(loader), order_(data::epoch_order(loader.size(), loader.options_, epoch)) {}
     const batch* next() {
       if (position_ >= loader_.batches()) return nullptr;
       const auto bs = static_cast<std::size_t>(loader_.options_.batch_size);
@@ -149,24 +143,7 @@ class FeatureLoader {
       return &current_;
     }
 
-    class iterator {
-     public:
-      using value_type = batch;
-      using difference_type = std::ptrdiff_t;
-      iterator() = default;
-      iterator(epoch_run* run, const batch* b) : run_(run), current_(b) {}
-      const batch& operator*() const { return *current_; }
-      iterator& operator++() {
-        current_ = run_->next();
-        return *this;
-      }
-      void operator++(int) { ++*this; }
-      bool operator==(std::default_sentinel_t) const { return current_ == nullptr; }
-
-     private:
-      epoch_run* run_ = nullptr;
-      const batch* current_ = nullptr;
-    };
+    using iterator = data::detail::batch_iterator<epoch_run, batch>;
     iterator begin() { return iterator(this, next()); }
     std::default_sentinel_t end() const { return {}; }
 
