@@ -82,6 +82,7 @@
 #include "typenet/train/checkpoint.hpp"
 #include "typenet/train/clip_grad.hpp"
 #include "typenet/train/fit.hpp"
+#include "typenet/train/image_classifier.hpp"
 #include "typenet/train/losses.hpp"
 #include "typenet/train/lr_scheduler.hpp"
 #include "typenet/train/param_groups.hpp"
