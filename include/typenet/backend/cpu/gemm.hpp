@@ -1,19 +1,22 @@
-// typenet/backend/cpu/gemm.hpp — row-major GEMM on Eigen's kernels, without allocation.
+// typenet/backend/cpu/gemm.hpp — row-major GEMM without allocation.
 //
 // C += alpha * op(A) * op(B) for row-major matrices given by pointer and
 // leading dimension, the form every layer needs (convolutions, linear).
-// Eigen's product expression allocates its packing panels with malloc when
-// they exceed the stack limit; calling its GEBP driver with our own blocking
-// object lets the panels live in per-thread scratch instead. Outside a
-// parallel region the columns of C are split across threads; inside one
-// (e.g. a per-sample loop) the product runs on the calling thread.
+// float runs on typenet's own packed kernel (sgemm_kernel.hpp); other types
+// on Eigen's GEBP driver, called with our own blocking object so that its
+// packing panels live in per-thread scratch instead of malloc'd memory.
+// Outside a parallel region C is split across threads, by columns or, when
+// it is taller than wide, by rows; inside one (e.g. a per-sample loop) the
+// product runs on the calling thread.
 #pragma once
 
 #include <Eigen/Core>
 #include <cstdint>
+#include <type_traits>
 
 #include "typenet/backend/cpu/parallel.hpp"
 #include "typenet/backend/cpu/scratch.hpp"
+#include "typenet/backend/cpu/sgemm_kernel.hpp"
 
 namespace typenet::cpu {
 
@@ -48,24 +51,28 @@ void gemm_serial(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std
   using Eigen::RowMajor;
   using Eigen::internal::general_matrix_matrix_product;
   if (m <= 0 || n <= 0 || k <= 0) return;
-  // A row-major result is computed by Eigen as the column-major C^T = B^T A^T,
-  // so its "rows" are our n and its "cols" our m.
-  gemm_blocking<T> blocking(n, m, k);
-  auto run = [&](auto lhs_order, auto rhs_order) {
-    general_matrix_matrix_product<Eigen::Index, T, decltype(lhs_order)::value, false, T,
-                                  decltype(rhs_order)::value, false, RowMajor, 1>::run(m, n, k, a,
-                                                                                       lda, b, ldb,
-                                                                                       c, 1, ldc,
-                                                                                       alpha,
-                                                                                       blocking,
-                                                                                       nullptr);
-  };
-  using row = std::integral_constant<int, RowMajor>;
-  using col = std::integral_constant<int, ColMajor>;
-  if (!trans_a && !trans_b) run(row{}, row{});
-  if (!trans_a && trans_b) run(row{}, col{});
-  if (trans_a && !trans_b) run(col{}, row{});
-  if (trans_a && trans_b) run(col{}, col{});
+  if constexpr (std::is_same_v<T, float>) {
+    sgemm::gemm_serial(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, c, ldc);
+  } else {
+    // A row-major result is computed by Eigen as the column-major C^T = B^T A^T,
+    // so its "rows" are our n and its "cols" our m.
+    gemm_blocking<T> blocking(n, m, k);
+    auto run = [&](auto lhs_order, auto rhs_order) {
+      general_matrix_matrix_product<Eigen::Index, T, decltype(lhs_order)::value, false, T,
+                                    decltype(rhs_order)::value, false, RowMajor, 1>::run(m, n, k, a,
+                                                                                         lda, b,
+                                                                                         ldb, c, 1,
+                                                                                         ldc, alpha,
+                                                                                         blocking,
+                                                                                         nullptr);
+    };
+    using row = std::integral_constant<int, RowMajor>;
+    using col = std::integral_constant<int, ColMajor>;
+    if (!trans_a && !trans_b) run(row{}, row{});
+    if (!trans_a && trans_b) run(row{}, col{});
+    if (trans_a && !trans_b) run(col{}, row{});
+    if (trans_a && trans_b) run(col{}, col{});
+  }
 }
 
 }  // namespace detail
@@ -75,10 +82,35 @@ void gemm_serial(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std
 template <class T>
 void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, T alpha,
           const T* a, std::int64_t lda, const T* b, std::int64_t ldb, T* c, std::int64_t ldc) {
+  const std::int64_t work = 2 * m * n * k;
+  if (n >= m) {
+    parallel_chunks(n, 32, work, [&](std::int64_t begin, std::int64_t end) {
+      const T* b_part = trans_b ? b + begin * ldb : b + begin;
+      detail::gemm_serial(trans_a, trans_b, m, end - begin, k, alpha, a, lda, b_part, ldb,
+                          c + begin, ldc);
+    });
+  } else {
+    parallel_chunks(m, 48, work, [&](std::int64_t begin, std::int64_t end) {
+      const T* a_part = trans_a ? a + begin : a + begin * lda;
+      detail::gemm_serial(trans_a, trans_b, end - begin, n, k, alpha, a_part, lda, b, ldb,
+                          c + begin * ldc, ldc);
+    });
+  }
+}
+
+/// C[m x n] += alpha * op(A) * B for float, where B is produced block by
+/// block by `pack_b(pc, kc, jc, nc, out)` (see sgemm::gemm_serial_packed).
+/// Outside a parallel region the columns of C are split across threads.
+/// `a_prepacked`: see sgemm::gemm_serial_packed.
+template <class PackB>
+void gemm_packed(bool trans_a, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
+                 const float* a, std::int64_t lda, const PackB& pack_b, float* c, std::int64_t ldc,
+                 const float* a_prepacked = nullptr) {
   parallel_chunks(n, 32, 2 * m * n * k, [&](std::int64_t begin, std::int64_t end) {
-    const T* b_part = trans_b ? b + begin * ldb : b + begin;
-    detail::gemm_serial(trans_a, trans_b, m, end - begin, k, alpha, a, lda, b_part, ldb, c + begin,
-                        ldc);
+    const auto shifted = [&](std::int64_t pc, std::int64_t kc, std::int64_t jc, std::int64_t nc,
+                             float* out) { pack_b(pc, kc, begin + jc, nc, out); };
+    sgemm::gemm_serial_packed(trans_a, m, end - begin, k, alpha, a, lda, shifted, c + begin, ldc,
+                              a_prepacked);
   });
 }
 

@@ -3,16 +3,35 @@
 // im2col writes a (C*KH*KW) x (OH*OW) row-major matrix whose row
 // (c, ki, kj) holds, for every output position, the input value under that
 // kernel tap (zero in the padding). col2im is its adjoint: it adds every
-// column entry back onto the input position it came from.
+// column entry back onto the input position it came from. im2col_panels and
+// im2col_transposed_panels write blocks of that matrix (or of its
+// transpose) straight into the GEMM's packed panels, so a float convolution
+// never stores the whole matrix: its blocks are built in L2 and used there.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
 
 #include "typenet/backend/cpu/parallel.hpp"
+#include "typenet/backend/cpu/sgemm_kernel.hpp"
 #include "typenet/core/geometry.hpp"
 
 namespace typenet::cpu {
+
+namespace detail {
+/// The output columns [begin, end) whose input column, ow * stride_w +
+/// offset_w, lies inside the image.
+struct column_range {
+  int begin, end;
+};
+inline column_range inside_columns(const window_geometry& g, int offset_w) {
+  int begin = offset_w >= 0 ? 0 : (-offset_w + g.stride_w - 1) / g.stride_w;
+  int end = g.in_w - offset_w <= 0 ? 0 : (g.in_w - offset_w + g.stride_w - 1) / g.stride_w;
+  begin = std::min(begin, g.out_w);
+  end = std::clamp(end, begin, g.out_w);
+  return {begin, end};
+}
+}  // namespace detail
 
 /// `image`: `channels` planes of in_h x in_w. `columns`: channels*KH*KW rows of out_h*out_w.
 template <class T>
@@ -25,12 +44,8 @@ void im2col(const window_geometry& g, int channels, const T* image, T* columns) 
     const int kj = static_cast<int>(row % taps) % g.kernel_w;
     const T* src = image + c * g.in_plane();
     T* dst = columns + row * plane;
-    // Output columns whose input column lies inside the image: [ow_begin, ow_end).
     const int offset_w = kj * g.dilation_w - g.pad_w;
-    int ow_begin = offset_w >= 0 ? 0 : (-offset_w + g.stride_w - 1) / g.stride_w;
-    int ow_end = g.in_w - offset_w <= 0 ? 0 : (g.in_w - offset_w + g.stride_w - 1) / g.stride_w;
-    ow_begin = std::min(ow_begin, g.out_w);
-    ow_end = std::clamp(ow_end, ow_begin, g.out_w);
+    const auto [ow_begin, ow_end] = detail::inside_columns(g, offset_w);
     for (int oh = 0; oh < g.out_h; ++oh) {
       T* out = dst + std::int64_t{oh} * g.out_w;
       const int ih = oh * g.stride_h - g.pad_h + ki * g.dilation_h;
@@ -61,18 +76,150 @@ void col2im(const window_geometry& g, int channels, const T* columns, T* image) 
     for (int tap = 0; tap < taps; ++tap) {
       const int ki = tap / g.kernel_w, kj = tap % g.kernel_w;
       const T* src = columns + (c * taps + tap) * plane;
+      const int offset_w = kj * g.dilation_w - g.pad_w;
+      const auto [ow_begin, ow_end] = detail::inside_columns(g, offset_w);
       for (int oh = 0; oh < g.out_h; ++oh) {
         const int ih = oh * g.stride_h - g.pad_h + ki * g.dilation_h;
         if (ih < 0 || ih >= g.in_h) continue;
-        T* row = dst + std::int64_t{ih} * g.in_w;
+        T* row = dst + std::int64_t{ih} * g.in_w + offset_w;
         const T* col = src + std::int64_t{oh} * g.out_w;
-        for (int ow = 0; ow < g.out_w; ++ow) {
-          const int iw = ow * g.stride_w - g.pad_w + kj * g.dilation_w;
-          if (iw >= 0 && iw < g.in_w) row[iw] += col[ow];
+        if (g.stride_w == 1) {
+          for (int ow = ow_begin; ow < ow_end; ++ow) row[ow] += col[ow];
+        } else {
+          for (int ow = ow_begin; ow < ow_end; ++ow) row[ow * g.stride_w] += col[ow];
         }
       }
     }
   });
 }
+
+namespace detail {
+/// A run of consecutive output positions within one output row.
+struct position_run {
+  int first, count, oh, ow;
+};
+
+/// Splits positions [begin, begin + count) into runs within output rows.
+inline int position_runs(const window_geometry& g, std::int64_t begin, std::int64_t count,
+                         position_run* runs) {
+  int n = 0;
+  for (std::int64_t j = 0; j < count;) {
+    const std::int64_t pos = begin + j;
+    const int oh = static_cast<int>(pos / g.out_w), ow = static_cast<int>(pos % g.out_w);
+    const int run = static_cast<int>(std::min<std::int64_t>(count - j, g.out_w - ow));
+    runs[n++] = {static_cast<int>(j), run, oh, ow};
+    j += run;
+  }
+  return n;
+}
+
+/// The input values under tap (ki, kj) of channel plane `src` for the
+/// positions of `run`, written to dst[t * Step] (zero in the padding).
+template <int Step>
+inline void gather_run(const window_geometry& g, const float* src, int ki, int kj,
+                       const position_run& run, float* dst) {
+  const int ih = run.oh * g.stride_h - g.pad_h + ki * g.dilation_h;
+  if (ih < 0 || ih >= g.in_h) {
+    for (int t = 0; t < run.count; ++t) dst[t * Step] = 0.0f;
+    return;
+  }
+  const float* row = src + std::int64_t{ih} * g.in_w;
+  const int iw0 = run.ow * g.stride_w - g.pad_w + kj * g.dilation_w;
+  if (g.stride_w == 1) {
+    const int lo = std::clamp(-iw0, 0, run.count);
+    const int hi = std::clamp(g.in_w - iw0, lo, run.count);
+    for (int t = 0; t < lo; ++t) dst[t * Step] = 0.0f;
+    if constexpr (Step == 1) {
+      if (run.count == sgemm::nr && lo == 0 && hi == run.count) {
+        // The common case, a whole panel inside one image row: a fixed-size
+        // copy the compiler turns into a few vector moves.
+        for (int t = 0; t < sgemm::nr; ++t) dst[t] = row[iw0 + t];
+        return;
+      }
+      for (int t = lo; t < hi; ++t) dst[t] = row[iw0 + t];
+    } else {
+      for (int t = lo; t < hi; ++t) dst[t * Step] = row[iw0 + t];
+    }
+    for (int t = hi; t < run.count; ++t) dst[t * Step] = 0.0f;
+  } else {
+    for (int t = 0; t < run.count; ++t) {
+      const int iw = iw0 + t * g.stride_w;
+      dst[t * Step] = iw >= 0 && iw < g.in_w ? row[iw] : 0.0f;
+    }
+  }
+}
+
+/// Walks the rows (c, ki, kj) of the im2col matrix from a given row on
+/// without a division per row.
+struct tap_cursor {
+  const window_geometry& g;
+  std::int64_t c;
+  int ki, kj;
+  tap_cursor(const window_geometry& geometry, std::int64_t row) : g(geometry) {
+    const int taps = g.kernel_h * g.kernel_w;
+    c = row / taps;
+    ki = static_cast<int>(row % taps) / g.kernel_w;
+    kj = static_cast<int>(row % taps) % g.kernel_w;
+  }
+  void next() {
+    if (++kj < g.kernel_w) return;
+    kj = 0;
+    if (++ki < g.kernel_h) return;
+    ki = 0;
+    ++c;
+  }
+};
+}  // namespace detail
+
+/// The GEMM B-packer of a convolution's forward product: B = im2col(image),
+/// depth (c, ki, kj) by output positions; see sgemm::gemm_serial_packed.
+struct im2col_panels {
+  const window_geometry& g;
+  const float* image;  ///< the group's input channels
+
+  void operator()(std::int64_t pc, std::int64_t kc, std::int64_t jc, std::int64_t nc,
+                  float* out) const {
+    constexpr int nr = sgemm::nr;
+    detail::position_run runs[nr];
+    for (std::int64_t jp = 0; jp < nc; jp += nr, out += nr * kc) {
+      const int cols = static_cast<int>(std::min<std::int64_t>(nr, nc - jp));
+      const int run_count = detail::position_runs(g, jc + jp, cols, runs);
+      detail::tap_cursor tap(g, pc);
+      for (std::int64_t p = 0; p < kc; ++p, tap.next()) {
+        const float* src = image + tap.c * g.in_plane();
+        float* dst = out + p * nr;
+        for (int q = 0; q < run_count; ++q)
+          detail::gather_run<1>(g, src, tap.ki, tap.kj, runs[q], dst + runs[q].first);
+        for (int j = cols; j < nr; ++j) dst[j] = 0.0f;
+      }
+    }
+  }
+};
+
+/// The B-packer of a convolution's weight gradient: B = im2col(image)^T,
+/// depth = output positions by (c, ki, kj).
+struct im2col_transposed_panels {
+  const window_geometry& g;
+  const float* image;
+
+  void operator()(std::int64_t pc, std::int64_t kc, std::int64_t jc, std::int64_t nc,
+                  float* out) const {
+    constexpr int nr = sgemm::nr;
+    detail::position_run runs[sgemm::kc_max];
+    const int run_count = detail::position_runs(g, pc, kc, runs);
+    for (std::int64_t jp = 0; jp < nc; jp += nr, out += nr * kc) {
+      const int cols = static_cast<int>(std::min<std::int64_t>(nr, nc - jp));
+      detail::tap_cursor tap(g, jc + jp);
+      for (int j = 0; j < cols; ++j, tap.next()) {
+        const float* src = image + tap.c * g.in_plane();
+        for (int q = 0; q < run_count; ++q)
+          detail::gather_run<nr>(g, src, tap.ki, tap.kj, runs[q],
+                                 out + std::int64_t{runs[q].first} * nr + j);
+      }
+      for (int j = cols; j < nr; ++j)
+        for (std::int64_t p = 0; p < kc; ++p) out[p * nr + j] = 0.0f;
+    }
+  }
+};
 
 }  // namespace typenet::cpu

@@ -48,6 +48,39 @@ void parallel_for(std::int64_t n, std::int64_t work_per_item, Body&& body) {
   for (std::int64_t i = 0; i < n; ++i) body(i);
 }
 
+/// Threads parallel_ranges(n, work, ...) would use: 1 when the loop is too
+/// small to fork or a region is already active, else at most n.
+inline int team_size(std::int64_t n, std::int64_t work) {
+  constexpr std::int64_t min_work_to_fork = 1 << 16;
+  if (work < min_work_to_fork) return 1;
+  return static_cast<int>(
+      std::min<std::int64_t>(available_threads(), std::max<std::int64_t>(n, 1)));
+}
+
+/// Calls `body(thread, begin, end)` once per thread of a team of
+/// team_size(n, work) threads, with [begin, end) a static partition of
+/// [0, n): thread t always gets the same range, so per-thread partial
+/// results can be combined in a fixed order.
+template <class Body>
+void parallel_ranges(std::int64_t n, std::int64_t work, Body&& body) {
+  const int team = team_size(n, work);
+  if (team <= 1) {
+    body(0, std::int64_t{0}, n);
+    return;
+  }
+#if defined(_OPENMP)
+#pragma omp parallel num_threads(team)
+  {
+    const std::int64_t t = omp_get_thread_num(), size = omp_get_num_threads();
+    // A team smaller than asked for leaves the missing threads' ranges to thread 0.
+    if (t == 0)
+      for (std::int64_t missing = size; missing < team; ++missing)
+        body(static_cast<int>(missing), n * missing / team, n * (missing + 1) / team);
+    body(static_cast<int>(t), n * t / team, n * (t + 1) / team);
+  }
+#endif
+}
+
 /// Calls `body(begin, end)` on `threads` contiguous, nearly equal chunks of
 /// [0, n) whose boundaries are multiples of `align` (except the last).
 template <class Body>

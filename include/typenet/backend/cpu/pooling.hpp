@@ -5,6 +5,7 @@
 // depend on the thread count.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -15,39 +16,73 @@
 
 namespace typenet {
 
+namespace detail {
+/// The taps k in [begin, end) of a window starting at `origin` (possibly in
+/// the padding) whose position origin + k * dilation lies in [0, size).
+struct tap_range {
+  int begin, end;
+};
+inline tap_range taps_inside(int origin, int kernel, int dilation, int size) {
+  if (dilation == 1) return {std::max(0, -origin), std::min(kernel, size - origin)};
+  return {origin >= 0 ? 0 : (-origin + dilation - 1) / dilation,
+          std::min(kernel, (size - origin + dilation - 1) / dilation)};
+}
+}  // namespace detail
+
 /// y = max over each window (padding never wins); `argmax` gets the flat
-/// index within the input plane, as PyTorch's return_indices. NaN propagates.
+/// index within the input plane, as PyTorch's return_indices. As in PyTorch,
+/// the first maximum wins, a NaN wins over numbers (the last NaN when
+/// several), and a window of -inf gives its first tap's index.
 template <class T>
 void max_pool2d_forward(Cpu, const window_geometry& g, int batch, const T* x, T* y,
                         std::int32_t* argmax) {
-  cpu::parallel_for(std::int64_t{batch} * g.in_c, g.out_plane() * g.kernel_h * g.kernel_w,
-                    [&](std::int64_t plane) {
-                      const T* in = x + plane * g.in_plane();
-                      T* out = y + plane * g.out_plane();
-                      std::int32_t* idx = argmax + plane * g.out_plane();
-                      for (int oh = 0; oh < g.out_h; ++oh) {
-                        for (int ow = 0; ow < g.out_w; ++ow) {
-                          T best = -std::numeric_limits<T>::infinity();
-                          std::int32_t best_index = -1;
-                          for (int ki = 0; ki < g.kernel_h; ++ki) {
-                            const int ih = oh * g.stride_h - g.pad_h + ki * g.dilation_h;
-                            if (ih < 0 || ih >= g.in_h) continue;
-                            for (int kj = 0; kj < g.kernel_w; ++kj) {
-                              const int iw = ow * g.stride_w - g.pad_w + kj * g.dilation_w;
-                              if (iw < 0 || iw >= g.in_w) continue;
-                              const T v = in[ih * g.in_w + iw];
-                              if (best_index < 0 || v > best || std::isnan(v)) {
-                                best = v;
-                                best_index = ih * g.in_w + iw;
-                                if (std::isnan(v)) break;
-                              }
-                            }
-                          }
-                          out[oh * g.out_w + ow] = best;
-                          idx[oh * g.out_w + ow] = best_index;
-                        }
-                      }
-                    });
+  cpu::parallel_for(
+      std::int64_t{batch} * g.in_c, g.out_plane() * g.kernel_h * g.kernel_w,
+      [&](std::int64_t plane) {
+        const T* in = x + plane * g.in_plane();
+        T* out = y + plane * g.out_plane();
+        std::int32_t* idx = argmax + plane * g.out_plane();
+        for (int oh = 0; oh < g.out_h; ++oh) {
+          const int ih0 = oh * g.stride_h - g.pad_h;
+          const auto rows = detail::taps_inside(ih0, g.kernel_h, g.dilation_h, g.in_h);
+          for (int ow = 0; ow < g.out_w; ++ow) {
+            const int iw0 = ow * g.stride_w - g.pad_w;
+            const auto cols = detail::taps_inside(iw0, g.kernel_w, g.dilation_w, g.in_w);
+            // Two passes, both without unpredictable branches: the maximum
+            // (and whether a NaN is present), then the index of its first
+            // occurrence (of the last NaN when there is one, as PyTorch).
+            T best = -std::numeric_limits<T>::infinity();
+            bool has_nan = false;
+            for (int ki = rows.begin; ki < rows.end; ++ki) {
+              const T* row = in + (ih0 + ki * g.dilation_h) * g.in_w + iw0;
+              for (int kj = cols.begin; kj < cols.end; ++kj) {
+                const T v = row[kj * g.dilation_w];
+                best = best < v ? v : best;
+                has_nan |= v != v;
+              }
+            }
+            std::int32_t best_index =
+                (ih0 + rows.begin * g.dilation_h) * g.in_w + iw0 + cols.begin * g.dilation_w;
+            if (has_nan) best = std::numeric_limits<T>::quiet_NaN();
+            bool found = false;
+            for (int ki = rows.begin; ki < rows.end && !found; ++ki) {
+              const int row = (ih0 + ki * g.dilation_h) * g.in_w + iw0;
+              for (int kj = cols.begin; kj < cols.end; ++kj) {
+                const int at = row + kj * g.dilation_w;
+                if (has_nan ? std::isnan(in[at]) : in[at] == best) {
+                  best_index = at;
+                  if (!has_nan) {
+                    found = true;
+                    break;
+                  }
+                }
+              }
+            }
+            out[oh * g.out_w + ow] = best;
+            idx[oh * g.out_w + ow] = best_index;
+          }
+        }
+      });
 }
 
 template <class T>

@@ -1,0 +1,112 @@
+// The float kernels compiled for this machine's widest instruction set
+// (-march=native, as the examples and benchmarks are): typenet's packed GEMM
+// against a double-precision reference, and the packed convolution paths
+// against the plain im2col + GEMM path run in double. typenet_tests is
+// compiled for baseline x86-64 and covers the SSE2 variant of the same code.
+#define BOOST_TEST_MODULE typenet_native_kernels
+#include <boost/test/unit_test.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "typenet/backend/cpu/convolution.hpp"
+#include "typenet/backend/cpu/gemm.hpp"
+
+namespace tn = typenet;
+
+namespace {
+
+std::vector<float> random_floats(std::size_t n, std::mt19937& rng) {
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  std::vector<float> v(n);
+  for (auto& x : v) x = u(rng);
+  return v;
+}
+
+std::vector<double> widen(const std::vector<float>& v) { return {v.begin(), v.end()}; }
+
+/// Largest |a - b| / (1 + |b|).
+double worst_error(const std::vector<float>& a, const std::vector<double>& b) {
+  double worst = 0;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    worst = std::max(worst, std::abs(a[i] - b[i]) / (1.0 + std::abs(b[i])));
+  return worst;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(sgemm_matches_a_double_reference_for_every_transpose_and_edge) {
+  std::mt19937 rng(11);
+  const int sizes[] = {1, 3, 12, 13, 31, 33, 64, 97, 300};
+  int cases = 0;
+  for (int m : sizes)
+    for (int n : sizes)
+      for (int k : {1, 7, 255, 257, 600}) {
+        if (std::int64_t{m} * n * k > 3'000'000) continue;
+        for (int trans = 0; trans < 4; ++trans) {
+          const bool ta = trans & 1, tb = trans & 2;
+          const auto a = random_floats(std::size_t(m) * k, rng);
+          const auto b = random_floats(std::size_t(k) * n, rng);
+          auto c = random_floats(std::size_t(m) * n, rng);
+          std::vector<double> expected = widen(c);
+          const int lda = ta ? m : k, ldb = tb ? k : n;
+          for (int i = 0; i < m; ++i)
+            for (int j = 0; j < n; ++j) {
+              double sum = 0;
+              for (int p = 0; p < k; ++p)
+                sum += double(ta ? a[p * lda + i] : a[i * lda + p]) *
+                       (tb ? b[j * ldb + p] : b[p * ldb + j]);
+              expected[i * n + j] += 0.75 * sum;
+            }
+          tn::cpu::gemm(ta, tb, m, n, k, 0.75f, a.data(), lda, b.data(), ldb, c.data(), n);
+          const double error = worst_error(c, expected);
+          BOOST_TEST_INFO("m " << m << " n " << n << " k " << k << " ta " << ta << " tb " << tb);
+          BOOST_TEST(error < 2e-5 * std::sqrt(double(k)));
+          ++cases;
+        }
+      }
+  BOOST_TEST(cases > 400);
+}
+
+BOOST_AUTO_TEST_CASE(packed_convolution_matches_the_im2col_path) {
+  struct shape {
+    int in_c, out_c, size, kernel, stride, pad, dilation, groups;
+  };
+  const shape shapes[] = {
+      {3, 8, 17, 3, 1, 1, 1, 1},  {8, 16, 13, 3, 2, 1, 1, 1}, {6, 4, 9, 5, 1, 2, 1, 1},
+      {4, 6, 11, 3, 1, 2, 2, 2},  {16, 8, 7, 1, 1, 0, 1, 1},  {5, 7, 40, 7, 2, 3, 1, 1},
+      {64, 64, 8, 3, 1, 1, 1, 1}, {2, 3, 6, 4, 2, 1, 1, 1},   {4, 4, 10, 3, 1, 0, 1, 4},
+  };
+  std::mt19937 rng(12);
+  for (const auto& s : shapes) {
+    tn::window_geometry g;
+    g.in_c = s.in_c, g.out_c = s.out_c, g.in_h = s.size, g.in_w = s.size + 3;
+    g.kernel_h = g.kernel_w = s.kernel, g.stride_h = g.stride_w = s.stride;
+    g.pad_h = g.pad_w = s.pad, g.dilation_h = g.dilation_w = s.dilation, g.groups = s.groups;
+    g.out_h = (g.in_h + 2 * s.pad - s.dilation * (s.kernel - 1) - 1) / s.stride + 1;
+    g.out_w = (g.in_w + 2 * s.pad - s.dilation * (s.kernel - 1) - 1) / s.stride + 1;
+    const int batch = 3;
+    const auto x = random_floats(std::size_t(batch) * g.in_size(), rng);
+    const auto w = random_floats(std::size_t(g.out_c) * g.column_rows(), rng);
+    const auto dy = random_floats(std::size_t(batch) * g.out_size(), rng);
+    const auto bias = random_floats(std::size_t(g.out_c), rng);
+    std::vector<float> y(dy.size()), dx(x.size()), dw(w.size(), 0.5f);
+    tn::conv2d_forward(tn::Cpu{}, g, batch, x.data(), w.data(), bias.data(), y.data());
+    tn::conv2d_backward_data(tn::Cpu{}, g, batch, dy.data(), w.data(), dx.data());
+    tn::conv2d_backward_weight(tn::Cpu{}, g, batch, x.data(), dy.data(), dw.data());
+
+    const auto xd = widen(x), wd = widen(w), dyd = widen(dy), bd = widen(bias);
+    std::vector<double> yd(y.size()), dxd(dx.size()), dwd(dw.size(), 0.5);
+    tn::conv2d_forward(tn::Cpu{}, g, batch, xd.data(), wd.data(), bd.data(), yd.data());
+    tn::conv2d_backward_data(tn::Cpu{}, g, batch, dyd.data(), wd.data(), dxd.data());
+    tn::conv2d_backward_weight(tn::Cpu{}, g, batch, xd.data(), dyd.data(), dwd.data());
+    BOOST_TEST_INFO("in_c " << s.in_c << " out_c " << s.out_c << " kernel " << s.kernel
+                            << " stride " << s.stride << " pad " << s.pad << " dilation "
+                            << s.dilation << " groups " << s.groups);
+    BOOST_TEST(worst_error(y, yd) < 1e-5);
+    BOOST_TEST(worst_error(dx, dxd) < 1e-5);
+    BOOST_TEST(worst_error(dw, dwd) < 1e-4);
+  }
+}
