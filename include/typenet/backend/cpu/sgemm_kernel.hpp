@@ -104,13 +104,9 @@ inline vec vec_fmadd(vec a, vec b, vec c) {
 #endif
 
 inline constexpr int nr = 2 * vec_floats;  // micro-tile columns: two registers
-#ifndef TYPENET_SGEMM_KC
-#define TYPENET_SGEMM_KC 256
-#define TYPENET_SGEMM_NC 512
-#endif
-inline constexpr std::int64_t kc_max = TYPENET_SGEMM_KC;  // a B panel, kc x nr, stays in L1
+inline constexpr std::int64_t kc_max = 256;  // a B panel, kc x nr, stays in L1
 inline constexpr std::int64_t mc_max = 16 * mr;
-inline constexpr std::int64_t nc_max = TYPENET_SGEMM_NC;  // a packed B block, kc x nc, stays in L2
+inline constexpr std::int64_t nc_max = 512;  // a packed B block, kc x nc, stays in L2
 
 /// C[rows x cols] += alpha * A_panel * B_panel for one micro-tile; A_panel is
 /// kc x mr (row i of step p at a[p * mr + i]), B_panel kc x nr.
