@@ -44,20 +44,6 @@ void conv2d_forward(Cpu, const window_geometry& g, int batch, const T* x, const 
                     T* y) {
   const int in_per_group = g.in_c / g.groups, out_per_group = g.out_c / g.groups;
   const std::int64_t rows = g.column_rows(), plane = g.out_plane();
-  // float: the weights are packed for the GEMM once here, for every sample and thread.
-  float* packed_weights = nullptr;
-  std::int64_t packed_group_size = 0;
-  if constexpr (std::is_same_v<T, float>) {
-    if (!g.is_pointwise()) {
-      packed_group_size = cpu::sgemm::prepacked_a_size(out_per_group, rows);
-      packed_weights = cpu::scratch<float>(cpu::scratch_slot::packed_weights,
-                                           static_cast<std::size_t>(packed_group_size) * g.groups);
-      cpu::parallel_for(g.groups, 2 * packed_group_size, [&](std::int64_t grp) {
-        cpu::sgemm::prepack_a(false, out_per_group, rows, w + grp * out_per_group * rows, rows,
-                              packed_weights + grp * packed_group_size);
-      });
-    }
-  }
   const auto sample = [&](std::int64_t n) {
     T* yn = y + n * g.out_size();
     const T* xn = x + n * g.in_size();
@@ -71,8 +57,7 @@ void conv2d_forward(Cpu, const window_geometry& g, int batch, const T* x, const 
       if constexpr (std::is_same_v<T, float>) {
         if (!g.is_pointwise()) {
           cpu::gemm_packed(false, out_per_group, plane, rows, 1.0f, w_group, rows,
-                           cpu::im2col_panels{g, image}, y_group, plane,
-                           packed_weights + grp * packed_group_size);
+                           cpu::im2col_panels{g, image}, y_group, plane);
           continue;
         }
       }

@@ -101,16 +101,14 @@ void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64
 /// C[m x n] += alpha * op(A) * B for float, where B is produced block by
 /// block by `pack_b(pc, kc, jc, nc, out)` (see sgemm::gemm_serial_packed).
 /// Outside a parallel region the columns of C are split across threads.
-/// `a_prepacked`: see sgemm::gemm_serial_packed.
 template <class PackB>
 void gemm_packed(bool trans_a, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
-                 const float* a, std::int64_t lda, const PackB& pack_b, float* c, std::int64_t ldc,
-                 const float* a_prepacked = nullptr) {
+                 const float* a, std::int64_t lda, const PackB& pack_b, float* c,
+                 std::int64_t ldc) {
   parallel_chunks(n, 32, 2 * m * n * k, [&](std::int64_t begin, std::int64_t end) {
     const auto shifted = [&](std::int64_t pc, std::int64_t kc, std::int64_t jc, std::int64_t nc,
                              float* out) { pack_b(pc, kc, begin + jc, nc, out); };
-    sgemm::gemm_serial_packed(trans_a, m, end - begin, k, alpha, a, lda, shifted, c + begin, ldc,
-                              a_prepacked);
+    sgemm::gemm_serial_packed(trans_a, m, end - begin, k, alpha, a, lda, shifted, c + begin, ldc);
   });
 }
 

@@ -10,7 +10,7 @@
 
 namespace typenet::cpu {
 
-enum class scratch_slot : int { gemm = 0, columns = 1, extra = 2, packed_weights = 3, count = 4 };
+enum class scratch_slot : int { gemm = 0, columns = 1, extra = 2, count = 3 };
 
 namespace detail {
 struct scratch_block {

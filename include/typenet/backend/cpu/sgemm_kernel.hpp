@@ -1,13 +1,15 @@
 // typenet/backend/cpu/sgemm_kernel.hpp — typenet's own single-precision GEMM.
 //
 // The BLIS scheme: C is computed in micro-tiles of `mr` rows by `nr` columns
-// held in vector registers, from A packed into mr-row panels and B packed
-// into nr-column panels, with k cut into blocks that keep a B panel in L1
-// and an A block in L2. The micro-tile is written with intrinsics for the
-// widest instruction set the translation unit is compiled for (AVX-512,
-// AVX2 + FMA, or SSE2), so the same source reaches most of the machine's
-// floating-point peak when built with -march=native and stays correct on
-// baseline x86-64. On other architectures the same loops run on scalars.
+// held in vector registers, from B packed into nr-column panels, with k cut
+// into blocks that keep a B panel in L1 and the A rows of a block in L2. A is
+// not packed: the micro-tile broadcasts one element of each of its mr rows
+// per step, and a broadcast reads a single float wherever it lies, so A is
+// read in place (BLIS packs A for the sake of other kernels' vector loads). The micro-tile is
+// written with intrinsics for the widest instruction set the translation unit is compiled for
+// (AVX-512, AVX2 + FMA, or SSE2), so the same source reaches most of the machine's floating-point
+// peak when built with -march=native and stays correct on baseline x86-64. On other architectures
+// the same loops run on scalars.
 //
 // Only the serial product is here; gemm.hpp splits C between threads.
 #pragma once
@@ -103,16 +105,17 @@ inline vec vec_fmadd(vec a, vec b, vec c) {
 }
 #endif
 
-inline constexpr int nr = 2 * vec_floats;  // micro-tile columns: two registers
+inline constexpr int nr = 2 * vec_floats;    // micro-tile columns: two registers
 inline constexpr std::int64_t kc_max = 256;  // a B panel, kc x nr, stays in L1
 inline constexpr std::int64_t mc_max = 16 * mr;
 inline constexpr std::int64_t nc_max = 512;  // a packed B block, kc x nc, stays in L2
 
-/// C[rows x cols] += alpha * A_panel * B_panel for one micro-tile; A_panel is
-/// kc x mr (row i of step p at a[p * mr + i]), B_panel kc x nr.
+/// C[rows x cols] += alpha * A * B_panel for one micro-tile: A(i, p) is
+/// a[i * row_step + p * depth_step], read in place (a broadcast does not need
+/// contiguous data, so A is never packed); B_panel is kc x nr, packed.
 template <int Rows>
-void micro_tile(std::int64_t kc, const float* a, const float* b, float* c, std::int64_t ldc,
-                int cols, float alpha) {
+void micro_tile(std::int64_t kc, const float* a, std::int64_t row_step, std::int64_t depth_step,
+                const float* b, float* c, std::int64_t ldc, int cols, float alpha) {
   // C's rows are far apart in memory; start loading them now so that the
   // update at the end does not wait on them.
   for (int i = 0; i < Rows; ++i) {
@@ -121,11 +124,11 @@ void micro_tile(std::int64_t kc, const float* a, const float* b, float* c, std::
   }
   vec acc[Rows][2];
   for (int i = 0; i < Rows; ++i) acc[i][0] = acc[i][1] = vec_zero();
-  for (std::int64_t p = 0; p < kc; ++p, a += mr, b += nr) {
+  for (std::int64_t p = 0; p < kc; ++p, a += depth_step, b += nr) {
     const vec b0 = vec_load(b), b1 = vec_load(b + vec_floats);
 #pragma GCC unroll 16
     for (int i = 0; i < Rows; ++i) {
-      const vec ai = vec_broadcast(a[i]);
+      const vec ai = vec_broadcast(a[i * row_step]);
       acc[i][0] = vec_fmadd(ai, b0, acc[i][0]);
       acc[i][1] = vec_fmadd(ai, b1, acc[i][1]);
     }
@@ -148,33 +151,13 @@ void micro_tile(std::int64_t kc, const float* a, const float* b, float* c, std::
 }
 
 template <int... Rows>
-void micro_tile_rows(int rows, std::int64_t kc, const float* a, const float* b, float* c,
-                     std::int64_t ldc, int cols, float alpha, std::integer_sequence<int, Rows...>) {
-  // A tile of the last, partial panel runs the kernel for its exact row count.
-  ((rows == Rows + 1 ? micro_tile<Rows + 1>(kc, a, b, c, ldc, cols, alpha) : void()), ...);
-}
-
-/// Packs rows [0, m) x depth [0, kc) of op(A) into mr-row panels, zero-padded.
-inline void pack_a(bool trans, std::int64_t m, std::int64_t kc, const float* a, std::int64_t lda,
-                   float* out) {
-  for (std::int64_t i0 = 0; i0 < m; i0 += mr, out += mr * kc) {
-    const int rows = static_cast<int>(std::min<std::int64_t>(mr, m - i0));
-    if (trans) {  // op(A)(i, p) = a[p * lda + i]: each step is a contiguous run
-      for (std::int64_t p = 0; p < kc; ++p) {
-        const float* src = a + p * lda + i0;
-        float* dst = out + p * mr;
-        for (int i = 0; i < rows; ++i) dst[i] = src[i];
-        for (int i = rows; i < mr; ++i) dst[i] = 0.0f;
-      }
-    } else {
-      for (int i = 0; i < rows; ++i) {
-        const float* src = a + (i0 + i) * lda;
-        for (std::int64_t p = 0; p < kc; ++p) out[p * mr + i] = src[p];
-      }
-      for (int i = rows; i < mr; ++i)
-        for (std::int64_t p = 0; p < kc; ++p) out[p * mr + i] = 0.0f;
-    }
-  }
+void micro_tile_rows(int rows, std::int64_t kc, const float* a, std::int64_t row_step,
+                     std::int64_t depth_step, const float* b, float* c, std::int64_t ldc, int cols,
+                     float alpha, std::integer_sequence<int, Rows...>) {
+  // The last, partial row block runs the kernel for its exact row count.
+  ((rows == Rows + 1 ? micro_tile<Rows + 1>(kc, a, row_step, depth_step, b, c, ldc, cols, alpha)
+                     : void()),
+   ...);
 }
 
 /// Packs depth [0, kc) x columns [0, n) of op(B) into nr-column panels, zero-padded.
@@ -220,21 +203,14 @@ struct matrix_panels {
 /// `pack_b(pc, kc, jc, nc, out)` writes B's block (depth [pc, pc+kc),
 /// columns [jc, jc+nc)) as nr-column panels; convolutions pass a packer that
 /// reads the image directly, so B (the im2col matrix) never exists whole.
-/// `a_prepacked`, when not null, is op(A) already packed by prepack_a and
-/// `a` is then unused: a convolution packs its weights once per call
-/// instead of once per sample and column block.
 template <class PackB>
 void gemm_serial_packed(bool trans_a, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
                         const float* a, std::int64_t lda, const PackB& pack_b, float* c,
-                        std::int64_t ldc, const float* a_prepacked = nullptr) {
+                        std::int64_t ldc) {
   if (m <= 0 || n <= 0 || k <= 0) return;
-  const std::int64_t m_padded = (m + mr - 1) / mr * mr;
+  const std::int64_t row_step = trans_a ? 1 : lda, depth_step = trans_a ? lda : 1;
   const std::int64_t nc_cap = std::min(nc_max, (n + nr - 1) / nr * nr);
-  const std::int64_t mc_cap = std::min(mc_max, (m + mr - 1) / mr * mr);
-  const std::int64_t kc_cap = std::min(kc_max, k);
-  float* packed = scratch<float>(scratch_slot::gemm, kc_cap * (nc_cap + mc_cap));
-  float* packed_b = packed;
-  float* packed_a = packed + kc_cap * nc_cap;
+  float* packed_b = scratch<float>(scratch_slot::gemm, std::min(kc_max, k) * nc_cap);
   for (std::int64_t jc = 0; jc < n; jc += nc_max) {
     const std::int64_t nc = std::min(nc_max, n - jc);
     for (std::int64_t pc = 0; pc < k; pc += kc_max) {
@@ -242,43 +218,22 @@ void gemm_serial_packed(bool trans_a, std::int64_t m, std::int64_t n, std::int64
       pack_b(pc, kc, jc, nc, packed_b);
       for (std::int64_t ic = 0; ic < m; ic += mc_max) {
         const std::int64_t mc = std::min(mc_max, m - ic);
-        const float* a_block = packed_a;
-        if (a_prepacked)
-          a_block = a_prepacked + pc * m_padded + ic * kc;
-        else
-          pack_a(trans_a, mc, kc, trans_a ? a + pc * lda + ic : a + ic * lda + pc, lda, packed_a);
         for (std::int64_t jr = 0; jr < nc; jr += nr) {
           const int cols = static_cast<int>(std::min<std::int64_t>(nr, nc - jr));
           const float* b_panel = packed_b + jr * kc;
           for (std::int64_t ir = 0; ir < mc; ir += mr) {
             const int rows = static_cast<int>(std::min<std::int64_t>(mr, mc - ir));
             float* c_tile = c + (ic + ir) * ldc + jc + jr;
-            const float* a_panel = a_block + ir * kc;
+            const float* a_tile = a + (ic + ir) * row_step + pc * depth_step;
             if (rows == mr)
-              micro_tile<mr>(kc, a_panel, b_panel, c_tile, ldc, cols, alpha);
+              micro_tile<mr>(kc, a_tile, row_step, depth_step, b_panel, c_tile, ldc, cols, alpha);
             else
-              micro_tile_rows(rows, kc, a_panel, b_panel, c_tile, ldc, cols, alpha,
-                              std::make_integer_sequence<int, mr - 1>{});
+              micro_tile_rows(rows, kc, a_tile, row_step, depth_step, b_panel, c_tile, ldc, cols,
+                              alpha, std::make_integer_sequence<int, mr - 1>{});
           }
         }
       }
     }
-  }
-}
-
-/// Floats prepack_a writes for an m x k op(A).
-inline std::int64_t prepacked_a_size(std::int64_t m, std::int64_t k) {
-  return (m + mr - 1) / mr * mr * k;
-}
-
-/// op(A) (m x k) packed for every depth block at once, in the order
-/// gemm_serial_packed reads it: depth block pc starts at pc * m_padded.
-inline void prepack_a(bool trans, std::int64_t m, std::int64_t k, const float* a, std::int64_t lda,
-                      float* out) {
-  const std::int64_t m_padded = (m + mr - 1) / mr * mr;
-  for (std::int64_t pc = 0; pc < k; pc += kc_max) {
-    const std::int64_t kc = std::min(kc_max, k - pc);
-    pack_a(trans, m, kc, trans ? a + pc * lda : a + pc, lda, out + pc * m_padded);
   }
 }
 
