@@ -25,7 +25,9 @@ std::vector<float> random_floats(std::size_t n, std::mt19937& rng) {
   return v;
 }
 
-std::vector<double> widen(const std::vector<float>& v) { return {v.begin(), v.end()}; }
+std::vector<double> widen(const std::vector<float>& v) {
+  return {v.begin(), v.end()};
+}
 
 /// Largest |a - b| / (1 + |b|).
 double worst_error(const std::vector<float>& a, const std::vector<double>& b) {
