@@ -36,6 +36,16 @@ void for_each_sample(int batch, std::int64_t work_per_sample, Body&& body) {
     body(0, std::int64_t{0}, std::int64_t{batch});
   }
 }
+
+/// The im2col matrix of `image` in the calling thread's scratch, or the image
+/// itself for a 1x1 convolution, whose matrix it already is.
+template <class T>
+const T* unfolded(const window_geometry& g, int channels, const T* image) {
+  if (g.is_pointwise()) return image;
+  T* columns = cpu::scratch<T>(cpu::scratch_slot::columns, g.column_rows() * g.out_plane());
+  cpu::im2col(g, channels, image, columns);
+  return columns;
+}
 }  // namespace detail
 
 /// y = conv(x, w) (+ bias when `bias` is not null). y is overwritten.
@@ -61,12 +71,7 @@ void conv2d_forward(Cpu, const window_geometry& g, int batch, const T* x, const 
           continue;
         }
       }
-      const T* columns = image;
-      if (!g.is_pointwise()) {
-        T* buffer = cpu::scratch<T>(cpu::scratch_slot::columns, rows * plane);
-        cpu::im2col(g, in_per_group, image, buffer);
-        columns = buffer;
-      }
+      const T* columns = detail::unfolded(g, in_per_group, image);
       cpu::gemm(false, false, out_per_group, plane, rows, T{1}, w_group, rows, columns, plane,
                 y_group, plane);
     }
@@ -160,12 +165,7 @@ void conv2d_backward_weight(Cpu, const window_geometry& g, int batch, const T* x
           continue;
         }
       }
-      const T* columns = image;
-      if (!g.is_pointwise()) {
-        T* buffer = cpu::scratch<T>(cpu::scratch_slot::columns, rows * plane);
-        cpu::im2col(g, in_per_group, image, buffer);
-        columns = buffer;
-      }
+      const T* columns = detail::unfolded(g, in_per_group, image);
       cpu::gemm(false, true, out_per_group, rows, plane, T{1}, dy_group, plane, columns, plane,
                 dw_group, rows);
     }
