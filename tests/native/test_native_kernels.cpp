@@ -13,6 +13,7 @@
 
 #include "typenet/backend/cpu/convolution.hpp"
 #include "typenet/backend/cpu/gemm.hpp"
+#include "typenet/backend/cpu/pooling.hpp"
 
 namespace tn = typenet;
 
@@ -77,9 +78,30 @@ BOOST_AUTO_TEST_CASE(packed_convolution_matches_the_im2col_path) {
     int in_c, out_c, size, kernel, stride, pad, dilation, groups;
   };
   const shape shapes[] = {
-      {3, 8, 17, 3, 1, 1, 1, 1},  {8, 16, 13, 3, 2, 1, 1, 1}, {6, 4, 9, 5, 1, 2, 1, 1},
-      {4, 6, 11, 3, 1, 2, 2, 2},  {16, 8, 7, 1, 1, 0, 1, 1},  {5, 7, 40, 7, 2, 3, 1, 1},
-      {64, 64, 8, 3, 1, 1, 1, 1}, {2, 3, 6, 4, 2, 1, 1, 1},   {4, 4, 10, 3, 1, 0, 1, 4},
+      {3, 8, 17, 3, 1, 1, 1, 1},
+      {8, 16, 13, 3, 2, 1, 1, 1},
+      {6, 4, 9, 5, 1, 2, 1, 1},
+      {4, 6, 11, 3, 1, 2, 2, 2},
+      {16, 8, 7, 1, 1, 0, 1, 1},
+      {5, 7, 40, 7, 2, 3, 1, 1},
+      {64, 64, 8, 3, 1, 1, 1, 1},
+      {2, 3, 6, 4, 2, 1, 1, 1},
+      {4, 4, 10, 3, 1, 0, 1, 4},
+      // Stride 1 runs the direct convolution: partial channel tiles, grids
+      // wider than a tile, LeNet's layers, a 1x1 kernel with padding, more
+      // padding than the kernel reaches, and more channels than one block.
+      {1, 6, 28, 5, 1, 2, 1, 1},
+      {6, 16, 14, 5, 1, 0, 1, 1},
+      {9, 25, 37, 3, 1, 1, 1, 1},
+      {5, 7, 6, 1, 1, 1, 1, 1},
+      {3, 13, 9, 3, 1, 3, 1, 1},
+      {470, 13, 5, 3, 1, 1, 1, 1},
+      {40, 2, 7, 3, 1, 1, 1, 1},
+      {8, 8, 12, 7, 1, 3, 2, 2},
+      // Planes this large make the weight gradient take one sample at a time.
+      {2, 3, 420, 3, 1, 1, 1, 1},
+      // Many output channels, few weights each (the weight gradient's dot products).
+      {1, 32, 12, 3, 1, 1, 1, 1},
   };
   std::mt19937 rng(12);
   for (const auto& s : shapes) {
@@ -89,26 +111,82 @@ BOOST_AUTO_TEST_CASE(packed_convolution_matches_the_im2col_path) {
     g.pad_h = g.pad_w = s.pad, g.dilation_h = g.dilation_w = s.dilation, g.groups = s.groups;
     g.out_h = (g.in_h + 2 * s.pad - s.dilation * (s.kernel - 1) - 1) / s.stride + 1;
     g.out_w = (g.in_w + 2 * s.pad - s.dilation * (s.kernel - 1) - 1) / s.stride + 1;
-    const int batch = 3;
-    const auto x = random_floats(std::size_t(batch) * g.in_size(), rng);
-    const auto w = random_floats(std::size_t(g.out_c) * g.column_rows(), rng);
-    const auto dy = random_floats(std::size_t(batch) * g.out_size(), rng);
-    const auto bias = random_floats(std::size_t(g.out_c), rng);
-    std::vector<float> y(dy.size()), dx(x.size()), dw(w.size(), 0.5f);
-    tn::conv2d_forward(tn::Cpu{}, g, batch, x.data(), w.data(), bias.data(), y.data());
-    tn::conv2d_backward_data(tn::Cpu{}, g, batch, dy.data(), w.data(), dx.data());
-    tn::conv2d_backward_weight(tn::Cpu{}, g, batch, x.data(), dy.data(), dw.data());
+    // Batch 1 splits one sample's work across threads; batch 3 gives each
+    // thread whole samples.
+    for (const int batch : {1, 3}) {
+      const auto x = random_floats(std::size_t(batch) * g.in_size(), rng);
+      const auto w = random_floats(std::size_t(g.out_c) * g.column_rows(), rng);
+      const auto dy = random_floats(std::size_t(batch) * g.out_size(), rng);
+      const auto bias = random_floats(std::size_t(g.out_c), rng);
+      std::vector<float> y(dy.size()), dx(x.size()), dw(w.size(), 0.5f);
+      tn::conv2d_forward(tn::Cpu{}, g, batch, x.data(), w.data(), bias.data(), y.data());
+      tn::conv2d_backward_data(tn::Cpu{}, g, batch, dy.data(), w.data(), dx.data());
+      tn::conv2d_backward_weight(tn::Cpu{}, g, batch, x.data(), dy.data(), dw.data());
 
-    const auto xd = widen(x), wd = widen(w), dyd = widen(dy), bd = widen(bias);
-    std::vector<double> yd(y.size()), dxd(dx.size()), dwd(dw.size(), 0.5);
-    tn::conv2d_forward(tn::Cpu{}, g, batch, xd.data(), wd.data(), bd.data(), yd.data());
-    tn::conv2d_backward_data(tn::Cpu{}, g, batch, dyd.data(), wd.data(), dxd.data());
-    tn::conv2d_backward_weight(tn::Cpu{}, g, batch, xd.data(), dyd.data(), dwd.data());
-    BOOST_TEST_INFO("in_c " << s.in_c << " out_c " << s.out_c << " kernel " << s.kernel
-                            << " stride " << s.stride << " pad " << s.pad << " dilation "
-                            << s.dilation << " groups " << s.groups);
-    BOOST_TEST(worst_error(y, yd) < 1e-5);
-    BOOST_TEST(worst_error(dx, dxd) < 1e-5);
-    BOOST_TEST(worst_error(dw, dwd) < 1e-4);
+      const auto xd = widen(x), wd = widen(w), dyd = widen(dy), bd = widen(bias);
+      std::vector<double> yd(y.size()), dxd(dx.size()), dwd(dw.size(), 0.5);
+      tn::conv2d_forward(tn::Cpu{}, g, batch, xd.data(), wd.data(), bd.data(), yd.data());
+      tn::conv2d_backward_data(tn::Cpu{}, g, batch, dyd.data(), wd.data(), dxd.data());
+      tn::conv2d_backward_weight(tn::Cpu{}, g, batch, xd.data(), dyd.data(), dwd.data());
+      BOOST_TEST_INFO("batch " << batch << " in_c " << s.in_c << " out_c " << s.out_c << " kernel "
+                               << s.kernel << " stride " << s.stride << " pad " << s.pad
+                               << " dilation " << s.dilation << " groups " << s.groups);
+      // Rounding in a float sum of k terms grows like sqrt(k).
+      const auto tolerance = [](double base, std::int64_t k) {
+        return base * std::max(1.0, std::sqrt(k / 64.0));
+      };
+      const std::int64_t taps = s.kernel * s.kernel;
+      BOOST_TEST(worst_error(y, yd) < tolerance(1e-5, g.column_rows()));
+      BOOST_TEST(worst_error(dx, dxd) < tolerance(1e-5, s.out_c / s.groups * taps));
+      BOOST_TEST(worst_error(dw, dwd) < tolerance(1e-4, batch * g.out_plane()));
+    }
   }
+}
+
+BOOST_AUTO_TEST_CASE(stride2_max_pooling_matches_a_plain_reference) {
+  // Ties (values from a small set), a NaN in some planes, odd and even
+  // widths, with and without padding: values and argmax as PyTorch, where
+  // the first maximum wins and the last NaN wins.
+  std::mt19937 rng(13);
+  std::uniform_int_distribution<int> level(-3, 3);
+  for (const int kernel : {2, 3})
+    for (const int pad : {0, 1})
+      for (const int width : {37, 64, 113}) {
+        if (pad * 2 > kernel) continue;
+        tn::window_geometry g;
+        g.in_c = g.out_c = 3, g.in_h = 21, g.in_w = width;
+        g.kernel_h = g.kernel_w = kernel, g.stride_h = g.stride_w = 2, g.pad_h = g.pad_w = pad;
+        g.out_h = (g.in_h + 2 * pad - kernel) / 2 + 1;
+        g.out_w = (g.in_w + 2 * pad - kernel) / 2 + 1;
+        std::vector<float> x(std::size_t(g.in_size()));
+        for (auto& v : x) v = 0.5f * level(rng);
+        x[g.in_plane() + 5 * width + 20] = std::nanf("");
+        x[2 * g.in_plane() + 7 * width + 3] = std::nanf("");
+        x[2 * g.in_plane() + 7 * width + 4] = std::nanf("");
+        std::vector<float> y(std::size_t(g.out_size()));
+        std::vector<std::int32_t> argmax(y.size());
+        tn::max_pool2d_forward(tn::Cpu{}, g, 1, x.data(), y.data(), argmax.data());
+        int mismatches = 0;
+        for (int c = 0; c < g.in_c; ++c)
+          for (int oh = 0; oh < g.out_h; ++oh)
+            for (int ow = 0; ow < g.out_w; ++ow) {
+              const float* plane = x.data() + c * g.in_plane();
+              float best = -INFINITY;
+              int best_at = -1;
+              for (int ki = 0; ki < kernel; ++ki)
+                for (int kj = 0; kj < kernel; ++kj) {
+                  const int ih = oh * 2 - pad + ki, iw = ow * 2 - pad + kj;
+                  if (ih < 0 || iw < 0 || ih >= g.in_h || iw >= g.in_w) continue;
+                  const int at = ih * g.in_w + iw;
+                  const float v = plane[at];
+                  if (best_at < 0 || std::isnan(v) || (!std::isnan(best) && v > best))
+                    best = v, best_at = at;
+                }
+              const std::size_t o = (std::size_t(c) * g.out_h + oh) * g.out_w + ow;
+              const bool same_value = std::isnan(best) ? std::isnan(y[o]) : y[o] == best;
+              mismatches += !same_value || argmax[o] != best_at;
+            }
+        BOOST_TEST_INFO("kernel " << kernel << " pad " << pad << " width " << width);
+        BOOST_TEST(mismatches == 0);
+      }
 }

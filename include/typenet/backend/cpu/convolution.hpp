@@ -1,4 +1,5 @@
-// typenet/backend/cpu/convolution.hpp — convolution as im2col + GEMM.
+// typenet/backend/cpu/convolution.hpp — convolution as im2col + GEMM, or
+// direct for stride 1 (direct_convolution.hpp).
 //
 // Three primitives on a window_geometry (input -> output of a Conv2d with
 // weights [out_c, in_c/groups, KH, KW]): the forward product, its adjoint
@@ -14,6 +15,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "typenet/backend/cpu/direct_convolution.hpp"
 #include "typenet/backend/cpu/gemm.hpp"
 #include "typenet/backend/cpu/im2col.hpp"
 #include "typenet/backend/cpu/scratch.hpp"
@@ -65,6 +67,10 @@ void conv2d_forward(Cpu, const window_geometry& g, int batch, const T* x, const 
       const T* w_group = w + std::int64_t{grp} * out_per_group * rows;
       T* y_group = yn + std::int64_t{grp} * out_per_group * plane;
       if constexpr (std::is_same_v<T, float>) {
+        if (cpu::direct_convolution_applies(g)) {
+          cpu::conv2d_direct(g, in_per_group, out_per_group, image, w_group, y_group);
+          continue;
+        }
         if (!g.is_pointwise()) {
           cpu::gemm_packed(false, out_per_group, plane, rows, 1.0f, w_group, rows,
                            cpu::im2col_panels{g, image}, y_group, plane);
@@ -182,6 +188,17 @@ void conv2d_backward_weight(Cpu, const window_geometry& g, int batch, const T* x
     if (partial) {
       target = partial + thread * weights;
       std::fill(target, target + weights, T{0});
+    }
+    if constexpr (std::is_same_v<T, float>) {
+      if (cpu::direct_weight_gradient_applies(g)) {
+        for (int grp = 0; grp < g.groups; ++grp)
+          cpu::conv2d_direct_weight_gradient(
+              g, in_per_group, out_per_group, last - first,
+              x + first * g.in_size() + std::int64_t{grp} * in_per_group * g.in_plane(),
+              g.in_size(), dy + first * g.out_size() + std::int64_t{grp} * out_per_group * plane,
+              g.out_size(), target + std::int64_t{grp} * out_per_group * rows);
+        return;
+      }
     }
     for (std::int64_t n = first; n < last; ++n) sample(n, target);
   });

@@ -9,6 +9,11 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 #include "typenet/backend/cpu/parallel.hpp"
 #include "typenet/core/device.hpp"
@@ -71,6 +76,52 @@ void max_window(const window_geometry& g, const T* in, int oh, int ow, T& out,
   index = best_index;
 }
 
+#if defined(__AVX512F__)
+/// Sixteen interior windows of a K x K (K = 2 or 3), stride-2 max pooling at
+/// once, outputs ow .. ow + 15 of a row whose windows start at `window`
+/// (window[0] is output ow's first tap): the taps' values are the even and odd
+/// elements of two 16-float loads per kernel row, the same comparisons as the
+/// scalar loop decide, lane by lane. Returns whether a NaN was seen (the row
+/// is then redone by max_window).
+template <int K>
+bool max_pool_16_stride2(const float* window, int in_w, std::int32_t first_index, float* out,
+                         std::int32_t* idx) {
+  static_assert(K == 2 || K == 3);
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+  __m512 best = _mm512_setzero_ps();
+  __m512i best_at = _mm512_setzero_si512();
+  __mmask16 nan = 0;
+  for (int ky = 0; ky < K; ++ky) {
+    const float* row = window + ky * in_w;
+    const __m512 lo = _mm512_loadu_ps(row), hi = _mm512_loadu_ps(row + 16);
+    __m512 taps[3] = {_mm512_permutex2var_ps(lo, even, hi), _mm512_permutex2var_ps(lo, odd, hi),
+                      _mm512_setzero_ps()};
+    // Tap 2 of output ow is element 2 * ow + 2: the odd elements from row + 1,
+    // which reads nothing past the last window.
+    if constexpr (K == 3)
+      taps[2] = _mm512_permutex2var_ps(_mm512_loadu_ps(row + 1), odd, _mm512_loadu_ps(row + 17));
+    for (int kx = 0; kx < K; ++kx) {
+      const __m512 v = taps[kx];
+      const __m512i at = _mm512_set1_epi32(ky * in_w + kx);
+      nan |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+      if (ky == 0 && kx == 0) {
+        best = v;
+        continue;
+      }
+      const __mmask16 take = _mm512_cmp_ps_mask(v, best, _CMP_GT_OQ);
+      best = _mm512_mask_blend_ps(take, best, v);
+      best_at = _mm512_mask_blend_epi32(take, best_at, at);
+    }
+  }
+  // Output ow + lane's window starts 2 * lane after output ow's.
+  const __m512i origin = _mm512_add_epi32(_mm512_set1_epi32(first_index), even);
+  _mm512_storeu_ps(out, best);
+  _mm512_storeu_si512(idx, _mm512_add_epi32(origin, best_at));
+  return nan != 0;
+}
+#endif
+
 /// A plane of a K x K, stride S, undilated max pooling. Windows wholly
 /// inside the image run a branch-free loop over the output row, which the
 /// compiler vectorizes (a data-dependent branch per tap mispredicts half the
@@ -90,7 +141,15 @@ void max_pool_plane(const window_geometry& g, const T* in, T* out, std::int32_t*
       const T* base = in + ih0 * g.in_w - g.pad_w;
       const std::int32_t origin = ih0 * g.in_w - g.pad_w;
       int nan_count = 0;
-      for (int ow = ow_begin; ow < ow_end; ++ow) {
+      int ow = ow_begin;
+#if defined(__AVX512F__)
+      if constexpr (std::is_same_v<T, float> && S == 2 && (K == 2 || K == 3)) {
+        for (; ow + 16 <= ow_end; ow += 16)
+          nan_count += max_pool_16_stride2<K>(base + ow * S, g.in_w, origin + ow * S, out_row + ow,
+                                              idx_row + ow);
+      }
+#endif
+      for (; ow < ow_end; ++ow) {
         const T* window = base + ow * S;
         T best = window[0];
         std::int32_t best_at = 0;

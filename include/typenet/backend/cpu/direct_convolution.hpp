@@ -1,0 +1,322 @@
+// typenet/backend/cpu/direct_convolution.hpp — stride-1 float convolution
+// without im2col.
+//
+// With stride 1 every kernel tap reads the input at a fixed offset from the
+// output position. Pad the image once and number the positions of the padded
+// grid row by row: output (oy, ox) is grid position q = oy * Wp + ox, and tap
+// (ky, kx) of channel c reads padded[c][q + ky * dil_h * Wp + kx * dil_w]. A
+// run of consecutive q is then a contiguous vector in the padded image for
+// every tap, so the GEMM micro-tile (mr output channels x nr positions, weights
+// broadcast, image loaded) runs straight on the image: the im2col matrix,
+// which repeats each input value KH * KW times, is neither built nor packed.
+// The grid's last Wp - out_w columns of each row are computed and dropped, a
+// waste of 2 * pad / Wp (3% at 56x56, 22% at 7x7, like a GEMM's partial
+// tiles).
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <utility>
+
+#include "typenet/backend/cpu/parallel.hpp"
+#include "typenet/backend/cpu/scratch.hpp"
+#include "typenet/backend/cpu/sgemm_kernel.hpp"
+#include "typenet/core/geometry.hpp"
+
+namespace typenet::cpu {
+
+namespace direct {
+
+using sgemm::mr;
+using sgemm::nr;
+using sgemm::vec;
+using sgemm::vec_floats;
+
+/// Where one channel block's taps read: the padded image and its strides.
+struct tap_walk {
+  int channels;                  // in this block
+  int kernel_h, kernel_w;        //
+  std::int64_t channel_step;     // floats between padded planes
+  std::int64_t tap_row_step;     // dilation_h * padded width
+  std::int64_t tap_col_step;     // dilation_w
+  std::int64_t weight_row_step;  // floats between output channels' weights
+};
+
+/// out[i][j] = sum over the block's channels and taps of
+/// w[i * weight_row_step + c * taps + t] * image[c * channel_step + offset(t) + j],
+/// for Rows output channels and nr consecutive grid positions.
+template <int Rows>
+void tile(const tap_walk& walk, const float* image, const float* w, float (&out)[mr][nr]) {
+  vec acc[Rows][2];
+  for (int i = 0; i < Rows; ++i) acc[i][0] = acc[i][1] = sgemm::vec_zero();
+  for (int c = 0; c < walk.channels; ++c, image += walk.channel_step) {
+    const float* image_row = image;
+    for (int ky = 0; ky < walk.kernel_h; ++ky, image_row += walk.tap_row_step) {
+      const float* b = image_row;
+      for (int kx = 0; kx < walk.kernel_w; ++kx, b += walk.tap_col_step, ++w) {
+        const vec b0 = sgemm::vec_load(b), b1 = sgemm::vec_load(b + vec_floats);
+#pragma GCC unroll 16
+        for (int i = 0; i < Rows; ++i) {
+          const vec ai = sgemm::vec_broadcast(w[i * walk.weight_row_step]);
+          acc[i][0] = sgemm::vec_fmadd(ai, b0, acc[i][0]);
+          acc[i][1] = sgemm::vec_fmadd(ai, b1, acc[i][1]);
+        }
+      }
+    }
+  }
+  for (int i = 0; i < Rows; ++i) {
+    sgemm::vec_store(out[i], acc[i][0]);
+    sgemm::vec_store(out[i] + vec_floats, acc[i][1]);
+  }
+}
+
+template <int... Rows>
+void partial_tile(int rows, const tap_walk& walk, const float* image, const float* w,
+                  float (&out)[mr][nr], std::integer_sequence<int, Rows...>) {
+  ((rows == Rows + 1 ? tile<Rows + 1>(walk, image, w, out) : void()), ...);
+}
+
+/// y[i][oy * out_w + ox] += out[i][q - q0] for the grid positions q in
+/// [q0, q_end) that are output positions (ox = q % Wp < out_w).
+inline void add_tile(const float (&out)[mr][nr], int rows, std::int64_t q0, std::int64_t q_end,
+                     std::int64_t grid_width, int out_w, std::int64_t out_plane, float* y) {
+  for (std::int64_t q = q0; q < q_end;) {
+    const std::int64_t oy = q / grid_width, ox = q % grid_width;
+    const std::int64_t row_end = oy * grid_width + grid_width;
+    if (ox >= out_w) {
+      q = row_end;
+      continue;
+    }
+    const std::int64_t run = std::min(q_end, oy * grid_width + out_w) - q;
+    float* target = y + oy * out_w + ox;
+    const int from = static_cast<int>(q - q0);
+    for (int i = 0; i < rows; ++i) {
+      float* dst = target + i * out_plane;
+      const float* src = out[i] + from;
+      for (std::int64_t j = 0; j < run; ++j) dst[j] += src[j];
+    }
+    q = row_end;
+  }
+}
+
+/// The padded grid of a stride-1 geometry: its width, plane and the number
+/// of grid positions up to the last output position.
+struct padded_grid {
+  std::int64_t width, plane, positions;
+  explicit padded_grid(const window_geometry& g)
+      : width(g.in_w + 2 * g.pad_w),
+        plane(width * (g.in_h + 2 * g.pad_h)),
+        positions(std::int64_t{g.out_h - 1} * width + g.out_w) {}
+};
+
+/// `channels` planes of each of `samples` images (`sample_step` floats apart)
+/// copied into the calling thread's scratch with their zero border, followed
+/// by nr zeros: a tile of the last positions reads up to nr - 1 floats past the
+/// last plane (for positions it drops).
+inline const float* pad(const window_geometry& g, const padded_grid& grid, int channels,
+                        const float* image, std::int64_t samples = 1,
+                        std::int64_t sample_step = 0) {
+  const std::int64_t planes = samples * channels;
+  float* padded = scratch<float>(scratch_slot::columns, planes * grid.plane + nr);
+  parallel_for(planes, grid.plane, [&](std::int64_t plane) {
+    float* dst = padded + plane * grid.plane;
+    const float* src = image + plane / channels * sample_step + plane % channels * g.in_plane();
+    std::fill(dst, dst + g.pad_h * grid.width, 0.0f);
+    for (int iy = 0; iy < g.in_h; ++iy) {
+      float* row = dst + (g.pad_h + iy) * grid.width;
+      std::fill(row, row + g.pad_w, 0.0f);
+      std::memcpy(row + g.pad_w, src + std::int64_t{iy} * g.in_w, sizeof(float) * g.in_w);
+      std::fill(row + g.pad_w + g.in_w, row + grid.width, 0.0f);
+    }
+    std::fill(dst + (g.pad_h + g.in_h) * grid.width, dst + grid.plane, 0.0f);
+  });
+  std::fill(padded + planes * grid.plane, padded + planes * grid.plane + nr, 0.0f);
+  return padded;
+}
+
+/// Accumulators of the weight-gradient tile: all vector registers but the
+/// operands' (32 with AVX-512, 16 otherwise).
+#if defined(__AVX512F__)
+inline constexpr int dot_accumulators = 24;
+#else
+inline constexpr int dot_accumulators = 12;
+#endif
+
+inline float horizontal_sum(vec v) {
+  alignas(64) float lanes[vec_floats];
+  sgemm::vec_store(lanes, v);
+  float sum = 0.0f;
+  for (float x : lanes) sum += x;
+  return sum;
+}
+
+/// dw[r][j] += sum over samples s and q in [0, length) of
+/// dy[r][s * dy_step + q] * image[j][s * image_step + q], for Rows gradient
+/// rows and dot_accumulators / Rows image windows given as pointers; `length`
+/// is a multiple of vec_floats. Summing every sample before the horizontal
+/// sums keeps those (16 scalar additions per accumulator) rare when the
+/// planes are small.
+template <int Rows>
+void dot_tile(const float* const* dy, const float* const* image, std::int64_t length,
+              std::int64_t samples, std::int64_t dy_step, std::int64_t image_step, float* dw,
+              std::int64_t dw_row_step, int rows, int cols) {
+  constexpr int Cols = dot_accumulators / Rows;
+  vec acc[Rows][Cols];
+  for (int r = 0; r < Rows; ++r)
+    for (int j = 0; j < Cols; ++j) acc[r][j] = sgemm::vec_zero();
+  for (std::int64_t s = 0; s < samples; ++s) {
+    const std::int64_t dy_offset = s * dy_step, image_offset = s * image_step;
+    for (std::int64_t q = 0; q < length; q += vec_floats) {
+      vec d[Rows];
+      for (int r = 0; r < Rows; ++r) d[r] = sgemm::vec_load(dy[r] + dy_offset + q);
+#pragma GCC unroll 24
+      for (int j = 0; j < Cols; ++j) {
+        const vec x = sgemm::vec_load(image[j] + image_offset + q);
+        for (int r = 0; r < Rows; ++r) acc[r][j] = sgemm::vec_fmadd(d[r], x, acc[r][j]);
+      }
+    }
+  }
+  for (int r = 0; r < rows; ++r)
+    for (int j = 0; j < cols; ++j) dw[r * dw_row_step + j] += horizontal_sum(acc[r][j]);
+}
+
+}  // namespace direct
+
+/// Whether conv2d_direct should compute this geometry (float): stride 1, and
+/// either few output channels, where packing the im2col matrix costs more
+/// than the products it feeds, or a grid that wastes at most 1/8 more lanes
+/// than the GEMM's tiles over the output plane (not 8x8 maps: 96 lanes for 64).
+inline bool direct_convolution_applies(const window_geometry& g) {
+  if (g.stride_h != 1 || g.stride_w != 1 || g.is_pointwise()) return false;
+  using direct::nr;
+  if (g.out_c / g.groups < 2 * direct::mr) return true;
+  const std::int64_t grid_tiles = (direct::padded_grid(g).positions + nr - 1) / nr;
+  const std::int64_t plane_tiles = (g.out_plane() + nr - 1) / nr;
+  return grid_tiles * 8 <= plane_tiles * 9;
+}
+
+/// y[out_channels x out_plane] += conv(image, w) for one group of one sample:
+/// `image` holds `channels` planes of in_h x in_w, `w` is [out_channels]
+/// [channels][kernel_h][kernel_w]. Stride 1 (direct_convolution_applies).
+/// Outside a parallel region the output positions are split across threads.
+inline void conv2d_direct(const window_geometry& g, int channels, int out_channels,
+                          const float* image, const float* w, float* y) {
+  const direct::padded_grid grid(g);
+  const float* padded = direct::pad(g, grid, channels, image);
+  const std::int64_t grid_w = grid.width, grid_plane = grid.plane;
+
+  const int taps = g.kernel_h * g.kernel_w;
+  const std::int64_t weight_row_step = std::int64_t{channels} * taps;
+  // A tile accumulates over up to 4096 steps (455 channels of a 3x3 kernel)
+  // before it is added to y: its image windows and weight rows are read from
+  // L2 either way, and fewer blocks mean fewer scattered additions into y,
+  // which cost as much as the tile itself when the grid is small (7x7).
+  const int block = static_cast<int>(std::max<std::int64_t>(1, 4096 / taps));
+  const std::int64_t q_end = grid.positions;
+  const std::int64_t tiles = (q_end + direct::nr - 1) / direct::nr;
+  const std::int64_t work = 2 * out_channels * g.out_plane() * weight_row_step;
+  parallel_chunks(tiles, 1, work, [&](std::int64_t first, std::int64_t last) {
+    alignas(64) float out[direct::mr][direct::nr];
+    for (int c0 = 0; c0 < channels; c0 += block) {
+      const direct::tap_walk walk{
+          std::min(block, channels - c0), g.kernel_h,   g.kernel_w,     grid_plane,
+          g.dilation_h * grid_w,          g.dilation_w, weight_row_step};
+      const float* image_block = padded + c0 * grid_plane;
+      const float* w_block = w + std::int64_t{c0} * taps;
+      for (std::int64_t t = first; t < last; ++t) {
+        const std::int64_t q0 = t * direct::nr, q1 = std::min(q_end, q0 + direct::nr);
+        for (int o = 0; o < out_channels; o += direct::mr) {
+          const int rows = std::min(direct::mr, out_channels - o);
+          const float* w_tile = w_block + o * weight_row_step;
+          if (rows == direct::mr)
+            direct::tile<direct::mr>(walk, image_block + q0, w_tile, out);
+          else
+            direct::partial_tile(rows, walk, image_block + q0, w_tile, out,
+                                 std::make_integer_sequence<int, direct::mr - 1>{});
+          direct::add_tile(out, rows, q0, q1, grid_w, g.out_w, g.out_plane(),
+                           y + std::int64_t{o} * g.out_plane());
+        }
+      }
+    }
+  });
+}
+
+/// Whether conv2d_direct_weight_gradient should compute this geometry's weight
+/// gradient: stride 1 and few output channels or few weights per channel. The
+/// GEMM form (output channels x unfolded image) fills a micro-tile's rows only
+/// from about two tiles' worth of output channels, and its columns from the
+/// weights per output channel (9 for a 3x3 kernel on one input channel);
+/// dot products along the image use every lane whatever those counts.
+inline bool direct_weight_gradient_applies(const window_geometry& g) {
+  if (g.stride_h != 1 || g.stride_w != 1 || g.is_pointwise()) return false;
+  return g.out_c / g.groups < 2 * direct::mr || g.column_rows() < 64;
+}
+
+/// dw[out_channels][channels * KH * KW] += the weight gradient of
+/// conv2d_direct for one group, summed over `samples` samples (`image_step`
+/// and `dy_step` floats apart): dw[o][c, t] is the dot product of dy[o] with
+/// the image window that tap t of channel c reads, both laid on the padded
+/// grid (dy with zeros at the grid positions that are not outputs). Samples
+/// are taken a few MiB at a time. Outside a parallel region the tiles of dw
+/// are split across threads.
+inline void conv2d_direct_weight_gradient(const window_geometry& g, int channels, int out_channels,
+                                          std::int64_t samples, const float* image,
+                                          std::int64_t image_step, const float* dy,
+                                          std::int64_t dy_step, float* dw) {
+  using direct::vec_floats;
+  const direct::padded_grid grid(g);
+  const std::int64_t length = (grid.positions + vec_floats - 1) / vec_floats * vec_floats;
+  const std::int64_t per_sample = channels * grid.plane + out_channels * length;
+  const std::int64_t chunk = std::clamp<std::int64_t>((1 << 20) / per_sample, 1, samples);
+  const int taps = g.kernel_h * g.kernel_w;
+  const std::int64_t columns = std::int64_t{channels} * taps;
+
+  for (std::int64_t first = 0; first < samples; first += chunk) {
+    const std::int64_t count = std::min(chunk, samples - first);
+    const float* padded =
+        direct::pad(g, grid, channels, image + first * image_step, count, image_step);
+    float* dy_grid = scratch<float>(scratch_slot::gemm, count * out_channels * length);
+    parallel_for(count * out_channels, length, [&](std::int64_t row) {
+      const float* src =
+          dy + (first + row / out_channels) * dy_step + row % out_channels * g.out_plane();
+      float* dst = dy_grid + row * length;
+      std::fill(dst, dst + length, 0.0f);
+      for (int oy = 0; oy < g.out_h; ++oy)
+        std::memcpy(dst + oy * grid.width, src + std::int64_t{oy} * g.out_w,
+                    sizeof(float) * g.out_w);
+    });
+
+    const auto run = [&]<int Rows>(std::integral_constant<int, Rows>) {
+      constexpr int Cols = direct::dot_accumulators / Rows;
+      const std::int64_t row_tiles = (out_channels + Rows - 1) / Rows;
+      const std::int64_t col_tiles = (columns + Cols - 1) / Cols;
+      parallel_for(row_tiles * col_tiles, Rows * Cols * length * count, [&](std::int64_t tile) {
+        const int o0 = static_cast<int>(tile / col_tiles * Rows);
+        const std::int64_t p0 = tile % col_tiles * Cols;
+        const int rows = std::min(Rows, out_channels - o0);
+        const int cols = static_cast<int>(std::min<std::int64_t>(Cols, columns - p0));
+        // A partial tile repeats its last row or window and drops the result.
+        const float* dy_rows[Rows];
+        const float* windows[Cols];
+        for (int r = 0; r < Rows; ++r) dy_rows[r] = dy_grid + (o0 + std::min(r, rows - 1)) * length;
+        for (int j = 0; j < Cols; ++j) {
+          const std::int64_t p = p0 + std::min(j, cols - 1);
+          const std::int64_t c = p / taps, t = p % taps;
+          windows[j] = padded + c * grid.plane + t / g.kernel_w * g.dilation_h * grid.width +
+                       t % g.kernel_w * g.dilation_w;
+        }
+        direct::dot_tile<Rows>(dy_rows, windows, length, count, out_channels * length,
+                               channels * grid.plane, dw + o0 * columns + p0, columns, rows, cols);
+      });
+    };
+    if (out_channels >= 4)
+      run(std::integral_constant<int, 4>{});
+    else if (out_channels >= 2)
+      run(std::integral_constant<int, 2>{});
+    else
+      run(std::integral_constant<int, 1>{});
+  }
+}
+
+}  // namespace typenet::cpu
