@@ -151,7 +151,7 @@ BOOST_AUTO_TEST_CASE(stride2_max_pooling_matches_a_plain_reference) {
   std::uniform_int_distribution<int> level(-3, 3);
   for (const int kernel : {2, 3})
     for (const int pad : {0, 1})
-      for (const int width : {37, 64, 113}) {
+      for (const int width : {7, 14, 28, 37, 64, 113}) {
         if (pad * 2 > kernel) continue;
         tn::window_geometry g;
         g.in_c = g.out_c = 3, g.in_h = 21, g.in_w = width;

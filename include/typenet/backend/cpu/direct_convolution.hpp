@@ -81,6 +81,29 @@ void partial_tile(int rows, const tap_walk& walk, const float* image, const floa
 /// [q0, q_end) that are output positions (ox = q % Wp < out_w).
 inline void add_tile(const float (&out)[mr][nr], int rows, std::int64_t q0, std::int64_t q_end,
                      std::int64_t grid_width, int out_w, std::int64_t out_plane, float* y) {
+#if defined(__AVX512F__)
+  // The output positions among a run of grid positions are consecutive in y
+  // (a row's last output is followed by the next row's first), so each
+  // 16-lane half of the tile is compressed to its output lanes and added to
+  // y with one masked load and store per row.
+  static_assert(nr == 32);
+  for (int half = 0; half < 2; ++half) {
+    const std::int64_t start = q0 + 16 * half;
+    __mmask16 valid = 0;
+    std::int64_t ox = start % grid_width;
+    for (int j = 0; j < 16 && start + j < q_end; ++j, ox = ox + 1 == grid_width ? 0 : ox + 1)
+      valid |= static_cast<__mmask16>((ox < out_w ? 1u : 0u) << j);
+    if (!valid) continue;
+    const std::int64_t first = start + __builtin_ctz(valid);
+    float* target = y + first / grid_width * out_w + first % grid_width;
+    const __mmask16 count = static_cast<__mmask16>((1u << __builtin_popcount(valid)) - 1);
+    for (int i = 0; i < rows; ++i) {
+      const __m512 values = _mm512_maskz_compress_ps(valid, _mm512_load_ps(out[i] + 16 * half));
+      float* dst = target + i * out_plane;
+      _mm512_mask_storeu_ps(dst, count, _mm512_add_ps(_mm512_maskz_loadu_ps(count, dst), values));
+    }
+  }
+#else
   for (std::int64_t q = q0; q < q_end;) {
     const std::int64_t oy = q / grid_width, ox = q % grid_width;
     const std::int64_t row_end = oy * grid_width + grid_width;
@@ -98,6 +121,7 @@ inline void add_tile(const float (&out)[mr][nr], int rows, std::int64_t q0, std:
     }
     q = row_end;
   }
+#endif
 }
 
 /// The padded grid of a stride-1 geometry: its width, plane and the number

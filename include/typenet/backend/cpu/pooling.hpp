@@ -77,30 +77,36 @@ void max_window(const window_geometry& g, const T* in, int oh, int ow, T& out,
 }
 
 #if defined(__AVX512F__)
-/// Sixteen interior windows of a K x K (K = 2 or 3), stride-2 max pooling at
-/// once, outputs ow .. ow + 15 of a row whose windows start at `window`
-/// (window[0] is output ow's first tap): the taps' values are the even and odd
-/// elements of two 16-float loads per kernel row, the same comparisons as the
-/// scalar loop decide, lane by lane. Returns whether a NaN was seen (the row
-/// is then redone by max_window).
+/// Up to sixteen interior windows of a K x K (K = 2 or 3), stride-2 max
+/// pooling at once, outputs ow .. ow + count - 1 of a row whose windows start
+/// at `window` (window[0] is output ow's first tap): the taps' values are the
+/// even and odd elements of two 16-float loads per kernel row, masked to the
+/// windows' extent, and the same comparisons as the scalar loop decide, lane
+/// by lane. Returns whether a NaN was seen (the row is then redone by
+/// max_window).
 template <int K>
-bool max_pool_16_stride2(const float* window, int in_w, std::int32_t first_index, float* out,
-                         std::int32_t* idx) {
+bool max_pool_16_stride2(const float* window, int in_w, std::int32_t first_index, int count,
+                         float* out, std::int32_t* idx) {
   static_assert(K == 2 || K == 3);
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+  // Taps 0 and 1 of the last window are elements 2 * count - 2 and - 1; tap 2
+  // is element 2 * count - 1 of the loads from window + 1.
+  const int used = 2 * count;
+  const __mmask16 low = used >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << used) - 1);
+  const __mmask16 high =
+      used >= 32 ? 0xFFFF : static_cast<__mmask16>((1u << std::max(0, used - 16)) - 1);
   __m512 best = _mm512_setzero_ps();
   __m512i best_at = _mm512_setzero_si512();
   __mmask16 nan = 0;
   for (int ky = 0; ky < K; ++ky) {
     const float* row = window + ky * in_w;
-    const __m512 lo = _mm512_loadu_ps(row), hi = _mm512_loadu_ps(row + 16);
+    const __m512 lo = _mm512_maskz_loadu_ps(low, row), hi = _mm512_maskz_loadu_ps(high, row + 16);
     __m512 taps[3] = {_mm512_permutex2var_ps(lo, even, hi), _mm512_permutex2var_ps(lo, odd, hi),
                       _mm512_setzero_ps()};
-    // Tap 2 of output ow is element 2 * ow + 2: the odd elements from row + 1,
-    // which reads nothing past the last window.
     if constexpr (K == 3)
-      taps[2] = _mm512_permutex2var_ps(_mm512_loadu_ps(row + 1), odd, _mm512_loadu_ps(row + 17));
+      taps[2] = _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(low, row + 1), odd,
+                                       _mm512_maskz_loadu_ps(high, row + 17));
     for (int kx = 0; kx < K; ++kx) {
       const __m512 v = taps[kx];
       const __m512i at = _mm512_set1_epi32(ky * in_w + kx);
@@ -116,8 +122,9 @@ bool max_pool_16_stride2(const float* window, int in_w, std::int32_t first_index
   }
   // Output ow + lane's window starts 2 * lane after output ow's.
   const __m512i origin = _mm512_add_epi32(_mm512_set1_epi32(first_index), even);
-  _mm512_storeu_ps(out, best);
-  _mm512_storeu_si512(idx, _mm512_add_epi32(origin, best_at));
+  const __mmask16 lanes = count >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << count) - 1);
+  _mm512_mask_storeu_ps(out, lanes, best);
+  _mm512_mask_storeu_epi32(idx, lanes, _mm512_add_epi32(origin, best_at));
   return nan != 0;
 }
 #endif
@@ -144,9 +151,10 @@ void max_pool_plane(const window_geometry& g, const T* in, T* out, std::int32_t*
       int ow = ow_begin;
 #if defined(__AVX512F__)
       if constexpr (std::is_same_v<T, float> && S == 2 && (K == 2 || K == 3)) {
-        for (; ow + 16 <= ow_end; ow += 16)
-          nan_count += max_pool_16_stride2<K>(base + ow * S, g.in_w, origin + ow * S, out_row + ow,
-                                              idx_row + ow);
+        for (; ow < ow_end; ow += 16)
+          nan_count +=
+              max_pool_16_stride2<K>(base + ow * S, g.in_w, origin + ow * S,
+                                     std::min(16, ow_end - ow), out_row + ow, idx_row + ow);
       }
 #endif
       for (; ow < ow_end; ++ow) {
