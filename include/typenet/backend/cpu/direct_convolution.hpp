@@ -71,9 +71,10 @@ void tile(const tap_walk& walk, const float* image, const float* w, float (&out)
   }
 }
 
+/// tile<rows> for a run-time row count in [1, mr].
 template <int... Rows>
-void partial_tile(int rows, const tap_walk& walk, const float* image, const float* w,
-                  float (&out)[mr][nr], std::integer_sequence<int, Rows...>) {
+void tile_rows(int rows, const tap_walk& walk, const float* image, const float* w,
+               float (&out)[mr][nr], std::integer_sequence<int, Rows...>) {
   ((rows == Rows + 1 ? tile<Rows + 1>(walk, image, w, out) : void()), ...);
 }
 
@@ -228,7 +229,6 @@ inline void conv2d_direct(const window_geometry& g, int channels, int out_channe
                           const float* image, const float* w, float* y) {
   const direct::padded_grid grid(g);
   const float* padded = direct::pad(g, grid, channels, image);
-  const std::int64_t grid_w = grid.width, grid_plane = grid.plane;
 
   const int taps = g.kernel_h * g.kernel_w;
   const std::int64_t weight_row_step = std::int64_t{channels} * taps;
@@ -237,28 +237,23 @@ inline void conv2d_direct(const window_geometry& g, int channels, int out_channe
   // L2 either way, and fewer blocks mean fewer scattered additions into y,
   // which cost as much as the tile itself when the grid is small (7x7).
   const int block = static_cast<int>(std::max<std::int64_t>(1, 4096 / taps));
-  const std::int64_t q_end = grid.positions;
-  const std::int64_t tiles = (q_end + direct::nr - 1) / direct::nr;
+  const std::int64_t tiles = (grid.positions + direct::nr - 1) / direct::nr;
   const std::int64_t work = 2 * out_channels * g.out_plane() * weight_row_step;
   parallel_chunks(tiles, 1, work, [&](std::int64_t first, std::int64_t last) {
     alignas(64) float out[direct::mr][direct::nr];
     for (int c0 = 0; c0 < channels; c0 += block) {
       const direct::tap_walk walk{
-          std::min(block, channels - c0), g.kernel_h,   g.kernel_w,     grid_plane,
-          g.dilation_h * grid_w,          g.dilation_w, weight_row_step};
-      const float* image_block = padded + c0 * grid_plane;
+          std::min(block, channels - c0), g.kernel_h,   g.kernel_w,     grid.plane,
+          g.dilation_h * grid.width,      g.dilation_w, weight_row_step};
+      const float* image_block = padded + c0 * grid.plane;
       const float* w_block = w + std::int64_t{c0} * taps;
       for (std::int64_t t = first; t < last; ++t) {
-        const std::int64_t q0 = t * direct::nr, q1 = std::min(q_end, q0 + direct::nr);
+        const std::int64_t q0 = t * direct::nr, q1 = std::min(grid.positions, q0 + direct::nr);
         for (int o = 0; o < out_channels; o += direct::mr) {
           const int rows = std::min(direct::mr, out_channels - o);
-          const float* w_tile = w_block + o * weight_row_step;
-          if (rows == direct::mr)
-            direct::tile<direct::mr>(walk, image_block + q0, w_tile, out);
-          else
-            direct::partial_tile(rows, walk, image_block + q0, w_tile, out,
-                                 std::make_integer_sequence<int, direct::mr - 1>{});
-          direct::add_tile(out, rows, q0, q1, grid_w, g.out_w, g.out_plane(),
+          direct::tile_rows(rows, walk, image_block + q0, w_block + o * weight_row_step, out,
+                            std::make_integer_sequence<int, direct::mr>{});
+          direct::add_tile(out, rows, q0, q1, grid.width, g.out_w, g.out_plane(),
                            y + std::int64_t{o} * g.out_plane());
         }
       }
