@@ -7,8 +7,8 @@
 //
 // Trains with AdamW (weight decay 1e-2) under a one-cycle learning-rate
 // schedule (fast.ai's fit_one_cycle), random crops (padding 2) and flips on two
-// loader threads, evaluates on the 10,000 test images after every epoch,
-// then prints accuracy, balanced error rate and the confusion matrix and
+// loader threads (--crop-padding, --no-flip), evaluates on the 10,000 test
+// images after every epoch, then prints accuracy, balanced error rate and the confusion matrix and
 // saves the model as safetensors. --expect-accuracy makes the exit status
 // say whether the test accuracy reached the given value.
 #include <CLI/CLI.hpp>
@@ -45,6 +45,8 @@ struct settings {
   int batch = 64;
   double max_lr = 3e-3;
   std::size_t limit = 0;
+  int crop_padding = 2;
+  bool flip = true;
   int workers = 2;
   std::uint64_t seed = 1;
   std::string out = "fashion.safetensors";
@@ -60,7 +62,7 @@ int run(const settings& s) {
   data::DataLoader<Input> train(
       data::Subset<data::FashionMNIST>(train_set, data::first_n(n_train)),
       {.batch_size = s.batch, .shuffle = true, .seed = s.seed, .workers = s.workers},
-      T::Compose{T::RandomCrop(28, 2), T::RandomHorizontalFlip()});
+      T::Compose{T::RandomCrop(28, s.crop_padding), T::RandomHorizontalFlip(s.flip ? 0.5 : 0.0)});
   data::DataLoader<Input> test(test_set, {.batch_size = 500, .workers = s.workers});
 
   tn::Model<Net, Input> model(s.seed);
@@ -118,6 +120,12 @@ int main(int argc, char** argv) {
   app.add_option("--batch", s.batch, "batch size")->capture_default_str();
   app.add_option("--max-lr", s.max_lr, "one-cycle peak learning rate")->capture_default_str();
   app.add_option("--limit", s.limit, "train on the first N images only (0: all)");
+  app.add_option("--crop-padding", s.crop_padding,
+                 "random 28x28 crops of the image padded by this many pixels (0: no crops)")
+      ->check(CLI::Range(0, 14))
+      ->capture_default_str();
+  bool no_flip = false;
+  app.add_flag("--no-flip", no_flip, "no random horizontal flips");
   app.add_option("--workers", s.workers, "loader threads")->capture_default_str();
   app.add_option("--seed", s.seed, "seed of weights, order and augmentation")
       ->capture_default_str();
@@ -128,6 +136,7 @@ int main(int argc, char** argv) {
                  "exit with status 1 if the test accuracy is lower");
   CLI11_PARSE(app, argc, argv);
   if (no_save) s.out.clear();
+  s.flip = !no_flip;
   try {
     return s.model == "lenet" ? run<tn::models::LeNet5<>>(s) : run<BnCnn>(s);
   } catch (const std::exception& e) {

@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -118,7 +119,9 @@ BOOST_AUTO_TEST_CASE(packed_convolution_matches_the_im2col_path) {
       const auto w = random_floats(std::size_t(g.out_c) * g.column_rows(), rng);
       const auto dy = random_floats(std::size_t(batch) * g.out_size(), rng);
       const auto bias = random_floats(std::size_t(g.out_c), rng);
-      std::vector<float> y(dy.size()), dx(x.size()), dw(w.size(), 0.5f);
+      // y and dx start as NaN: both must be overwritten, not added to.
+      const float nan = std::numeric_limits<float>::quiet_NaN();
+      std::vector<float> y(dy.size(), nan), dx(x.size(), nan), dw(w.size(), 0.5f);
       tn::conv2d_forward(tn::Cpu{}, g, batch, x.data(), w.data(), bias.data(), y.data());
       tn::conv2d_backward_data(tn::Cpu{}, g, batch, dy.data(), w.data(), dx.data());
       tn::conv2d_backward_weight(tn::Cpu{}, g, batch, x.data(), dy.data(), dw.data());

@@ -1,12 +1,10 @@
 // typenet/backend/cpu/batch_norm.hpp — batch normalization over (N, plane) per channel.
 //
 // Layout [batch][channels][plane] (plane = 1 for BatchNorm1d on Shape<C>).
-// Sums accumulate in double: a channel of a 112x112 map at batch 8 has 10^5
-// values, where float accumulation would cost digits against PyTorch. They
-// are taken in float over blocks of 16 x 16 values (16 vector lanes, 16 steps
-// each, exact to a few ulps) and the block sums added in double, so the loops
-// vectorize; the per-element formulas are affine in float with per-channel
-// constants computed in double.
+// A channel of a 112x112 map at batch 8 has 10^5 values, where a plain float
+// sum would cost digits against PyTorch: the sums are cpu::blocked_sum's
+// (float blocks added in double, vectorized), and the per-element formulas
+// are affine in float with per-channel constants computed in double.
 #pragma once
 
 #include <algorithm>
@@ -14,30 +12,11 @@
 #include <cstdint>
 
 #include "typenet/backend/cpu/parallel.hpp"
+#include "typenet/backend/cpu/reduction.hpp"
 #include "typenet/core/device.hpp"
 #include "typenet/core/geometry.hpp"
 
 namespace typenet {
-
-namespace detail {
-/// sum of f(p[i]) for i in [0, n), in float blocks of 256 added in double.
-template <class T, class F>
-double blocked_sum(const T* p, std::int64_t n, F f) {
-  constexpr int lanes = 16, block = lanes * 16;
-  const std::int64_t full = n / block * block;
-  double total = 0;
-  for (std::int64_t start = 0; start < full; start += block) {
-    T acc[lanes] = {};
-    for (int step = 0; step < block; step += lanes)
-      for (int j = 0; j < lanes; ++j) acc[j] += f(p[start + step + j], start + step + j);
-    T sum{0};
-    for (int j = 0; j < lanes; ++j) sum += acc[j];
-    total += sum;
-  }
-  for (std::int64_t i = full; i < n; ++i) total += f(p[i], i);
-  return total;
-}
-}  // namespace detail
 
 /// Training mode: normalizes with the batch statistics, saves mean and
 /// 1/sqrt(var + eps) for backward, and updates the running statistics with
@@ -51,7 +30,7 @@ void batch_norm_forward_train(Cpu, const batch_norm_config& c, const T* x, const
     double sum = 0;
     for (int n = 0; n < c.batch; ++n) {
       const T* p = x + (std::int64_t{n} * c.channels + ch) * c.plane;
-      sum += detail::blocked_sum(p, c.plane, [](T v, std::int64_t) { return v; });
+      sum += cpu::blocked_sum(p, c.plane);
     }
     const double mean = sum / static_cast<double>(count);
     // Deviations from the mean rounded to T: the float variance is exact to
@@ -60,7 +39,7 @@ void batch_norm_forward_train(Cpu, const batch_norm_config& c, const T* x, const
     double squares = 0;
     for (int n = 0; n < c.batch; ++n) {
       const T* p = x + (std::int64_t{n} * c.channels + ch) * c.plane;
-      squares += detail::blocked_sum(p, c.plane, [mean_t](T v, std::int64_t) {
+      squares += cpu::blocked_sum(p, c.plane, [mean_t](T v, std::int64_t) {
         const T d = v - mean_t;
         return d * d;
       });
@@ -117,9 +96,11 @@ void batch_norm_backward(Cpu, const batch_norm_config& c, bool training, const T
       const std::int64_t offset = (std::int64_t{n} * c.channels + ch) * c.plane;
       const T* grad = dy + offset;
       const T* in = x + offset;
-      sum_dy += detail::blocked_sum(grad, c.plane, [](T v, std::int64_t) { return v; });
-      sum_dy_centered += detail::blocked_sum(
-          grad, c.plane, [in, mean_t](T v, std::int64_t i) { return v * (in[i] - mean_t); });
+      const auto [dy_sum, dy_centered_sum] = cpu::blocked_sums(
+          grad, c.plane, [](T v, std::int64_t) { return v; },
+          [in, mean_t](T v, std::int64_t i) { return v * (in[i] - mean_t); });
+      sum_dy += dy_sum;
+      sum_dy_centered += dy_centered_sum;
     }
     const double sum_dy_xhat = sum_dy_centered * s;
     if (dgamma) dgamma[ch] += static_cast<T>(sum_dy_xhat);

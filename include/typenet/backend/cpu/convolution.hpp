@@ -18,6 +18,7 @@
 #include "typenet/backend/cpu/direct_convolution.hpp"
 #include "typenet/backend/cpu/gemm.hpp"
 #include "typenet/backend/cpu/im2col.hpp"
+#include "typenet/backend/cpu/reduction.hpp"
 #include "typenet/backend/cpu/scratch.hpp"
 #include "typenet/core/device.hpp"
 #include "typenet/core/geometry.hpp"
@@ -59,18 +60,23 @@ void conv2d_forward(Cpu, const window_geometry& g, int batch, const T* x, const 
   const auto sample = [&](std::int64_t n) {
     T* yn = y + n * g.out_size();
     const T* xn = x + n * g.in_size();
-    cpu::parallel_for(g.out_c, plane, [&](std::int64_t o) {
-      std::fill(yn + o * plane, yn + (o + 1) * plane, bias ? bias[o] : T{0});
-    });
     for (int grp = 0; grp < g.groups; ++grp) {
       const T* image = xn + std::int64_t{grp} * in_per_group * g.in_plane();
       const T* w_group = w + std::int64_t{grp} * out_per_group * rows;
+      const T* bias_group = bias ? bias + std::int64_t{grp} * out_per_group : nullptr;
       T* y_group = yn + std::int64_t{grp} * out_per_group * plane;
       if constexpr (std::is_same_v<T, float>) {
         if (cpu::direct_convolution_applies(g)) {
-          cpu::conv2d_direct(g, in_per_group, out_per_group, image, w_group, y_group);
+          cpu::conv2d_direct(g, in_per_group, out_per_group, image, w_group, bias_group, y_group);
           continue;
         }
+      }
+      // The GEMMs below add to y: it starts as the bias.
+      cpu::parallel_for(out_per_group, plane, [&](std::int64_t o) {
+        std::fill(y_group + o * plane, y_group + (o + 1) * plane,
+                  bias_group ? bias_group[o] : T{0});
+      });
+      if constexpr (std::is_same_v<T, float>) {
         if (!g.is_pointwise()) {
           cpu::gemm_packed(false, out_per_group, plane, rows, 1.0f, w_group, rows,
                            cpu::im2col_panels{g, image}, y_group, plane);
@@ -225,12 +231,10 @@ void add_channel_bias(Cpu, int batch, int channels, std::int64_t plane, const T*
 template <class T>
 void channel_bias_backward(Cpu, int batch, int channels, std::int64_t plane, const T* dy, T* db) {
   cpu::parallel_for(channels, batch * plane, [&](std::int64_t c) {
-    T sum{0};
-    for (int n = 0; n < batch; ++n) {
-      const T* p = dy + (std::int64_t{n} * channels + c) * plane;
-      for (std::int64_t i = 0; i < plane; ++i) sum += p[i];
-    }
-    db[c] += sum;
+    double sum = 0;
+    for (int n = 0; n < batch; ++n)
+      sum += cpu::blocked_sum(dy + (std::int64_t{n} * channels + c) * plane, plane);
+    db[c] += static_cast<T>(sum);
   });
 }
 

@@ -78,15 +78,17 @@ void tile_rows(int rows, const tap_walk& walk, const float* image, const float* 
   ((rows == Rows + 1 ? tile<Rows + 1>(walk, image, w, out) : void()), ...);
 }
 
-/// y[i][oy * out_w + ox] += out[i][q - q0] for the grid positions q in
-/// [q0, q_end) that are output positions (ox = q % Wp < out_w).
-inline void add_tile(const float (&out)[mr][nr], int rows, std::int64_t q0, std::int64_t q_end,
-                     std::int64_t grid_width, int out_w, std::int64_t out_plane, float* y) {
+/// y[i][oy * out_w + ox] = out[i][q - q0] + (accumulate ? y[...] : bias[i])
+/// for the grid positions q in [q0, q_end) that are output positions
+/// (ox = q % Wp < out_w); a null bias reads as zeros.
+inline void store_tile(const float (&out)[mr][nr], int rows, std::int64_t q0, std::int64_t q_end,
+                       std::int64_t grid_width, int out_w, std::int64_t out_plane,
+                       const float* bias, bool accumulate, float* y) {
 #if defined(__AVX512F__)
   // The output positions among a run of grid positions are consecutive in y
   // (a row's last output is followed by the next row's first), so each
-  // 16-lane half of the tile is compressed to its output lanes and added to
-  // y with one masked load and store per row.
+  // 16-lane half of the tile is compressed to its output lanes and written
+  // to y with one masked store (and load, when accumulating) per row.
   static_assert(nr == 32);
   for (int half = 0; half < 2; ++half) {
     const std::int64_t start = q0 + 16 * half;
@@ -101,7 +103,9 @@ inline void add_tile(const float (&out)[mr][nr], int rows, std::int64_t q0, std:
     for (int i = 0; i < rows; ++i) {
       const __m512 values = _mm512_maskz_compress_ps(valid, _mm512_load_ps(out[i] + 16 * half));
       float* dst = target + i * out_plane;
-      _mm512_mask_storeu_ps(dst, count, _mm512_add_ps(_mm512_maskz_loadu_ps(count, dst), values));
+      const __m512 base =
+          accumulate ? _mm512_maskz_loadu_ps(count, dst) : _mm512_set1_ps(bias ? bias[i] : 0.0f);
+      _mm512_mask_storeu_ps(dst, count, _mm512_add_ps(base, values));
     }
   }
 #else
@@ -118,7 +122,12 @@ inline void add_tile(const float (&out)[mr][nr], int rows, std::int64_t q0, std:
     for (int i = 0; i < rows; ++i) {
       float* dst = target + i * out_plane;
       const float* src = out[i] + from;
-      for (std::int64_t j = 0; j < run; ++j) dst[j] += src[j];
+      if (accumulate) {
+        for (std::int64_t j = 0; j < run; ++j) dst[j] += src[j];
+      } else {
+        const float b = bias ? bias[i] : 0.0f;
+        for (std::int64_t j = 0; j < run; ++j) dst[j] = b + src[j];
+      }
     }
     q = row_end;
   }
@@ -221,19 +230,20 @@ inline bool direct_convolution_applies(const window_geometry& g) {
   return grid_tiles * 8 <= plane_tiles * 9;
 }
 
-/// y[out_channels x out_plane] += conv(image, w) for one group of one sample:
-/// `image` holds `channels` planes of in_h x in_w, `w` is [out_channels]
-/// [channels][kernel_h][kernel_w]. Stride 1 (direct_convolution_applies).
-/// Outside a parallel region the output positions are split across threads.
+/// y[out_channels x out_plane] = conv(image, w) + bias for one group of one
+/// sample: `image` holds `channels` planes of in_h x in_w, `w` is
+/// [out_channels][channels][kernel_h][kernel_w], `bias` [out_channels] or
+/// null. Stride 1 (direct_convolution_applies). Outside a parallel region
+/// the output positions are split across threads.
 inline void conv2d_direct(const window_geometry& g, int channels, int out_channels,
-                          const float* image, const float* w, float* y) {
+                          const float* image, const float* w, const float* bias, float* y) {
   const direct::padded_grid grid(g);
   const float* padded = direct::pad(g, grid, channels, image);
 
   const int taps = g.kernel_h * g.kernel_w;
   const std::int64_t weight_row_step = std::int64_t{channels} * taps;
   // A tile accumulates over up to 4096 steps (455 channels of a 3x3 kernel)
-  // before it is added to y: its image windows and weight rows are read from
+  // before it is written to y: its image windows and weight rows are read from
   // L2 either way, and fewer blocks mean fewer scattered additions into y,
   // which cost as much as the tile itself when the grid is small (7x7).
   const int block = static_cast<int>(std::max<std::int64_t>(1, 4096 / taps));
@@ -253,8 +263,10 @@ inline void conv2d_direct(const window_geometry& g, int channels, int out_channe
           const int rows = std::min(direct::mr, out_channels - o);
           direct::tile_rows(rows, walk, image_block + q0, w_block + o * weight_row_step, out,
                             std::make_integer_sequence<int, direct::mr>{});
-          direct::add_tile(out, rows, q0, q1, grid.width, g.out_w, g.out_plane(),
-                           y + std::int64_t{o} * g.out_plane());
+          // The first channel block writes y (with the bias), later ones add to it.
+          direct::store_tile(out, rows, q0, q1, grid.width, g.out_w, g.out_plane(),
+                             bias ? bias + o : nullptr, c0 > 0,
+                             y + std::int64_t{o} * g.out_plane());
         }
       }
     }
