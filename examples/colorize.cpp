@@ -18,16 +18,19 @@
 // (lab_scaling::centered), Adam under a one-cycle learning-rate schedule.
 //
 // train: reads colour photos (by default real photographs from Debian's
-// python3-skimage, mate-backgrounds and lomiri-wallpapers-20.04 packages;
-// --data takes folders, searched recursively, or files), shrinks each so
-// its short side is 256 pixels, and splits them by a fixed rule: a photo's
-// group key is its lower-case file stem without a trailing resolution
-// ("_3840x2160") or "_left"/"_right"; a group is held out when the 64-bit
-// FNV-1a hash of its key is 0 modulo 5 (when no group is, the group with the
-// smallest hash). Training samples are random crops (10% to 100% of the
-// area, aspect 3:4 to 4:3, or the whole photo one time in five, squashed)
-// resized to 64x64, flipped half the time. After training it writes, for
-// every held-out photo, a grid original | grayscale input | colorized into
+// python3-skimage, mate-backgrounds, lomiri-wallpapers-20.04 and -16.04 and
+// plasma-workspace-wallpapers packages; --data takes folders, searched
+// recursively, or files), shrinks each so its short side is 256 pixels, and
+// splits them by a fixed rule: a photo's group key is its lower-case file
+// stem without a trailing resolution ("_3840x2160") or "_left"/"_right" (a
+// stem that is only a resolution, as in KDE's
+// Kite/contents/images/2560x1600.jpg, gives the folder's name); a group is
+// held out when the 64-bit FNV-1a hash of its key is 0 modulo 5 (when no
+// group is, the group with the smallest hash). Training samples are random
+// crops (10% to 100% of the area, aspect 3:4 to 4:3, or the whole photo one
+// time in five, squashed) resized to 64x64, flipped half the time. After
+// training it writes, for every held-out photo, a grid original | grayscale
+// input | colorized into
 // --out, checks that each grid decodes at the expected size, reports the
 // ab mean squared error in LAB units against predicting gray (ab = 0) and
 // the training set's mean ab, and saves the model as
@@ -52,6 +55,7 @@
 #include <memory>
 #include <random>
 #include <regex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -86,18 +90,41 @@ struct default_source {
   const char* path;  ///< a file, or a folder whose image files all count
   const char* package;
 };
+constexpr const char* skimage = "python3-skimage";
+constexpr const char* lomiri16 = "lomiri-wallpapers-16.04";
+constexpr const char* plasma = "plasma-workspace-wallpapers";
 constexpr std::array default_sources{
-    default_source{"/usr/lib/python3/dist-packages/skimage/data/astronaut.png", "python3-skimage"},
-    default_source{"/usr/lib/python3/dist-packages/skimage/data/chelsea.png", "python3-skimage"},
-    default_source{"/usr/lib/python3/dist-packages/skimage/data/coffee.png", "python3-skimage"},
-    default_source{"/usr/lib/python3/dist-packages/skimage/data/motorcycle_left.png",
-                   "python3-skimage"},
-    default_source{"/usr/lib/python3/dist-packages/skimage/data/motorcycle_right.png",
-                   "python3-skimage"},
-    default_source{"/usr/lib/python3/dist-packages/skimage/data/rocket.jpg", "python3-skimage"},
+    default_source{"/usr/lib/python3/dist-packages/skimage/data/astronaut.png", skimage},
+    default_source{"/usr/lib/python3/dist-packages/skimage/data/chelsea.png", skimage},
+    default_source{"/usr/lib/python3/dist-packages/skimage/data/coffee.png", skimage},
+    default_source{"/usr/lib/python3/dist-packages/skimage/data/motorcycle_left.png", skimage},
+    default_source{"/usr/lib/python3/dist-packages/skimage/data/motorcycle_right.png", skimage},
+    default_source{"/usr/lib/python3/dist-packages/skimage/data/rocket.jpg", skimage},
     default_source{"/usr/share/backgrounds/mate/nature", "mate-backgrounds"},
     default_source{"/usr/share/backgrounds/Kleiber_by_Lukas_Baubkus.jpg",
                    "lomiri-wallpapers-20.04"},
+    default_source{"/usr/share/backgrounds/Bridge_by_Sander_Klootwijk.jpg", lomiri16},
+    default_source{"/usr/share/backgrounds/Dragonfly_by_Bolly.jpg", lomiri16},
+    default_source{"/usr/share/backgrounds/Picture_0B_by_freespace.jpg", lomiri16},
+    default_source{"/usr/share/backgrounds/Picture_1A_by_freespace.jpg", lomiri16},
+    default_source{"/usr/share/backgrounds/Wine_by_Jakkub_Mede.jpg", lomiri16},
+    default_source{"/usr/share/backgrounds/aitzgorri_by_Aitzol_Berasategi.jpg", lomiri16},
+    default_source{"/usr/share/backgrounds/free_by_Peter_Nerlich.jpg", lomiri16},
+    default_source{"/usr/share/backgrounds/friends_by_Aitzol_Berasategi.jpg", lomiri16},
+    default_source{"/usr/share/backgrounds/greentock_by_Peter_Nerlich.jpg", lomiri16},
+    default_source{"/usr/share/backgrounds/life_by_Aitzol_Berasategi.jpg", lomiri16},
+    default_source{"/usr/share/backgrounds/picosdeeuropa_by_Aitzol_Berasategi.jpg", lomiri16},
+    default_source{"/usr/share/backgrounds/seeding_by_Clements_Engelhardt.jpg", lomiri16},
+    default_source{"/usr/share/backgrounds/sunset_by_Aitzol_Berasategi.jpg", lomiri16},
+    default_source{"/usr/share/wallpapers/BytheWater/contents/images/2560x1600.jpg", plasma},
+    default_source{"/usr/share/wallpapers/ColorfulCups/contents/images/2560x1600.jpg", plasma},
+    default_source{"/usr/share/wallpapers/DarkestHour/contents/images/2560x1600.jpg", plasma},
+    default_source{"/usr/share/wallpapers/EveningGlow/contents/images/2560x1600.jpg", plasma},
+    default_source{"/usr/share/wallpapers/FallenLeaf/contents/images/2560x1600.jpg", plasma},
+    default_source{"/usr/share/wallpapers/Kite/contents/images/2560x1600.jpg", plasma},
+    default_source{"/usr/share/wallpapers/OneStandsOut/contents/images/2560x1600.jpg", plasma},
+    default_source{"/usr/share/wallpapers/Path/contents/images/2560x1600.jpg", plasma},
+    default_source{"/usr/share/wallpapers/summer_1am/contents/images/2560x1600.jpg", plasma},
 };
 
 struct photo {
@@ -116,10 +143,24 @@ std::uint64_t fnv1a64(const std::string& s) {
   return h;
 }
 
-/// The group key: lower-case stem without a trailing "_WxH" or "_left"/"_right",
-/// so one picture at several resolutions, or a stereo pair, shares a side.
+/// The picture's name: the file stem, or, when the stem is only a resolution
+/// (KDE's wallpapers are <Name>/contents/images/<W>x<H>.jpg), the nearest
+/// other folder's name.
+std::string picture_name(const fs::path& p) {
+  const std::string stem = p.stem().string();
+  if (!std::regex_match(stem, std::regex("[0-9]+x[0-9]+"))) return stem;
+  fs::path folder = p.parent_path();
+  while (folder.has_parent_path() && folder != folder.root_path() &&
+         std::regex_match(folder.filename().string(), std::regex("images(_dark)?|contents")))
+    folder = folder.parent_path();
+  return folder.filename().empty() ? stem : folder.filename().string();
+}
+
+/// The group key: lower-case picture name without a trailing "_WxH" or
+/// "_left"/"_right", so one picture at several resolutions, or a stereo pair,
+/// shares a side.
 std::string group_key(const fs::path& p) {
-  std::string s = p.stem().string();
+  std::string s = picture_name(p);
   std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   s = std::regex_replace(s, std::regex("[_-][0-9]+x[0-9]+$"), "");
@@ -297,7 +338,7 @@ struct train_settings {
   std::string trunk;
   std::string decoder = "upsample";
   std::string out = "colorize-out";
-  int steps = 500;
+  int steps = 1000;
   int epoch_steps = 50;
   int batch = 16;
   double lr = 3e-3;
@@ -322,7 +363,8 @@ int train(const train_settings& s) {
   const auto files = list_photos(sources, defaults);
   auto split = split_photos(files);
   std::printf(
-      "held-out rule: group key = lower-case file stem without a trailing _WxH or _left/_right;\n"
+      "held-out rule: group key = lower-case file stem without a trailing _WxH or _left/_right\n"
+      "  (a stem that is only WxH: the wallpaper's folder name);\n"
       "  a group is held out when FNV-1a-64(key) %% 5 == 0 (if none is, the smallest hash)\n");
   std::printf("%zu photos from %s: %zu for training, %zu held out\n", files.size(),
               defaults ? "the default Debian packages" : "--data", split.train.size(),
@@ -430,6 +472,7 @@ int train(const train_settings& s) {
   std::printf("  %-30s %10s %10s %10s %10s\n", "photo", "size", "model", "gray", "mean ab");
   double sum_model = 0, sum_gray = 0, sum_mean = 0;
   bool grids_ok = true;
+  std::set<std::string> grid_names;  // two folders may hold photos of one name
   for (const auto& p : held_out) {
     const auto truth = tn::colorization_split(p.rgb, scaling);
     const auto predicted = predict_ab(model, truth.input);
@@ -444,12 +487,15 @@ int train(const train_settings& s) {
     sum_gray += g;
     sum_mean += b;
     const std::string size = std::to_string(p.rgb.width()) + "x" + std::to_string(p.rgb.height());
-    std::printf("  %-30s %10s %10.1f %10.1f %10.1f\n", p.path.filename().string().c_str(),
-                size.c_str(), m, g, b);
+    std::printf("  %-30s %10s %10.1f %10.1f %10.1f\n", picture_name(p.path).c_str(), size.c_str(),
+                m, g, b);
 
     const auto grid = tn::make_grid({{p.rgb, tn::gray_to_rgb(truth.input),
                                       tn::colorization_merge(truth.input, predicted, scaling)}});
-    const fs::path grid_path = fs::path(s.out) / (p.path.stem().string() + ".png");
+    std::string grid_name = picture_name(p.path);
+    for (int k = 2; !grid_names.insert(grid_name).second; ++k)
+      grid_name = picture_name(p.path) + "-" + std::to_string(k);
+    const fs::path grid_path = fs::path(s.out) / (grid_name + ".png");
     tn::write_png(grid, grid_path);
     const auto back = tn::read_image(grid_path);
     if (back.width() != grid.width() || back.height() != grid.height() || back.channels() != 3) {
@@ -538,9 +584,11 @@ int main(int argc, char** argv) {
   auto* train_cmd =
       app.add_subcommand("train", "train on colour photos and evaluate on held-out ones");
   train_cmd
-      ->add_option("--data", t.data,
-                   "folders (searched recursively) or files of colour photos; default: the "
-                   "photos of python3-skimage, mate-backgrounds and lomiri-wallpapers-20.04")
+      ->add_option(
+          "--data", t.data,
+          "folders (searched recursively) or files of colour photos; default: the "
+          "photos of python3-skimage, mate-backgrounds, lomiri-wallpapers-20.04 and -16.04, "
+          "plasma-workspace-wallpapers")
       ->expected(1, -1);
   train_cmd->add_option("--trunk", t.trunk,
                         "torchvision ResNet-18 checkpoint (.pth or .safetensors) for the trunk; "

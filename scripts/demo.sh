@@ -6,7 +6,7 @@
 #   3. the transfer-learning experiment at one seed: pretrain on classes 0-4,
 #      then 20 and 100 images per class of 5-9, head-only / fine-tuned /
 #      from scratch (examples/transfer_fashion.cpp);
-#   4. the lecture's colorization network (transposed-convolution decoder)
+#   4. the lecture's colorization network (ResNet-18 trunk, upsampling decoder)
 #      trained on photos from Debian packages, then grids original | gray |
 #      colorized of the held-out photos written to build/colorize-demo/
 #      (examples/colorize.cpp).
@@ -23,7 +23,7 @@ JOBS="${JOBS:-2}"
 phase "install Debian packages" ensure_packages \
   build-essential cmake g++ libeigen3-dev libboost-dev libboost-test-dev nlohmann-json3-dev \
   zlib1g-dev libstb-dev pkg-config libcli11-dev dataset-fashion-mnist python3-skimage \
-  mate-backgrounds lomiri-wallpapers-20.04
+  mate-backgrounds lomiri-wallpapers-20.04 lomiri-wallpapers-16.04 plasma-workspace-wallpapers
 phase "configure" cmake --preset release
 phase "build" cmake --build --preset release -j "${JOBS}" \
   --target lenet_forward_backward classify_fashion transfer_fashion colorize
@@ -33,9 +33,8 @@ phase "run: Fashion-MNIST, 3 epochs" \
 phase "run: transfer learning with 20 and 100 images per class, one seed" \
   ./build/release/examples/transfer_fashion --seeds 1
 # Passive OpenMP threads: the loader thread and the model's threads share 2 cores.
-phase "run: colorization, 200 steps" env OMP_WAIT_POLICY=passive \
-  ./build/release/examples/colorize train --decoder transposed --steps 200 --epoch-steps 25 \
-  --out build/colorize-demo
+phase "run: colorization, 1000 steps" env OMP_WAIT_POLICY=passive \
+  ./build/release/examples/colorize train --out build/colorize-demo
 echo "The colorized held-out photos (original | grayscale input | colorized) are in"
 echo "  $(pwd)/build/colorize-demo/"
 
