@@ -103,6 +103,8 @@ BOOST_AUTO_TEST_CASE(packed_convolution_matches_the_im2col_path) {
       {2, 3, 420, 3, 1, 1, 1, 1},
       // Many output channels, few weights each (the weight gradient's dot products).
       {1, 32, 12, 3, 1, 1, 1, 1},
+      // One output channel, many weights: the dot products' one-row tiles.
+      {30, 1, 9, 3, 1, 1, 1, 1},
   };
   std::mt19937 rng(12);
   for (const auto& s : shapes) {

@@ -215,6 +215,23 @@ void dot_tile(const float* const* dy, const float* const* image, std::int64_t le
     for (int j = 0; j < cols; ++j) dw[r * dw_row_step + j] += horizontal_sum(acc[r][j]);
 }
 
+/// The gradient rows of dot_tile for a weight gradient of `rows` x `columns`:
+/// the shape of tile that computes the fewest accumulators (partial tiles
+/// compute and drop theirs), the taller on a tie, since each step loads a
+/// tile's rows once and its columns, usually unaligned, once per row block.
+/// LeNet's 6 output channels fit one tile of 6 x 4, not two of 4 x 6.
+inline int dot_rows(std::int64_t rows, std::int64_t columns) {
+  int best = 1;
+  std::int64_t best_cost = -1;
+  for (const int r : {8, 6, 4, 2, 1}) {
+    if (dot_accumulators % r != 0) continue;
+    const std::int64_t c = dot_accumulators / r;
+    const std::int64_t cost = (rows + r - 1) / r * r * ((columns + c - 1) / c * c);
+    if (best_cost < 0 || cost < best_cost) best = r, best_cost = cost;
+  }
+  return best;
+}
+
 }  // namespace direct
 
 /// Whether conv2d_direct should compute this geometry (float): stride 1, and
@@ -341,12 +358,23 @@ inline void conv2d_direct_weight_gradient(const window_geometry& g, int channels
                                channels * grid.plane, dw + o0 * columns + p0, columns, rows, cols);
       });
     };
-    if (out_channels >= 4)
-      run(std::integral_constant<int, 4>{});
-    else if (out_channels >= 2)
-      run(std::integral_constant<int, 2>{});
-    else
-      run(std::integral_constant<int, 1>{});
+    switch (direct::dot_rows(out_channels, columns)) {
+      case 8:
+        run(std::integral_constant<int, 8>{});
+        break;
+      case 6:
+        run(std::integral_constant<int, 6>{});
+        break;
+      case 4:
+        run(std::integral_constant<int, 4>{});
+        break;
+      case 2:
+        run(std::integral_constant<int, 2>{});
+        break;
+      default:
+        run(std::integral_constant<int, 1>{});
+        break;
+    }
   }
 }
 
