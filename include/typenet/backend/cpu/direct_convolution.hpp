@@ -15,6 +15,8 @@
 #pragma once
 
 #include <algorithm>
+#include <boost/mp11/algorithm.hpp>
+#include <boost/mp11/list.hpp>
 #include <cstdint>
 #include <cstring>
 #include <utility>
@@ -215,6 +217,9 @@ void dot_tile(const float* const* dy, const float* const* image, std::int64_t le
     for (int j = 0; j < cols; ++j) dw[r * dw_row_step + j] += horizontal_sum(acc[r][j]);
 }
 
+/// The row counts of dot_tile's shapes, tallest first.
+using dot_row_counts = boost::mp11::mp_list_c<int, 8, 6, 4, 2, 1>;
+
 /// The gradient rows of dot_tile for a weight gradient of `rows` x `columns`:
 /// the shape of tile that computes the fewest accumulators (partial tiles
 /// compute and drop theirs), the taller on a tie, since each step loads a
@@ -223,12 +228,14 @@ void dot_tile(const float* const* dy, const float* const* image, std::int64_t le
 inline int dot_rows(std::int64_t rows, std::int64_t columns) {
   int best = 1;
   std::int64_t best_cost = -1;
-  for (const int r : {8, 6, 4, 2, 1}) {
-    if (dot_accumulators % r != 0) continue;
-    const std::int64_t c = dot_accumulators / r;
-    const std::int64_t cost = (rows + r - 1) / r * r * ((columns + c - 1) / c * c);
-    if (best_cost < 0 || cost < best_cost) best = r, best_cost = cost;
-  }
+  boost::mp11::mp_for_each<dot_row_counts>([&](auto row_count) {
+    constexpr int r = decltype(row_count)::value;
+    if constexpr (dot_accumulators % r == 0) {
+      constexpr std::int64_t c = dot_accumulators / r;
+      const std::int64_t cost = (rows + r - 1) / r * r * ((columns + c - 1) / c * c);
+      if (best_cost < 0 || cost < best_cost) best = r, best_cost = cost;
+    }
+  });
   return best;
 }
 
@@ -358,23 +365,10 @@ inline void conv2d_direct_weight_gradient(const window_geometry& g, int channels
                                channels * grid.plane, dw + o0 * columns + p0, columns, rows, cols);
       });
     };
-    switch (direct::dot_rows(out_channels, columns)) {
-      case 8:
-        run(std::integral_constant<int, 8>{});
-        break;
-      case 6:
-        run(std::integral_constant<int, 6>{});
-        break;
-      case 4:
-        run(std::integral_constant<int, 4>{});
-        break;
-      case 2:
-        run(std::integral_constant<int, 2>{});
-        break;
-      default:
-        run(std::integral_constant<int, 1>{});
-        break;
-    }
+    const int rows_per_tile = direct::dot_rows(out_channels, columns);
+    boost::mp11::mp_for_each<direct::dot_row_counts>([&](auto r) {
+      if (r() == rows_per_tile) run(r);
+    });
   }
 }
 
