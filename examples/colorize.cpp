@@ -30,11 +30,10 @@
 // crops (10% to 100% of the area, aspect 3:4 to 4:3, or the whole photo one
 // time in five, squashed) resized to 64x64, flipped half the time. After
 // training it writes, for every held-out photo, a grid original | grayscale
-// input | colorized into
-// --out, checks that each grid decodes at the expected size, reports the
-// ab mean squared error in LAB units against predicting gray (ab = 0) and
-// the training set's mean ab, and saves the model as
-// --out/colorizer.safetensors. --expect-better and --expect-loss-decrease
+// input | colorized into --out, checks that each grid decodes at the
+// expected size, reports the ab mean squared error in LAB units against
+// predicting gray (ab = 0) and the training set's mean ab, and saves the
+// model as --out/colorizer.safetensors. --expect-better and --expect-loss-decrease
 // make the exit status say whether the model beat both baselines on the
 // held-out photos, and whether the training loss fell.
 //
@@ -487,14 +486,14 @@ int train(const train_settings& s) {
     sum_gray += g;
     sum_mean += b;
     const std::string size = std::to_string(p.rgb.width()) + "x" + std::to_string(p.rgb.height());
-    std::printf("  %-30s %10s %10.1f %10.1f %10.1f\n", picture_name(p.path).c_str(), size.c_str(),
-                m, g, b);
+    const std::string name = picture_name(p.path);
+    std::printf("  %-30s %10s %10.1f %10.1f %10.1f\n", name.c_str(), size.c_str(), m, g, b);
 
     const auto grid = tn::make_grid({{p.rgb, tn::gray_to_rgb(truth.input),
                                       tn::colorization_merge(truth.input, predicted, scaling)}});
-    std::string grid_name = picture_name(p.path);
+    std::string grid_name = name;
     for (int k = 2; !grid_names.insert(grid_name).second; ++k)
-      grid_name = picture_name(p.path) + "-" + std::to_string(k);
+      grid_name = name + "-" + std::to_string(k);
     const fs::path grid_path = fs::path(s.out) / (grid_name + ".png");
     tn::write_png(grid, grid_path);
     const auto back = tn::read_image(grid_path);

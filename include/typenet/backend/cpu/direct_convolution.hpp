@@ -217,8 +217,12 @@ void dot_tile(const float* const* dy, const float* const* image, std::int64_t le
     for (int j = 0; j < cols; ++j) dw[r * dw_row_step + j] += horizontal_sum(acc[r][j]);
 }
 
-/// The row counts of dot_tile's shapes, tallest first.
-using dot_row_counts = boost::mp11::mp_list_c<int, 8, 6, 4, 2, 1>;
+/// The row counts of dot_tile's shapes, tallest first: those that divide the
+/// accumulators into whole columns (8 only with AVX-512's 24).
+template <class Rows>
+using fills_accumulators = boost::mp11::mp_bool<dot_accumulators % Rows::value == 0>;
+using dot_row_counts =
+    boost::mp11::mp_copy_if<boost::mp11::mp_list_c<int, 8, 6, 4, 2, 1>, fills_accumulators>;
 
 /// The gradient rows of dot_tile for a weight gradient of `rows` x `columns`:
 /// the shape of tile that computes the fewest accumulators (partial tiles
@@ -230,11 +234,9 @@ inline int dot_rows(std::int64_t rows, std::int64_t columns) {
   std::int64_t best_cost = -1;
   boost::mp11::mp_for_each<dot_row_counts>([&](auto row_count) {
     constexpr int r = decltype(row_count)::value;
-    if constexpr (dot_accumulators % r == 0) {
-      constexpr std::int64_t c = dot_accumulators / r;
-      const std::int64_t cost = (rows + r - 1) / r * r * ((columns + c - 1) / c * c);
-      if (best_cost < 0 || cost < best_cost) best = r, best_cost = cost;
-    }
+    constexpr std::int64_t c = dot_accumulators / r;
+    const std::int64_t cost = (rows + r - 1) / r * r * ((columns + c - 1) / c * c);
+    if (best_cost < 0 || cost < best_cost) best = r, best_cost = cost;
   });
   return best;
 }
