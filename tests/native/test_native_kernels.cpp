@@ -105,6 +105,14 @@ BOOST_AUTO_TEST_CASE(packed_convolution_matches_the_im2col_path) {
       {1, 32, 12, 3, 1, 1, 1, 1},
       // One output channel, many weights: the dot products' one-row tiles.
       {30, 1, 9, 3, 1, 1, 1, 1},
+      // 3x3 with enough channels runs Winograd's F(2x2, 3x3): odd widths,
+      // no padding, padding wider than the input reaches, more channels
+      // than a GEMM depth block, and more tiles than one block.
+      {64, 64, 14, 3, 1, 1, 1, 1},
+      {16, 24, 9, 3, 1, 0, 1, 1},
+      {17, 33, 5, 3, 1, 2, 1, 1},
+      {300, 20, 12, 3, 1, 1, 1, 1},
+      {24, 40, 31, 3, 1, 1, 1, 1},
   };
   std::mt19937 rng(12);
   for (const auto& s : shapes) {

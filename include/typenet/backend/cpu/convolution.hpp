@@ -20,6 +20,7 @@
 #include "typenet/backend/cpu/im2col.hpp"
 #include "typenet/backend/cpu/reduction.hpp"
 #include "typenet/backend/cpu/scratch.hpp"
+#include "typenet/backend/cpu/winograd_convolution.hpp"
 #include "typenet/core/device.hpp"
 #include "typenet/core/geometry.hpp"
 
@@ -57,6 +58,12 @@ void conv2d_forward(Cpu, const window_geometry& g, int batch, const T* x, const 
                     T* y) {
   const int in_per_group = g.in_c / g.groups, out_per_group = g.out_c / g.groups;
   const std::int64_t rows = g.column_rows(), plane = g.out_plane();
+  if constexpr (std::is_same_v<T, float>) {
+    if (cpu::winograd_convolution_applies(g, batch)) {
+      cpu::conv2d_winograd(g, batch, x, w, bias, y);
+      return;
+    }
+  }
   const auto sample = [&](std::int64_t n) {
     T* yn = y + n * g.out_size();
     const T* xn = x + n * g.in_size();

@@ -10,7 +10,9 @@
 
 namespace typenet::cpu {
 
-enum class scratch_slot : int { gemm = 0, columns = 1, extra = 2, count = 3 };
+// winograd: the transformed weights, which a convolution's adjoint computes
+// while `extra` holds the flipped kernel it was given.
+enum class scratch_slot : int { gemm = 0, columns = 1, extra = 2, winograd = 3, count = 4 };
 
 namespace detail {
 struct scratch_block {

@@ -112,10 +112,12 @@ inline constexpr std::int64_t nc_max = 512;  // a packed B block, kc x nc, stays
 
 /// C[rows x cols] += alpha * A * B_panel for one micro-tile: A(i, p) is
 /// a[i * row_step + p * depth_step], read in place (a broadcast does not need
-/// contiguous data, so A is never packed); B_panel is kc x nr, packed.
+/// contiguous data, so A is never packed); B_panel is kc x nr with its rows
+/// b_step floats apart (nr when packed).
 template <int Rows>
 void micro_tile(std::int64_t kc, const float* a, std::int64_t row_step, std::int64_t depth_step,
-                const float* b, float* c, std::int64_t ldc, int cols, float alpha) {
+                const float* b, std::int64_t b_step, float* c, std::int64_t ldc, int cols,
+                float alpha) {
   // C's rows are far apart in memory; start loading them now so that the
   // update at the end does not wait on them.
   for (int i = 0; i < Rows; ++i) {
@@ -124,7 +126,7 @@ void micro_tile(std::int64_t kc, const float* a, std::int64_t row_step, std::int
   }
   vec acc[Rows][2];
   for (int i = 0; i < Rows; ++i) acc[i][0] = acc[i][1] = vec_zero();
-  for (std::int64_t p = 0; p < kc; ++p, a += depth_step, b += nr) {
+  for (std::int64_t p = 0; p < kc; ++p, a += depth_step, b += b_step) {
     const vec b0 = vec_load(b), b1 = vec_load(b + vec_floats);
 #pragma GCC unroll 16
     for (int i = 0; i < Rows; ++i) {
@@ -152,11 +154,12 @@ void micro_tile(std::int64_t kc, const float* a, std::int64_t row_step, std::int
 
 template <int... Rows>
 void micro_tile_rows(int rows, std::int64_t kc, const float* a, std::int64_t row_step,
-                     std::int64_t depth_step, const float* b, float* c, std::int64_t ldc, int cols,
-                     float alpha, std::integer_sequence<int, Rows...>) {
+                     std::int64_t depth_step, const float* b, std::int64_t b_step, float* c,
+                     std::int64_t ldc, int cols, float alpha, std::integer_sequence<int, Rows...>) {
   // The last, partial row block runs the kernel for its exact row count.
-  ((rows == Rows + 1 ? micro_tile<Rows + 1>(kc, a, row_step, depth_step, b, c, ldc, cols, alpha)
-                     : void()),
+  ((rows == Rows + 1
+        ? micro_tile<Rows + 1>(kc, a, row_step, depth_step, b, b_step, c, ldc, cols, alpha)
+        : void()),
    ...);
 }
 
@@ -226,10 +229,11 @@ void gemm_serial_packed(bool trans_a, std::int64_t m, std::int64_t n, std::int64
             float* c_tile = c + (ic + ir) * ldc + jc + jr;
             const float* a_tile = a + (ic + ir) * row_step + pc * depth_step;
             if (rows == mr)
-              micro_tile<mr>(kc, a_tile, row_step, depth_step, b_panel, c_tile, ldc, cols, alpha);
+              micro_tile<mr>(kc, a_tile, row_step, depth_step, b_panel, nr, c_tile, ldc, cols,
+                             alpha);
             else
-              micro_tile_rows(rows, kc, a_tile, row_step, depth_step, b_panel, c_tile, ldc, cols,
-                              alpha, std::make_integer_sequence<int, mr - 1>{});
+              micro_tile_rows(rows, kc, a_tile, row_step, depth_step, b_panel, nr, c_tile, ldc,
+                              cols, alpha, std::make_integer_sequence<int, mr - 1>{});
           }
         }
       }

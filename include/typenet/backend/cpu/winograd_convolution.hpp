@@ -1,0 +1,338 @@
+// typenet/backend/cpu/winograd_convolution.hpp — 3x3 stride-1 float
+// convolution by Winograd's minimal filtering F(2x2, 3x3).
+//
+// A 2x2 block of one output channel is a 4x4 input patch d correlated with
+// the 3x3 kernel g: Y = A^T [(G g G^T) ⊙ (B^T d B)] A (Lavin and Gray, 2016),
+// 16 products instead of 36. Summed over input channels, the element-wise
+// products become 16 independent GEMMs, one per position ξ of the 4x4
+// transformed tile: M[ξ] (out_c x tiles) = U[ξ] (out_c x in_c) · V[ξ]
+// (in_c x tiles). The multiplications drop 2.25x; what is added, the three
+// transforms, costs O(in_c + out_c) per tile against the products'
+// O(in_c * out_c). The transforms add and subtract values of similar size
+// (the factors are 0, ±1 and ±1/2), so the rounding error stays within a few
+// ulps of the direct sum's.
+//
+// The tiles of the whole batch are numbered together (sample, tile row, tile
+// column), so small maps still fill the GEMM's panels, and are taken in
+// blocks whose V and M stay in L2. Each block is transformed, multiplied and
+// transformed back by one thread; threads take contiguous runs of blocks.
+// The transforms work on `lanes` tiles of one tile row at a time, written as
+// plain loops over those lanes that the compiler turns into vector code for
+// whatever instruction set the translation unit targets.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <utility>
+
+#include "typenet/backend/cpu/parallel.hpp"
+#include "typenet/backend/cpu/scratch.hpp"
+#include "typenet/backend/cpu/sgemm_kernel.hpp"
+#include "typenet/core/geometry.hpp"
+
+namespace typenet::cpu {
+
+namespace winograd {
+
+/// Tiles of one tile row transformed together: one SIMD register of floats
+/// (wider would pass vectors between functions in memory, and GCC warns that
+/// this depends on the instruction set).
+inline constexpr int lanes = std::max(4, sgemm::vec_floats);
+
+/// The sizes of a convolution's Winograd form over a batch.
+struct plan {
+  int channels, out_channels;
+  int out_h, out_w;
+  int tile_rows, tile_cols;         // ceil(out / 2)
+  std::int64_t tiles;               // over the whole batch
+  std::int64_t padded_w, padded_h;  // 2 * tiles + 2: the input every tile reads
+  std::int64_t padded_plane;
+
+  plan(const window_geometry& g, int batch)
+      : channels(g.in_c),
+        out_channels(g.out_c),
+        out_h(g.out_h),
+        out_w(g.out_w),
+        tile_rows((g.out_h + 1) / 2),
+        tile_cols((g.out_w + 1) / 2),
+        tiles(std::int64_t{batch} * tile_rows * tile_cols),
+        padded_w(2 * std::int64_t{tile_cols} + 2),
+        padded_h(2 * std::int64_t{tile_rows} + 2),
+        padded_plane(padded_w * padded_h) {}
+
+  /// Tiles per block: as many as keep the block's V and M (16 floats per
+  /// tile and channel, in and out) within about 512 KiB, whole GEMM panels.
+  std::int64_t block_tiles() const {
+    const std::int64_t fit = (std::int64_t{1} << 17) / (16 * (channels + out_channels));
+    return std::max<std::int64_t>(sgemm::nr, fit / sgemm::nr * sgemm::nr);
+  }
+};
+
+/// `lanes` floats as one value (GCC/Clang vector extensions): arithmetic
+/// and shuffles on it compile to the target's vector instructions, whatever
+/// their width, where loops over strided lanes would be gathered one float
+/// at a time.
+using pack = float __attribute__((vector_size(lanes * sizeof(float))));
+
+inline pack load(const float* p) {
+  pack v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void store(float* p, pack v) {
+  std::memcpy(p, &v, sizeof v);
+}
+
+/// The even (Odd = 0) or odd floats of the 2 * lanes in a, b.
+template <int Odd, int... I>
+pack deinterleave(pack a, pack b, std::integer_sequence<int, I...>) {
+  return __builtin_shufflevector(a, b, (2 * I + Odd)...);
+}
+/// a[0], b[0], a[1], b[1], ... from the first (Half = 0) or second half of a and b.
+template <int Half, int... I>
+pack interleave(pack a, pack b, std::integer_sequence<int, I...>) {
+  return __builtin_shufflevector(a, b, (Half * lanes / 2 + I / 2 + I % 2 * lanes)...);
+}
+inline constexpr auto lane_indices = std::make_integer_sequence<int, lanes>{};
+
+/// U[ξ][o][c] = (G g G^T)[ξ] for each kernel g = w[o][c] (3x3), with
+/// G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1], `lanes` input channels at a
+/// time: the transform is as much work per kernel as a few tiles' products,
+/// and the deep layers have many kernels and few tiles.
+inline void transform_weights(const plan& p, const float* w, float* u) {
+  const std::int64_t matrix = std::int64_t{p.out_channels} * p.channels;
+  parallel_for(p.out_channels, 64 * p.channels, [&](std::int64_t o) {
+    for (int c0 = 0; c0 < p.channels; c0 += lanes) {
+      const int count = std::min(lanes, p.channels - c0);
+      alignas(64) float taps[9][lanes] = {};  // taps[t][l]: tap t of channel c0 + l
+      const float* kernels = w + (o * p.channels + c0) * 9;
+      for (int l = 0; l < count; ++l)
+        for (int t = 0; t < 9; ++t) taps[t][l] = kernels[l * 9 + t];
+      pack g[9];
+      for (int t = 0; t < 9; ++t) g[t] = load(taps[t]);
+      alignas(64) float out[16][lanes];
+      for (int j = 0; j < 3; ++j) {
+        // Column j of G g, then row i of (G g) G^T.
+        const pack gg[4] = {g[j], 0.5f * (g[j] + g[3 + j] + g[6 + j]),
+                            0.5f * (g[j] - g[3 + j] + g[6 + j]), g[6 + j]};
+        for (int i = 0; i < 4; ++i) {
+          if (j == 0) store(out[4 * i], gg[i]);
+          if (j == 2) store(out[4 * i + 3], gg[i]);
+          store(out[4 * i + 1], (j == 0 ? pack{} : load(out[4 * i + 1])) + 0.5f * gg[i]);
+          store(out[4 * i + 2],
+                (j == 0 ? pack{} : load(out[4 * i + 2])) + (j == 1 ? -0.5f : 0.5f) * gg[i]);
+        }
+      }
+      float* dst = u + o * p.channels + c0;
+      for (int xi = 0; xi < 16; ++xi) {
+        if (count == lanes)
+          store(dst + xi * matrix, load(out[xi]));
+        else
+          std::memcpy(dst + xi * matrix, out[xi], sizeof(float) * count);
+      }
+    }
+  });
+}
+
+/// The batch's planes with their zero border, padded_h x padded_w each (the
+/// input is cut where no tile reads it), followed by 4 * lanes zeros: a run
+/// of lanes tiles reads up to 2 * lanes + 2 floats from its first column
+/// whether or not all of them are tiles.
+inline const float* pad(const window_geometry& g, const plan& p, int batch, const float* x) {
+  const std::int64_t planes = std::int64_t{batch} * p.channels;
+  float* padded = scratch<float>(scratch_slot::columns, planes * p.padded_plane + 4 * lanes);
+  const int rows = static_cast<int>(std::min<std::int64_t>(g.in_h, p.padded_h - g.pad_h));
+  const int cols = static_cast<int>(std::min<std::int64_t>(g.in_w, p.padded_w - g.pad_w));
+  parallel_for(planes, p.padded_plane, [&](std::int64_t plane) {
+    float* dst = padded + plane * p.padded_plane;
+    const float* src = x + plane * g.in_plane();
+    std::fill(dst, dst + p.padded_plane, 0.0f);
+    for (int iy = 0; iy < rows; ++iy)
+      std::memcpy(dst + (iy + g.pad_h) * p.padded_w + g.pad_w, src + std::int64_t{iy} * g.in_w,
+                  sizeof(float) * cols);
+  });
+  std::fill(padded + planes * p.padded_plane, padded + planes * p.padded_plane + 4 * lanes, 0.0f);
+  return padded;
+}
+
+/// Calls `run(column, sample, tile_row, tile_col, count)` for the runs of at
+/// most `lanes` tiles of one tile row that make up tiles [first, last);
+/// `column` counts from `first`.
+template <class Run>
+void for_each_run(const plan& p, std::int64_t first, std::int64_t last, Run&& run) {
+  const std::int64_t per_sample = std::int64_t{p.tile_rows} * p.tile_cols;
+  for (std::int64_t t = first; t < last;) {
+    const std::int64_t n = t / per_sample, r = t % per_sample;
+    const int ty = static_cast<int>(r / p.tile_cols), tx = static_cast<int>(r % p.tile_cols);
+    const int count = static_cast<int>(std::min<std::int64_t>({lanes, p.tile_cols - tx, last - t}));
+    run(t - first, n, ty, tx, count);
+    t += count;
+  }
+}
+
+/// V[ξ][c][column + l] = (B^T d B)[ξ] for the patches d of a run of lanes
+/// tiles of channel c, B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]. All
+/// lanes are written: those past the run hold garbage that the next run, or
+/// the block's zeroed tail, overwrites.
+inline void transform_input_run(const plan& p, const float* patch, float* v,
+                                std::int64_t row_step) {
+  pack h[4][4];  // d B, row by row
+  for (int r = 0; r < 4; ++r) {
+    // Tile l's columns are 2l .. 2l + 3 of the row: the even and odd floats
+    // of the row and of the row shifted by one tile.
+    const float* row = patch + r * p.padded_w;
+    const pack a = load(row), b = load(row + lanes), c = load(row + 2), d = load(row + lanes + 2);
+    const pack d0 = deinterleave<0>(a, b, lane_indices);
+    const pack d1 = deinterleave<1>(a, b, lane_indices);
+    const pack d2 = deinterleave<0>(c, d, lane_indices);
+    const pack d3 = deinterleave<1>(c, d, lane_indices);
+    h[r][0] = d0 - d2;
+    h[r][1] = d1 + d2;
+    h[r][2] = d2 - d1;
+    h[r][3] = d1 - d3;
+  }
+  for (int j = 0; j < 4; ++j) {
+    store(v + (0 + j) * row_step, h[0][j] - h[2][j]);
+    store(v + (4 + j) * row_step, h[1][j] + h[2][j]);
+    store(v + (8 + j) * row_step, h[2][j] - h[1][j]);
+    store(v + (12 + j) * row_step, h[1][j] - h[3][j]);
+  }
+}
+
+/// The 2x2 outputs of a run of `count` tiles of one output channel from
+/// M[ξ][column + l] (ξ `row_step` floats apart), A^T = [1 1 1 0; 0 1 -1 -1],
+/// plus `bias`, written to y at the run's first output (y's rows out_w apart).
+inline void transform_output_run(const plan& p, const float* m, std::int64_t row_step, int count,
+                                 float bias, int out_row, int out_col, float* y) {
+  pack s[2][4];  // A^T M, column by column
+  for (int j = 0; j < 4; ++j) {
+    const pack m0 = load(m + j * row_step), m1 = load(m + (4 + j) * row_step);
+    const pack m2 = load(m + (8 + j) * row_step), m3 = load(m + (12 + j) * row_step);
+    s[0][j] = m0 + m1 + m2;
+    s[1][j] = m1 - m2 - m3;
+  }
+  const int width = std::min(2 * count, p.out_w - out_col);
+  for (int i = 0; i < 2 && out_row + i < p.out_h; ++i) {
+    const pack left = bias + s[i][0] + s[i][1] + s[i][2];
+    const pack right = bias + s[i][1] - s[i][2] - s[i][3];
+    // Tile l's two outputs are columns 2l and 2l + 1 of the run.
+    const pack first = interleave<0>(left, right, lane_indices);
+    const pack second = interleave<1>(left, right, lane_indices);
+    float* dst = y + std::int64_t{i} * p.out_w;
+    if (width == 2 * lanes) {
+      store(dst, first);
+      store(dst + lanes, second);
+    } else {
+      float out[2 * lanes];
+      store(out, first);
+      store(out + lanes, second);
+      for (int l = 0; l < width; ++l) dst[l] = out[l];
+    }
+  }
+}
+
+/// M[ξ] (rows x columns, leading dimension ld) = U[ξ] (rows x depth) · V[ξ]
+/// (depth x columns) for the 16 ξ; columns is a multiple of nr.
+inline void multiply(const float* u, std::int64_t rows, std::int64_t depth, const float* v,
+                     std::int64_t columns, std::int64_t ld, float* m) {
+  using sgemm::mr;
+  using sgemm::nr;
+  for (int xi = 0; xi < 16; ++xi) {
+    const float* u_xi = u + xi * rows * depth;
+    const float* v_xi = v + xi * depth * ld;
+    float* m_xi = m + xi * rows * ld;
+    for (std::int64_t o = 0; o < rows; ++o) std::fill(m_xi + o * ld, m_xi + o * ld + columns, 0.0f);
+    for (std::int64_t pc = 0; pc < depth; pc += sgemm::kc_max) {
+      const std::int64_t kc = std::min(sgemm::kc_max, depth - pc);
+      for (std::int64_t jr = 0; jr < columns; jr += nr) {
+        const float* panel = v_xi + pc * ld + jr;
+        for (std::int64_t ir = 0; ir < rows; ir += mr) {
+          const int tile_rows = static_cast<int>(std::min<std::int64_t>(mr, rows - ir));
+          const float* a = u_xi + ir * depth + pc;
+          float* c = m_xi + ir * ld + jr;
+          if (tile_rows == mr)
+            sgemm::micro_tile<mr>(kc, a, depth, 1, panel, ld, c, ld, nr, 1.0f);
+          else
+            sgemm::micro_tile_rows(tile_rows, kc, a, depth, 1, panel, ld, c, ld, nr, 1.0f,
+                                   std::make_integer_sequence<int, mr - 1>{});
+        }
+      }
+    }
+  }
+}
+
+/// Tiles [first, last) of the batch: V, M and the output transform into y.
+inline void block(const plan& p, std::int64_t first, std::int64_t last, const float* padded,
+                  const float* u, const float* bias, float* y, float* v, float* m) {
+  const std::int64_t count = last - first;
+  const std::int64_t columns = (count + sgemm::nr - 1) / sgemm::nr * sgemm::nr;
+  const std::int64_t ld = columns + lanes;
+  const std::int64_t v_row_step = std::int64_t{p.channels} * ld;
+  for (int c = 0; c < p.channels; ++c) {
+    for_each_run(p, first, last, [&](std::int64_t column, std::int64_t n, int ty, int tx, int) {
+      const float* patch =
+          padded + (n * p.channels + c) * p.padded_plane + 2 * ty * p.padded_w + 2 * tx;
+      transform_input_run(p, patch, v + c * ld + column, v_row_step);
+    });
+    // The panels' columns past the block's tiles: zeros, so that garbage in
+    // them cannot slow the products down (denormals) or leak into a result.
+    for (int xi = 0; xi < 16; ++xi)
+      std::fill(v + xi * v_row_step + c * ld + count, v + xi * v_row_step + c * ld + columns, 0.0f);
+  }
+  multiply(u, p.out_channels, p.channels, v, columns, ld, m);
+  const std::int64_t m_row_step = std::int64_t{p.out_channels} * ld;
+  const std::int64_t out_plane = std::int64_t{p.out_h} * p.out_w;
+  for_each_run(p, first, last, [&](std::int64_t column, std::int64_t n, int ty, int tx, int run) {
+    for (int o = 0; o < p.out_channels; ++o)
+      transform_output_run(
+          p, m + o * ld + column, m_row_step, run, bias ? bias[o] : 0.0f, 2 * ty, 2 * tx,
+          y + (n * p.out_channels + o) * out_plane + std::int64_t{2 * ty} * p.out_w + 2 * tx);
+  });
+}
+
+}  // namespace winograd
+
+/// Whether conv2d_winograd should compute this float convolution: a 3x3
+/// kernel, stride and dilation 1, one group, enough channels on both sides
+/// for the products to outweigh the transforms, and enough tiles that the
+/// GEMM's panels are mostly full (a 7x7 map of one sample has 16 tiles).
+inline bool winograd_convolution_applies(const window_geometry& g, int batch) {
+  if (g.kernel_h != 3 || g.kernel_w != 3 || g.stride_h != 1 || g.stride_w != 1 ||
+      g.dilation_h != 1 || g.dilation_w != 1 || g.groups != 1)
+    return false;
+  if (g.in_c < 16 || g.out_c < 16) return false;
+  const winograd::plan p(g, batch);
+  // Few tiles cannot repay the weight transform and U's reads: measured at
+  // one sample, 512 channels on 7x7 (16 tiles) ran 1.5-3x slower than
+  // direct, 256 on 14x14 (49 tiles) 1.2x faster.
+  if (p.tiles < 32) return false;
+  const std::int64_t padded_tiles = (p.tiles + sgemm::nr - 1) / sgemm::nr * sgemm::nr;
+  // 16 products per tile against the direct form's 9 per output.
+  return 16 * padded_tiles * 3 <= 9 * std::int64_t{batch} * g.out_plane() * 2;
+}
+
+/// y = conv(x, w) + bias for a whole batch (winograd_convolution_applies):
+/// x is [batch][in_c][in_h][in_w], w [out_c][in_c][3][3], bias [out_c] or
+/// null, y [batch][out_c][out_h][out_w], overwritten. Outside a parallel
+/// region the tiles are split across threads.
+inline void conv2d_winograd(const window_geometry& g, int batch, const float* x, const float* w,
+                            const float* bias, float* y) {
+  const winograd::plan p(g, batch);
+  float* u = scratch<float>(scratch_slot::winograd,
+                            16 * static_cast<std::size_t>(p.out_channels) * p.channels);
+  winograd::transform_weights(p, w, u);
+  const float* padded = winograd::pad(g, p, batch, x);
+  const std::int64_t block_tiles = p.block_tiles();
+  const std::int64_t work = 2 * 16 * std::int64_t{p.channels} * p.out_channels * p.tiles;
+  parallel_chunks(p.tiles, sgemm::nr, work, [&](std::int64_t first, std::int64_t last) {
+    const std::int64_t ld = block_tiles + winograd::lanes;
+    float* v = scratch<float>(scratch_slot::gemm,
+                              16 * static_cast<std::size_t>(p.channels + p.out_channels) * ld);
+    float* m = v + 16 * std::int64_t{p.channels} * ld;
+    for (std::int64_t t = first; t < last; t += block_tiles)
+      winograd::block(p, t, std::min(last, t + block_tiles), padded, u, bias, y, v, m);
+  });
+}
+
+}  // namespace typenet::cpu
