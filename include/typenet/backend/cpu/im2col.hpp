@@ -142,6 +142,12 @@ inline void gather_run(const window_geometry& g, const float* src, int ki, int k
     }
     for (int t = hi; t < run.count; ++t) dst[t * Step] = 0.0f;
   } else {
+    const int stride = g.stride_w;
+    if (iw0 >= 0 && iw0 + (run.count - 1) * stride < g.in_w) {
+      // Inside the row (most runs): no bounds test per element.
+      for (int t = 0; t < run.count; ++t) dst[t * Step] = row[iw0 + t * stride];
+      return;
+    }
     for (int t = 0; t < run.count; ++t) {
       const int iw = iw0 + t * g.stride_w;
       dst[t * Step] = iw >= 0 && iw < g.in_w ? row[iw] : 0.0f;

@@ -96,40 +96,56 @@ pack interleave(pack a, pack b, std::integer_sequence<int, I...>) {
 }
 inline constexpr auto lane_indices = std::make_integer_sequence<int, lanes>{};
 
+/// pack{p[0], p[step], p[2 * step], ...}.
+template <int... I>
+pack gather(const float* p, std::int64_t step, std::integer_sequence<int, I...>) {
+  return pack{p[I * step]...};
+}
+
 /// U[ξ][o][c] = (G g G^T)[ξ] for each kernel g = w[o][c] (3x3), with
-/// G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1], `lanes` input channels at a
-/// time: the transform is as much work per kernel as a few tiles' products,
-/// and the deep layers have many kernels and few tiles.
+/// G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1], for `lanes` input channels
+/// at a time: the deep layers have many kernels and few tiles, so the
+/// transform must cost no more than a few tiles' products per kernel.
 inline void transform_weights(const plan& p, const float* w, float* u) {
   const std::int64_t matrix = std::int64_t{p.out_channels} * p.channels;
   parallel_for(p.out_channels, 64 * p.channels, [&](std::int64_t o) {
     for (int c0 = 0; c0 < p.channels; c0 += lanes) {
       const int count = std::min(lanes, p.channels - c0);
-      alignas(64) float taps[9][lanes] = {};  // taps[t][l]: tap t of channel c0 + l
       const float* kernels = w + (o * p.channels + c0) * 9;
-      for (int l = 0; l < count; ++l)
-        for (int t = 0; t < 9; ++t) taps[t][l] = kernels[l * 9 + t];
-      pack g[9];
-      for (int t = 0; t < 9; ++t) g[t] = load(taps[t]);
-      alignas(64) float out[16][lanes];
-      for (int j = 0; j < 3; ++j) {
-        // Column j of G g, then row i of (G g) G^T.
-        const pack gg[4] = {g[j], 0.5f * (g[j] + g[3 + j] + g[6 + j]),
-                            0.5f * (g[j] - g[3 + j] + g[6 + j]), g[6 + j]};
-        for (int i = 0; i < 4; ++i) {
-          if (j == 0) store(out[4 * i], gg[i]);
-          if (j == 2) store(out[4 * i + 3], gg[i]);
-          store(out[4 * i + 1], (j == 0 ? pack{} : load(out[4 * i + 1])) + 0.5f * gg[i]);
-          store(out[4 * i + 2],
-                (j == 0 ? pack{} : load(out[4 * i + 2])) + (j == 1 ? -0.5f : 0.5f) * gg[i]);
+      pack g[9];  // g[t][l]: tap t of channel c0 + l
+      if (count == lanes) {
+        for (int t = 0; t < 9; ++t) g[t] = gather(kernels + t, 9, lane_indices);
+      } else {
+        alignas(64) float taps[9][lanes] = {};
+        for (int t = 0; t < 9; ++t)
+          for (int l = 0; l < count; ++l) taps[t][l] = kernels[l * 9 + t];
+        for (int t = 0; t < 9; ++t) g[t] = load(taps[t]);
+      }
+      pack out[16];
+      for (int i = 0; i < 4; ++i) {
+        // Row i of G g, then of (G g) G^T.
+        pack gg[3];
+        for (int j = 0; j < 3; ++j) {
+          const pack top = g[j], middle = g[3 + j], bottom = g[6 + j];
+          gg[j] = i == 0   ? top
+                  : i == 1 ? 0.5f * (top + middle + bottom)
+                  : i == 2 ? 0.5f * (top - middle + bottom)
+                           : bottom;
         }
+        out[4 * i] = gg[0];
+        out[4 * i + 1] = 0.5f * (gg[0] + gg[1] + gg[2]);
+        out[4 * i + 2] = 0.5f * (gg[0] - gg[1] + gg[2]);
+        out[4 * i + 3] = gg[2];
       }
       float* dst = u + o * p.channels + c0;
       for (int xi = 0; xi < 16; ++xi) {
-        if (count == lanes)
-          store(dst + xi * matrix, load(out[xi]));
-        else
-          std::memcpy(dst + xi * matrix, out[xi], sizeof(float) * count);
+        if (count == lanes) {
+          store(dst + xi * matrix, out[xi]);
+        } else {
+          alignas(64) float values[lanes];
+          store(values, out[xi]);
+          std::memcpy(dst + xi * matrix, values, sizeof(float) * count);
+        }
       }
     }
   });
