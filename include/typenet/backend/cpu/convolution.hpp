@@ -1,5 +1,7 @@
 // typenet/backend/cpu/convolution.hpp — convolution as im2col + GEMM, or
-// direct for stride 1 (direct_convolution.hpp).
+// for stride 1 direct (direct_convolution.hpp) or, for 3x3 kernels with
+// enough channels and tiles, by Winograd's F(2x2, 3x3)
+// (winograd_convolution.hpp).
 //
 // Three primitives on a window_geometry (input -> output of a Conv2d with
 // weights [out_c, in_c/groups, KH, KW]): the forward product, its adjoint
@@ -170,6 +172,12 @@ void conv2d_backward_weight(Cpu, const window_geometry& g, int batch, const T* x
   const std::int64_t rows = g.column_rows(), plane = g.out_plane();
   const std::int64_t weights = std::int64_t{g.out_c} * rows;
   const std::int64_t work = 2 * g.out_c * plane * rows;
+  if constexpr (std::is_same_v<T, float>) {
+    if (cpu::winograd_convolution_applies(g, batch)) {
+      cpu::conv2d_winograd_weight_gradient(g, batch, x, dy, dw);
+      return;
+    }
+  }
   const auto sample = [&](std::int64_t n, T* target) {
     const T* xn = x + n * g.in_size();
     const T* dyn = dy + n * g.out_size();

@@ -1,5 +1,6 @@
 // typenet/backend/cpu/winograd_convolution.hpp — 3x3 stride-1 float
-// convolution by Winograd's minimal filtering F(2x2, 3x3).
+// convolution and its weight gradient by Winograd's minimal filtering
+// F(2x2, 3x3).
 //
 // A 2x2 block of one output channel is a 4x4 input patch d correlated with
 // the 3x3 kernel g: Y = A^T [(G g G^T) ⊙ (B^T d B)] A (Lavin and Gray, 2016),
@@ -10,15 +11,18 @@
 // transforms, costs O(in_c + out_c) per tile against the products'
 // O(in_c * out_c). The transforms add and subtract values of similar size
 // (the factors are 0, ±1 and ±1/2), so the rounding error stays within a few
-// ulps of the direct sum's.
+// ulps of the direct sum's. The weight gradient runs the same algebra
+// backwards: dU[ξ] = Σ over tiles of (A dY A^T)[ξ] V[ξ]^T, dg = G^T dU G.
+// The input gradient needs nothing here: with stride 1 it is a convolution
+// of dy with the flipped kernel (convolution.hpp), which lands here again.
 //
 // The tiles of the whole batch are numbered together (sample, tile row, tile
 // column), so small maps still fill the GEMM's panels, and are taken in
 // blocks whose V and M stay in L2. Each block is transformed, multiplied and
 // transformed back by one thread; threads take contiguous runs of blocks.
-// The transforms work on `lanes` tiles of one tile row at a time, written as
-// plain loops over those lanes that the compiler turns into vector code for
-// whatever instruction set the translation unit targets.
+// The transforms work on `lanes` tiles (or channels) at a time, written with
+// GCC/Clang vector extensions that compile to vector code for whatever
+// instruction set the translation unit targets.
 #pragma once
 
 #include <algorithm>
@@ -68,6 +72,14 @@ struct plan {
     return std::max<std::int64_t>(sgemm::nr, fit / sgemm::nr * sgemm::nr);
   }
 };
+
+/// Floats between the 16 matrices V[ξ] (or M[ξ], ...) of `rows` rows of ld:
+/// one cache line more than the matrix, because a transform reads or writes
+/// all 16 at once, and at a multiple of 4 KiB apart (64 channels of 64 tiles)
+/// their lines would all fall into one set of the L1 cache.
+inline std::int64_t xi_step(std::int64_t rows, std::int64_t ld) {
+  return rows * ld + 16;
+}
 
 /// `lanes` floats as one value (GCC/Clang vector extensions): arithmetic
 /// and shuffles on it compile to the target's vector instructions, whatever
@@ -256,8 +268,8 @@ inline void multiply(const float* u, std::int64_t rows, std::int64_t depth, cons
   using sgemm::nr;
   for (int xi = 0; xi < 16; ++xi) {
     const float* u_xi = u + xi * rows * depth;
-    const float* v_xi = v + xi * depth * ld;
-    float* m_xi = m + xi * rows * ld;
+    const float* v_xi = v + xi * xi_step(depth, ld);
+    float* m_xi = m + xi * xi_step(rows, ld);
     for (std::int64_t o = 0; o < rows; ++o) std::fill(m_xi + o * ld, m_xi + o * ld + columns, 0.0f);
     for (std::int64_t pc = 0; pc < depth; pc += sgemm::kc_max) {
       const std::int64_t kc = std::min(sgemm::kc_max, depth - pc);
@@ -278,13 +290,21 @@ inline void multiply(const float* u, std::int64_t rows, std::int64_t depth, cons
   }
 }
 
-/// Tiles [first, last) of the batch: V, M and the output transform into y.
-inline void block(const plan& p, std::int64_t first, std::int64_t last, const float* padded,
-                  const float* u, const float* bias, float* y, float* v, float* m) {
-  const std::int64_t count = last - first;
-  const std::int64_t columns = (count + sgemm::nr - 1) / sgemm::nr * sgemm::nr;
-  const std::int64_t ld = columns + lanes;
-  const std::int64_t v_row_step = std::int64_t{p.channels} * ld;
+/// GEMM columns of a block of `count` tiles (whole panels) and the leading
+/// dimension of its V and M (room for a run's full-width stores).
+inline std::int64_t block_columns(std::int64_t count) {
+  return (count + sgemm::nr - 1) / sgemm::nr * sgemm::nr;
+}
+inline std::int64_t block_ld(std::int64_t count) {
+  return block_columns(count) + lanes;
+}
+
+/// V[ξ][c][0, block_columns) for tiles [first, last): the input transform,
+/// zeros past the last tile.
+inline void transform_input_block(const plan& p, std::int64_t first, std::int64_t last,
+                                  const float* padded, float* v) {
+  const std::int64_t count = last - first, columns = block_columns(count), ld = block_ld(count);
+  const std::int64_t v_row_step = xi_step(p.channels, ld);
   for (int c = 0; c < p.channels; ++c) {
     for_each_run(p, first, last, [&](std::int64_t column, std::int64_t n, int ty, int tx, int) {
       const float* patch =
@@ -296,14 +316,129 @@ inline void block(const plan& p, std::int64_t first, std::int64_t last, const fl
     for (int xi = 0; xi < 16; ++xi)
       std::fill(v + xi * v_row_step + c * ld + count, v + xi * v_row_step + c * ld + columns, 0.0f);
   }
-  multiply(u, p.out_channels, p.channels, v, columns, ld, m);
-  const std::int64_t m_row_step = std::int64_t{p.out_channels} * ld;
+}
+
+/// Tiles [first, last) of the batch: V, M and the output transform into y.
+inline void block(const plan& p, std::int64_t first, std::int64_t last, const float* padded,
+                  const float* u, const float* bias, float* y, float* v, float* m) {
+  const std::int64_t ld = block_ld(last - first);
+  transform_input_block(p, first, last, padded, v);
+  multiply(u, p.out_channels, p.channels, v, block_columns(last - first), ld, m);
+  const std::int64_t m_row_step = xi_step(p.out_channels, ld);
   const std::int64_t out_plane = std::int64_t{p.out_h} * p.out_w;
   for_each_run(p, first, last, [&](std::int64_t column, std::int64_t n, int ty, int tx, int run) {
     for (int o = 0; o < p.out_channels; ++o)
       transform_output_run(
           p, m + o * ld + column, m_row_step, run, bias ? bias[o] : 0.0f, 2 * ty, 2 * tx,
           y + (n * p.out_channels + o) * out_plane + std::int64_t{2 * ty} * p.out_w + 2 * tx);
+  });
+}
+
+/// dy in channels-last order with a zero border: dyt[n][y][x][o] for
+/// y < 2 * tile_rows, x < 2 * tile_cols, o < ldk (a multiple of nr), zero
+/// where no output is. The gradient's transform then loads `lanes` output
+/// channels of one position as one vector.
+inline void transpose_output_gradient(const plan& p, int batch, const float* dy, std::int64_t ldk,
+                                      float* dyt) {
+  const std::int64_t rows = 2 * std::int64_t{p.tile_rows}, cols = 2 * std::int64_t{p.tile_cols};
+  const std::int64_t out_plane = std::int64_t{p.out_h} * p.out_w;
+  parallel_for(batch * rows, cols * ldk, [&](std::int64_t row) {
+    const std::int64_t n = row / rows, oy = row % rows;
+    float* dst = dyt + row * cols * ldk;
+    std::fill(dst, dst + cols * ldk, 0.0f);
+    if (oy >= p.out_h) return;
+    for (int o = 0; o < p.out_channels; ++o) {
+      const float* src = dy + (n * p.out_channels + o) * out_plane + oy * p.out_w;
+      for (int ox = 0; ox < p.out_w; ++ox) dst[ox * ldk + o] = src[ox];
+    }
+  });
+}
+
+/// dmt[ξ][column][o] = (A dY A^T)[ξ] for the 2x2 output-gradient tiles dY
+/// of tiles [first, last), A = [1 0; 1 1; 1 -1; 0 -1]: the gradient of the
+/// output transform. Rows past the last tile are zeros.
+inline void transform_output_gradient_block(const plan& p, std::int64_t first, std::int64_t last,
+                                            const float* dyt, std::int64_t ldk, float* dmt) {
+  const std::int64_t count = last - first, columns = block_columns(count);
+  const std::int64_t cols = 2 * std::int64_t{p.tile_cols};
+  const std::int64_t per_sample = std::int64_t{p.tile_rows} * p.tile_cols;
+  const std::int64_t dmt_step = xi_step(columns, ldk);
+  for (std::int64_t column = 0; column < count; ++column) {
+    const std::int64_t t = first + column, n = t / per_sample, r = t % per_sample;
+    const std::int64_t ty = r / p.tile_cols, tx = r % p.tile_cols;
+    const float* top = dyt + ((n * 2 * p.tile_rows + 2 * ty) * cols + 2 * tx) * ldk;
+    const float* bottom = top + cols * ldk;
+    float* dst = dmt + column * ldk;
+    for (std::int64_t o = 0; o < ldk; o += lanes) {
+      const pack y00 = load(top + o), y01 = load(top + ldk + o);
+      const pack y10 = load(bottom + o), y11 = load(bottom + ldk + o);
+      // A dY: rows y0, y0 + y1, y0 - y1, -y1; then (A dY) A^T by columns.
+      const pack rows[4][2] = {
+          {y00, y01}, {y00 + y10, y01 + y11}, {y00 - y10, y01 - y11}, {-y10, -y11}};
+      for (int i = 0; i < 4; ++i) {
+        store(dst + (4 * i + 0) * dmt_step + o, rows[i][0]);
+        store(dst + (4 * i + 1) * dmt_step + o, rows[i][0] + rows[i][1]);
+        store(dst + (4 * i + 2) * dmt_step + o, rows[i][0] - rows[i][1]);
+        store(dst + (4 * i + 3) * dmt_step + o, -rows[i][1]);
+      }
+    }
+  }
+  for (int xi = 0; xi < 16; ++xi)
+    std::fill(dmt + xi * dmt_step + count * ldk, dmt + xi * dmt_step + columns * ldk, 0.0f);
+}
+
+/// dut[ξ] (channels x ldk) += V[ξ] (channels x columns, leading dimension
+/// ld) · dmt[ξ] (columns x ldk): the gradient of U, transposed, summed over a
+/// block's tiles.
+inline void multiply_gradient(const float* v, std::int64_t channels, std::int64_t columns,
+                              std::int64_t ld, const float* dmt, std::int64_t ldk, float* dut) {
+  using sgemm::mr;
+  using sgemm::nr;
+  for (int xi = 0; xi < 16; ++xi) {
+    const float* v_xi = v + xi * xi_step(channels, ld);
+    const float* dmt_xi = dmt + xi * xi_step(columns, ldk);
+    float* dut_xi = dut + xi * channels * ldk;
+    for (std::int64_t pc = 0; pc < columns; pc += sgemm::kc_max) {
+      const std::int64_t kc = std::min(sgemm::kc_max, columns - pc);
+      for (std::int64_t jr = 0; jr < ldk; jr += nr) {
+        const float* panel = dmt_xi + pc * ldk + jr;
+        for (std::int64_t ir = 0; ir < channels; ir += mr) {
+          const int tile_rows = static_cast<int>(std::min<std::int64_t>(mr, channels - ir));
+          const float* a = v_xi + ir * ld + pc;
+          float* c = dut_xi + ir * ldk + jr;
+          if (tile_rows == mr)
+            sgemm::micro_tile<mr>(kc, a, ld, 1, panel, ldk, c, ldk, nr, 1.0f);
+          else
+            sgemm::micro_tile_rows(tile_rows, kc, a, ld, 1, panel, ldk, c, ldk, nr, 1.0f,
+                                   std::make_integer_sequence<int, mr - 1>{});
+        }
+      }
+    }
+  }
+}
+
+/// dw[o][c] += G^T dU[o][c] G (3x3 from 4x4), dU[ξ][o][c] = dut[ξ][c][o].
+inline void transform_weight_gradient(const plan& p, const float* dut, std::int64_t ldk,
+                                      float* dw) {
+  const std::int64_t matrix = std::int64_t{p.channels} * ldk;
+  parallel_for(p.out_channels, 64 * p.channels, [&](std::int64_t o) {
+    for (int c = 0; c < p.channels; ++c) {
+      float d[4][4];
+      for (int xi = 0; xi < 16; ++xi) d[xi / 4][xi % 4] = dut[xi * matrix + c * ldk + o];
+      // G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0; 0 1/2 1/2 1], on the rows, then the columns.
+      float r[3][4];
+      for (int j = 0; j < 4; ++j) {
+        r[0][j] = d[0][j] + 0.5f * (d[1][j] + d[2][j]);
+        r[1][j] = 0.5f * (d[1][j] - d[2][j]);
+        r[2][j] = 0.5f * (d[1][j] + d[2][j]) + d[3][j];
+      }
+      float* kernel = dw + (o * p.channels + c) * 9;
+      for (int i = 0; i < 3; ++i) {
+        kernel[3 * i + 0] += r[i][0] + 0.5f * (r[i][1] + r[i][2]);
+        kernel[3 * i + 1] += 0.5f * (r[i][1] - r[i][2]);
+        kernel[3 * i + 2] += 0.5f * (r[i][1] + r[i][2]) + r[i][3];
+      }
+    }
   });
 }
 
@@ -344,11 +479,53 @@ inline void conv2d_winograd(const window_geometry& g, int batch, const float* x,
   parallel_chunks(p.tiles, sgemm::nr, work, [&](std::int64_t first, std::int64_t last) {
     const std::int64_t ld = block_tiles + winograd::lanes;
     float* v = scratch<float>(scratch_slot::gemm,
-                              16 * static_cast<std::size_t>(p.channels + p.out_channels) * ld);
-    float* m = v + 16 * std::int64_t{p.channels} * ld;
+                              16 * static_cast<std::size_t>(winograd::xi_step(p.channels, ld) +
+                                                            winograd::xi_step(p.out_channels, ld)));
+    float* m = v + 16 * winograd::xi_step(p.channels, ld);
     for (std::int64_t t = first; t < last; t += block_tiles)
       winograd::block(p, t, std::min(last, t + block_tiles), padded, u, bias, y, v, m);
   });
+}
+
+/// dw += the weight gradient of conv2d_winograd, summed over the batch, by
+/// the same transforms: dU[ξ] = Σ over tiles of (A dY A^T)[ξ] V[ξ]^T, 16
+/// GEMMs whose depth is the tiles, then dw = G^T dU G. Each thread sums its
+/// blocks into its own dU; the threads' sums are added in thread order, so
+/// the result does not depend on timing. Outside a parallel region the tiles
+/// are split across threads.
+inline void conv2d_winograd_weight_gradient(const window_geometry& g, int batch, const float* x,
+                                            const float* dy, float* dw) {
+  const winograd::plan p(g, batch);
+  const std::int64_t ldk = (p.out_channels + sgemm::nr - 1) / sgemm::nr * sgemm::nr;
+  const std::int64_t gradient = 16 * std::int64_t{p.channels} * ldk;
+  const float* padded = winograd::pad(g, p, batch, x);
+  float* dyt = scratch<float>(scratch_slot::extra,
+                              static_cast<std::size_t>(p.tiles) * 4 * ldk + 4 * winograd::lanes);
+  winograd::transpose_output_gradient(p, batch, dy, ldk, dyt);
+  const std::int64_t block_tiles = p.block_tiles();
+  const std::int64_t work = 2 * 16 * std::int64_t{p.channels} * p.out_channels * p.tiles;
+  const int team = team_size(p.tiles, work);
+  float* sums = scratch<float>(scratch_slot::winograd, static_cast<std::size_t>(team) * gradient);
+  parallel_ranges(p.tiles, work, [&](int thread, std::int64_t first, std::int64_t last) {
+    float* dut = sums + thread * gradient;
+    std::fill(dut, dut + gradient, 0.0f);
+    const std::int64_t ld = winograd::block_ld(block_tiles);
+    float* v = scratch<float>(scratch_slot::gemm,
+                              16 * static_cast<std::size_t>(winograd::xi_step(p.channels, ld) +
+                                                            winograd::xi_step(block_tiles, ldk)));
+    float* dmt = v + 16 * winograd::xi_step(p.channels, ld);
+    for (std::int64_t t = first; t < last; t += block_tiles) {
+      const std::int64_t end = std::min(last, t + block_tiles);
+      winograd::transform_input_block(p, t, end, padded, v);
+      winograd::transform_output_gradient_block(p, t, end, dyt, ldk, dmt);
+      winograd::multiply_gradient(v, p.channels, winograd::block_columns(end - t),
+                                  winograd::block_ld(end - t), dmt, ldk, dut);
+    }
+  });
+  parallel_for(gradient, team, [&](std::int64_t i) {
+    for (int t = 1; t < team; ++t) sums[i] += sums[t * gradient + i];
+  });
+  winograd::transform_weight_gradient(p, sums, ldk, dw);
 }
 
 }  // namespace typenet::cpu
