@@ -260,33 +260,42 @@ inline void transform_output_run(const plan& p, const float* m, std::int64_t row
   }
 }
 
+/// C[rows x columns] += A[rows x depth] · B[depth x columns], all row-major,
+/// on the micro-tile with B read in place (its rows are contiguous runs of
+/// nr floats at the columns' multiples of nr: no packing); columns is a
+/// multiple of nr.
+inline void multiply_in_place(std::int64_t rows, std::int64_t columns, std::int64_t depth,
+                              const float* a, std::int64_t lda, const float* b, std::int64_t ldb,
+                              float* c, std::int64_t ldc) {
+  using sgemm::mr;
+  using sgemm::nr;
+  for (std::int64_t pc = 0; pc < depth; pc += sgemm::kc_max) {
+    const std::int64_t kc = std::min(sgemm::kc_max, depth - pc);
+    for (std::int64_t jr = 0; jr < columns; jr += nr) {
+      const float* panel = b + pc * ldb + jr;
+      for (std::int64_t ir = 0; ir < rows; ir += mr) {
+        const int tile_rows = static_cast<int>(std::min<std::int64_t>(mr, rows - ir));
+        const float* a_tile = a + ir * lda + pc;
+        float* c_tile = c + ir * ldc + jr;
+        if (tile_rows == mr)
+          sgemm::micro_tile<mr>(kc, a_tile, lda, 1, panel, ldb, c_tile, ldc, nr, 1.0f);
+        else
+          sgemm::micro_tile_rows(tile_rows, kc, a_tile, lda, 1, panel, ldb, c_tile, ldc, nr, 1.0f,
+                                 std::make_integer_sequence<int, mr - 1>{});
+      }
+    }
+  }
+}
+
 /// M[ξ] (rows x columns, leading dimension ld) = U[ξ] (rows x depth) · V[ξ]
 /// (depth x columns) for the 16 ξ; columns is a multiple of nr.
 inline void multiply(const float* u, std::int64_t rows, std::int64_t depth, const float* v,
                      std::int64_t columns, std::int64_t ld, float* m) {
-  using sgemm::mr;
-  using sgemm::nr;
   for (int xi = 0; xi < 16; ++xi) {
-    const float* u_xi = u + xi * rows * depth;
-    const float* v_xi = v + xi * xi_step(depth, ld);
     float* m_xi = m + xi * xi_step(rows, ld);
     for (std::int64_t o = 0; o < rows; ++o) std::fill(m_xi + o * ld, m_xi + o * ld + columns, 0.0f);
-    for (std::int64_t pc = 0; pc < depth; pc += sgemm::kc_max) {
-      const std::int64_t kc = std::min(sgemm::kc_max, depth - pc);
-      for (std::int64_t jr = 0; jr < columns; jr += nr) {
-        const float* panel = v_xi + pc * ld + jr;
-        for (std::int64_t ir = 0; ir < rows; ir += mr) {
-          const int tile_rows = static_cast<int>(std::min<std::int64_t>(mr, rows - ir));
-          const float* a = u_xi + ir * depth + pc;
-          float* c = m_xi + ir * ld + jr;
-          if (tile_rows == mr)
-            sgemm::micro_tile<mr>(kc, a, depth, 1, panel, ld, c, ld, nr, 1.0f);
-          else
-            sgemm::micro_tile_rows(tile_rows, kc, a, depth, 1, panel, ld, c, ld, nr, 1.0f,
-                                   std::make_integer_sequence<int, mr - 1>{});
-        }
-      }
-    }
+    multiply_in_place(rows, columns, depth, u + xi * rows * depth, depth,
+                      v + xi * xi_step(depth, ld), ld, m_xi, ld);
   }
 }
 
@@ -392,29 +401,9 @@ inline void transform_output_gradient_block(const plan& p, std::int64_t first, s
 /// block's tiles.
 inline void multiply_gradient(const float* v, std::int64_t channels, std::int64_t columns,
                               std::int64_t ld, const float* dmt, std::int64_t ldk, float* dut) {
-  using sgemm::mr;
-  using sgemm::nr;
-  for (int xi = 0; xi < 16; ++xi) {
-    const float* v_xi = v + xi * xi_step(channels, ld);
-    const float* dmt_xi = dmt + xi * xi_step(columns, ldk);
-    float* dut_xi = dut + xi * channels * ldk;
-    for (std::int64_t pc = 0; pc < columns; pc += sgemm::kc_max) {
-      const std::int64_t kc = std::min(sgemm::kc_max, columns - pc);
-      for (std::int64_t jr = 0; jr < ldk; jr += nr) {
-        const float* panel = dmt_xi + pc * ldk + jr;
-        for (std::int64_t ir = 0; ir < channels; ir += mr) {
-          const int tile_rows = static_cast<int>(std::min<std::int64_t>(mr, channels - ir));
-          const float* a = v_xi + ir * ld + pc;
-          float* c = dut_xi + ir * ldk + jr;
-          if (tile_rows == mr)
-            sgemm::micro_tile<mr>(kc, a, ld, 1, panel, ldk, c, ldk, nr, 1.0f);
-          else
-            sgemm::micro_tile_rows(tile_rows, kc, a, ld, 1, panel, ldk, c, ldk, nr, 1.0f,
-                                   std::make_integer_sequence<int, mr - 1>{});
-        }
-      }
-    }
-  }
+  for (int xi = 0; xi < 16; ++xi)
+    multiply_in_place(channels, ldk, columns, v + xi * xi_step(channels, ld), ld,
+                      dmt + xi * xi_step(columns, ldk), ldk, dut + xi * channels * ldk, ldk);
 }
 
 /// dw[o][c] += G^T dU[o][c] G (3x3 from 4x4), dU[ξ][o][c] = dut[ξ][c][o].
