@@ -9,10 +9,11 @@
 // transformed tile: M[ξ] (out_c x tiles) = U[ξ] (out_c x in_c) · V[ξ]
 // (in_c x tiles). The multiplications drop 2.25x; what is added, the three
 // transforms, costs O(in_c + out_c) per tile against the products'
-// O(in_c * out_c). The transforms add and subtract values of similar size
-// (the factors are 0, ±1 and ±1/2), so the rounding error stays within a few
-// ulps of the direct sum's. The weight gradient runs the same algebra
-// backwards: dU[ξ] = Σ over tiles of (A dY A^T)[ξ] V[ξ]^T, dg = G^T dU G.
+// O(in_c * out_c). The transforms' factors are 0, ±1 and ±1/2, and the
+// results stay within the tolerances the direct path is tested to against a
+// double-precision reference (tests/native). The weight gradient runs the
+// same algebra backwards: dU[ξ] = Σ over tiles of (A dY A^T)[ξ] V[ξ]^T,
+// dg = G^T dU G.
 // The input gradient needs nothing here: with stride 1 it is a convolution
 // of dy with the flipped kernel (convolution.hpp), which lands here again.
 //
