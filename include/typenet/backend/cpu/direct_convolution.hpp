@@ -21,6 +21,7 @@
 #include <cstring>
 #include <utility>
 
+#include "typenet/backend/cpu/padded_copy.hpp"
 #include "typenet/backend/cpu/parallel.hpp"
 #include "typenet/backend/cpu/scratch.hpp"
 #include "typenet/backend/cpu/sgemm_kernel.hpp"
@@ -147,28 +148,13 @@ struct padded_grid {
 };
 
 /// `channels` planes of each of `samples` images (`sample_step` floats apart)
-/// copied into the calling thread's scratch with their zero border, followed
-/// by nr zeros: a tile of the last positions reads up to nr - 1 floats past the
-/// last plane (for positions it drops).
+/// on the padded grid, followed by nr zeros: a tile of the last positions
+/// reads up to nr - 1 floats past the last plane (for positions it drops).
 inline const float* pad(const window_geometry& g, const padded_grid& grid, int channels,
                         const float* image, std::int64_t samples = 1,
                         std::int64_t sample_step = 0) {
-  const std::int64_t planes = samples * channels;
-  float* padded = scratch<float>(scratch_slot::columns, planes * grid.plane + nr);
-  parallel_for(planes, grid.plane, [&](std::int64_t plane) {
-    float* dst = padded + plane * grid.plane;
-    const float* src = image + plane / channels * sample_step + plane % channels * g.in_plane();
-    std::fill(dst, dst + g.pad_h * grid.width, 0.0f);
-    for (int iy = 0; iy < g.in_h; ++iy) {
-      float* row = dst + (g.pad_h + iy) * grid.width;
-      std::fill(row, row + g.pad_w, 0.0f);
-      std::memcpy(row + g.pad_w, src + std::int64_t{iy} * g.in_w, sizeof(float) * g.in_w);
-      std::fill(row + g.pad_w + g.in_w, row + grid.width, 0.0f);
-    }
-    std::fill(dst + (g.pad_h + g.in_h) * grid.width, dst + grid.plane, 0.0f);
-  });
-  std::fill(padded + planes * grid.plane, padded + planes * grid.plane + nr, 0.0f);
-  return padded;
+  return padded_copy(g, channels, image, samples, sample_step, grid.plane / grid.width, grid.width,
+                     nr);
 }
 
 /// Accumulators of the weight-gradient tile: all vector registers but the

@@ -31,6 +31,7 @@
 #include <cstring>
 #include <utility>
 
+#include "typenet/backend/cpu/padded_copy.hpp"
 #include "typenet/backend/cpu/parallel.hpp"
 #include "typenet/backend/cpu/scratch.hpp"
 #include "typenet/backend/cpu/sgemm_kernel.hpp"
@@ -164,25 +165,13 @@ inline void transform_weights(const plan& p, const float* w, float* u) {
   });
 }
 
-/// The batch's planes with their zero border, padded_h x padded_w each (the
-/// input is cut where no tile reads it), followed by 4 * lanes zeros: a run
-/// of lanes tiles reads up to 2 * lanes + 2 floats from its first column
-/// whether or not all of them are tiles.
+/// The batch's planes with their zero border, padded_h x padded_w each
+/// (padded_h >= pad_h + in_h: 2 * tile_rows + 2 >= out_h + 2 = in_h + 2 *
+/// pad_h), followed by 4 * lanes zeros: a run of lanes tiles reads up to 2 *
+/// lanes + 2 floats from its first column whether or not all of them are
+/// tiles.
 inline const float* pad(const window_geometry& g, const plan& p, int batch, const float* x) {
-  const std::int64_t planes = std::int64_t{batch} * p.channels;
-  float* padded = scratch<float>(scratch_slot::columns, planes * p.padded_plane + 4 * lanes);
-  const int rows = static_cast<int>(std::min<std::int64_t>(g.in_h, p.padded_h - g.pad_h));
-  const int cols = static_cast<int>(std::min<std::int64_t>(g.in_w, p.padded_w - g.pad_w));
-  parallel_for(planes, p.padded_plane, [&](std::int64_t plane) {
-    float* dst = padded + plane * p.padded_plane;
-    const float* src = x + plane * g.in_plane();
-    std::fill(dst, dst + p.padded_plane, 0.0f);
-    for (int iy = 0; iy < rows; ++iy)
-      std::memcpy(dst + (iy + g.pad_h) * p.padded_w + g.pad_w, src + std::int64_t{iy} * g.in_w,
-                  sizeof(float) * cols);
-  });
-  std::fill(padded + planes * p.padded_plane, padded + planes * p.padded_plane + 4 * lanes, 0.0f);
-  return padded;
+  return padded_copy(g, p.channels, x, batch, g.in_size(), p.padded_h, p.padded_w, 4 * lanes);
 }
 
 /// Calls `run(column, sample, tile_row, tile_col, count)` for the runs of at
@@ -300,11 +289,13 @@ inline void multiply(const float* u, std::int64_t rows, std::int64_t depth, cons
   }
 }
 
-/// GEMM columns of a block of `count` tiles (whole panels) and the leading
-/// dimension of its V and M (room for a run's full-width stores).
+/// `count` rounded up to whole GEMM panels: the columns a block of `count`
+/// tiles computes, or the padded output channels of the weight gradient.
 inline std::int64_t block_columns(std::int64_t count) {
   return (count + sgemm::nr - 1) / sgemm::nr * sgemm::nr;
 }
+/// The leading dimension of a block's V and M: room for a run's full-width
+/// stores past its last column.
 inline std::int64_t block_ld(std::int64_t count) {
   return block_columns(count) + lanes;
 }
@@ -448,9 +439,8 @@ inline bool winograd_convolution_applies(const window_geometry& g, int batch) {
   // one sample, 512 channels on 7x7 (16 tiles) ran 1.5-3x slower than
   // direct, 256 on 14x14 (49 tiles) 1.2x faster.
   if (p.tiles < 32) return false;
-  const std::int64_t padded_tiles = (p.tiles + sgemm::nr - 1) / sgemm::nr * sgemm::nr;
   // 16 products per tile against the direct form's 9 per output.
-  return 16 * padded_tiles * 3 <= 9 * std::int64_t{batch} * g.out_plane() * 2;
+  return 16 * winograd::block_columns(p.tiles) * 3 <= 9 * std::int64_t{batch} * g.out_plane() * 2;
 }
 
 /// y = conv(x, w) + bias for a whole batch (winograd_convolution_applies):
@@ -467,7 +457,7 @@ inline void conv2d_winograd(const window_geometry& g, int batch, const float* x,
   const std::int64_t block_tiles = p.block_tiles();
   const std::int64_t work = 2 * 16 * std::int64_t{p.channels} * p.out_channels * p.tiles;
   parallel_chunks(p.tiles, sgemm::nr, work, [&](std::int64_t first, std::int64_t last) {
-    const std::int64_t ld = block_tiles + winograd::lanes;
+    const std::int64_t ld = winograd::block_ld(block_tiles);
     float* v = scratch<float>(scratch_slot::gemm,
                               16 * static_cast<std::size_t>(winograd::xi_step(p.channels, ld) +
                                                             winograd::xi_step(p.out_channels, ld)));
@@ -486,7 +476,7 @@ inline void conv2d_winograd(const window_geometry& g, int batch, const float* x,
 inline void conv2d_winograd_weight_gradient(const window_geometry& g, int batch, const float* x,
                                             const float* dy, float* dw) {
   const winograd::plan p(g, batch);
-  const std::int64_t ldk = (p.out_channels + sgemm::nr - 1) / sgemm::nr * sgemm::nr;
+  const std::int64_t ldk = winograd::block_columns(p.out_channels);
   const std::int64_t gradient = 16 * std::int64_t{p.channels} * ldk;
   const float* padded = winograd::pad(g, p, batch, x);
   float* dyt = scratch<float>(scratch_slot::extra,
