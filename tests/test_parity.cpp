@@ -367,6 +367,16 @@ BOOST_AUTO_TEST_CASE(upsample_nearest_2_3) {
   check_parity<tn::Upsample<2, 3>, tn::Shape<2, 3, 4>>("upsample_nearest_2_3");
 }
 
+// nn.Upsample(scale_factor=2); (3, 5, 37), batch 3: rows past a vector, with a tail
+BOOST_AUTO_TEST_CASE(upsample_nearest_large) {
+  check_parity<tn::Upsample<2>, tn::Shape<3, 5, 37>>("upsample_nearest_large");
+}
+
+// nn.Upsample(scale_factor=(3, 2)); (2, 4, 21), batch 2
+BOOST_AUTO_TEST_CASE(upsample_nearest_3_2_large) {
+  check_parity<tn::Upsample<3, 2>, tn::Shape<2, 4, 21>>("upsample_nearest_3_2_large");
+}
+
 // nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False); (2, 4, 5), batch 3
 BOOST_AUTO_TEST_CASE(upsample_bilinear_2) {
   check_parity<tn::Upsample<2, 2, tn::Bilinear>, tn::Shape<2, 4, 5>>("upsample_bilinear_2");

@@ -178,6 +178,10 @@ PARITY_CASES = {
     # Upsample
     "upsample_nearest_2": (lambda: nn.Upsample(scale_factor=2), (2, 3, 4), 3, False),
     "upsample_nearest_2_3": (lambda: nn.Upsample(scale_factor=(2, 3)), (2, 3, 4), 1, False),
+    # rows wider than a vector with a tail, for the vectorized factor-2 loops
+    "upsample_nearest_large": (lambda: nn.Upsample(scale_factor=2), (3, 5, 37), 3, False),
+    "upsample_nearest_3_2_large": (lambda: nn.Upsample(scale_factor=(3, 2)), (2, 4, 21), 2,
+                                   False),
     "upsample_bilinear_2": (
         lambda: nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False), (2, 4, 5), 3,
         False),
