@@ -11,6 +11,15 @@
 #include <cstdint>
 #include <utility>
 
+// GCC vectorizes a lane loop holding one accumulation by itself but not one
+// holding two (it unrolls the lanes and gives up on the outer loop: five
+// times slower for BatchNorm's backward); OpenMP's simd directive makes it.
+#if defined(_OPENMP)
+#define TYPENET_VECTORIZE _Pragma("omp simd")
+#else
+#define TYPENET_VECTORIZE
+#endif
+
 namespace typenet::cpu {
 
 namespace reduction {
@@ -52,12 +61,14 @@ std::pair<double, double> blocked_sums(const T* p, std::int64_t n, F f, G g) {
     const std::int64_t size = std::min<std::int64_t>(block, n - start);
     const std::int64_t vector_part = size / lanes * lanes;
     T acc_f[lanes] = {}, acc_g[lanes] = {};
-    for (std::int64_t step = 0; step < vector_part; step += lanes)
+    for (std::int64_t step = 0; step < vector_part; step += lanes) {
+      TYPENET_VECTORIZE
       for (int j = 0; j < lanes; ++j) {
         const std::int64_t i = start + step + j;
         acc_f[j] += f(p[i], i);
         acc_g[j] += g(p[i], i);
       }
+    }
     T sum_f{0}, sum_g{0};
     for (int j = 0; j < lanes; ++j) sum_f += acc_f[j], sum_g += acc_g[j];
     for (std::int64_t i = start + vector_part; i < start + size; ++i)
