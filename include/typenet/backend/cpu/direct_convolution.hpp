@@ -46,22 +46,49 @@ struct tap_walk {
   std::int64_t weight_row_step;  // floats between output channels' weights
 };
 
+/// The kernel rows [begin, end) whose taps read the image (not only the
+/// padding) for some position of a tile.
+struct tap_rows {
+  int begin, end;
+};
+
+/// The tap rows of a tile of grid positions [q0, q1): those of every output
+/// row it touches. A tile only a row or two from the top or bottom of the
+/// grid skips the rest, which read padding rows of zeros; that is a fifth of
+/// LeNet's second input gradient, the adjoint convolution padded by 4.
+inline tap_rows tap_rows_of(const window_geometry& g, std::int64_t grid_width, std::int64_t q0,
+                            std::int64_t q1) {
+  const int first_row = static_cast<int>(q0 / grid_width);
+  const int last_row = static_cast<int>((q1 - 1) / grid_width);
+  // Tap row ky of output row oy reads padded row oy + ky * dil, an image
+  // row when it lies in [pad_h, pad_h + in_h).
+  const int d = g.dilation_h;
+  const int begin = std::max(0, (g.pad_h - last_row + d - 1) / d);
+  // (A padding wider than the kernel's reach leaves rows with no tap at all.)
+  const int end = std::clamp((g.pad_h + g.in_h - first_row + d - 1) / d, 0, g.kernel_h);
+  return {std::min(begin, end), end};
+}
+
 /// out[i][j] = sum over the block's channels and taps of
 /// w[i * weight_row_step + c * taps + t] * image[c * channel_step + offset(t) + j],
-/// for Rows output channels and nr consecutive grid positions.
+/// for Rows output channels and nr consecutive grid positions, the taps in
+/// the kernel rows `rows` (the others read zeros for these positions).
 template <int Rows>
-void tile(const tap_walk& walk, const float* image, const float* w, float (&out)[mr][nr]) {
+void tile(const tap_walk& walk, tap_rows rows, const float* image, const float* w,
+          float (&out)[mr][nr]) {
   vec acc[Rows][2];
   for (int i = 0; i < Rows; ++i) acc[i][0] = acc[i][1] = sgemm::vec_zero();
-  for (int c = 0; c < walk.channels; ++c, image += walk.channel_step) {
-    const float* image_row = image;
-    for (int ky = 0; ky < walk.kernel_h; ++ky, image_row += walk.tap_row_step) {
+  const int taps = walk.kernel_h * walk.kernel_w;
+  for (int c = 0; c < walk.channels; ++c, image += walk.channel_step, w += taps) {
+    const float* image_row = image + rows.begin * walk.tap_row_step;
+    const float* wt = w + rows.begin * walk.kernel_w;
+    for (int ky = rows.begin; ky < rows.end; ++ky, image_row += walk.tap_row_step) {
       const float* b = image_row;
-      for (int kx = 0; kx < walk.kernel_w; ++kx, b += walk.tap_col_step, ++w) {
+      for (int kx = 0; kx < walk.kernel_w; ++kx, b += walk.tap_col_step, ++wt) {
         const vec b0 = sgemm::vec_load(b), b1 = sgemm::vec_load(b + vec_floats);
 #pragma GCC unroll 16
         for (int i = 0; i < Rows; ++i) {
-          const vec ai = sgemm::vec_broadcast(w[i * walk.weight_row_step]);
+          const vec ai = sgemm::vec_broadcast(wt[i * walk.weight_row_step]);
           acc[i][0] = sgemm::vec_fmadd(ai, b0, acc[i][0]);
           acc[i][1] = sgemm::vec_fmadd(ai, b1, acc[i][1]);
         }
@@ -76,9 +103,9 @@ void tile(const tap_walk& walk, const float* image, const float* w, float (&out)
 
 /// tile<rows> for a run-time row count in [1, mr].
 template <int... Rows>
-void tile_rows(int rows, const tap_walk& walk, const float* image, const float* w,
-               float (&out)[mr][nr], std::integer_sequence<int, Rows...>) {
-  ((rows == Rows + 1 ? tile<Rows + 1>(walk, image, w, out) : void()), ...);
+void tile_rows(int rows, const tap_walk& walk, tap_rows kernel_rows, const float* image,
+               const float* w, float (&out)[mr][nr], std::integer_sequence<int, Rows...>) {
+  ((rows == Rows + 1 ? tile<Rows + 1>(walk, kernel_rows, image, w, out) : void()), ...);
 }
 
 /// y[i][oy * out_w + ox] = out[i][q - q0] + (accumulate ? y[...] : bias[i])
@@ -271,9 +298,11 @@ inline void conv2d_direct(const window_geometry& g, int channels, int out_channe
       const float* w_block = w + std::int64_t{c0} * taps;
       for (std::int64_t t = first; t < last; ++t) {
         const std::int64_t q0 = t * direct::nr, q1 = std::min(grid.positions, q0 + direct::nr);
+        const direct::tap_rows kernel_rows = direct::tap_rows_of(g, grid.width, q0, q1);
         for (int o = 0; o < out_channels; o += direct::mr) {
           const int rows = std::min(direct::mr, out_channels - o);
-          direct::tile_rows(rows, walk, image_block + q0, w_block + o * weight_row_step, out,
+          direct::tile_rows(rows, walk, kernel_rows, image_block + q0,
+                            w_block + o * weight_row_step, out,
                             std::make_integer_sequence<int, direct::mr>{});
           // The first channel block writes y (with the bias), later ones add to it.
           direct::store_tile(out, rows, q0, q1, grid.width, g.out_w, g.out_plane(),
