@@ -11,8 +11,17 @@
 namespace typenet::cpu {
 
 // winograd: the transformed weights, which a convolution's adjoint computes
-// while `extra` holds the flipped kernel it was given.
-enum class scratch_slot : int { gemm = 0, columns = 1, extra = 2, winograd = 3, count = 4 };
+// while `extra` holds the flipped kernel it was given. phase_output: a
+// strided adjoint's phase, computed by a forward convolution (which may use
+// every other slot) while `extra` holds the phases' sub-kernels.
+enum class scratch_slot : int {
+  gemm = 0,
+  columns = 1,
+  extra = 2,
+  winograd = 3,
+  phase_output = 4,
+  count = 5
+};
 
 namespace detail {
 struct scratch_block {
