@@ -91,6 +91,11 @@ inline void split_into_phases(const window_geometry& g, const window_geometry& s
     const int ci = c % in_per_group, a = phase / g.stride_w, b = phase % g.stride_w;
     const float* src = x + (n * g.in_c + std::int64_t{grp} * in_per_group + ci) * g.in_plane();
     float* dst = out + plane * sub.in_plane();
+    // Columns j whose ix = j * stride_w + b - pad_w lies inside: [j_begin, j_end).
+    const int j_begin =
+        std::min(sub.in_w, std::max(0, (g.pad_w - b + g.stride_w - 1) / g.stride_w));
+    const int j_end =
+        std::clamp((g.in_w + g.pad_w - b + g.stride_w - 1) / g.stride_w, j_begin, sub.in_w);
     for (int i = 0; i < sub.in_h; ++i) {
       const int iy = i * g.stride_h + a - g.pad_h;
       float* row = dst + std::int64_t{i} * sub.in_w;
@@ -98,11 +103,10 @@ inline void split_into_phases(const window_geometry& g, const window_geometry& s
         std::fill(row, row + sub.in_w, 0.0f);
         continue;
       }
-      const float* src_row = src + std::int64_t{iy} * g.in_w;
-      for (int j = 0; j < sub.in_w; ++j) {
-        const int ix = j * g.stride_w + b - g.pad_w;
-        row[j] = ix >= 0 && ix < g.in_w ? src_row[ix] : 0.0f;
-      }
+      const float* src_row = src + std::int64_t{iy} * g.in_w + b - g.pad_w;
+      std::fill(row, row + j_begin, 0.0f);
+      for (int j = j_begin; j < j_end; ++j) row[j] = src_row[j * g.stride_w];
+      std::fill(row + j_end, row + sub.in_w, 0.0f);
     }
   });
 }
