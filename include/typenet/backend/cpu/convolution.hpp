@@ -337,7 +337,7 @@ void conv2d_backward_data(Cpu, const window_geometry& g, int batch, const T* dy,
     }
     // By phases where the GEMM below would be shallow (depth out_per_group):
     // at 64 its col2im and short accumulations cost more than the phases'
-    // scatter (ConvTranspose2d 64 -> 32 k4 s2 at batch 8: 3.3 -> 2.7 ms at
+    // scatter (ConvTranspose2d 64 -> 32 k4 s2 at batch 8: 3.3 -> 2.3 ms at
     // one thread); at 128 and more the GEMM is 5-15% faster.
     if ((g.stride_h > 1 || g.stride_w > 1) && g.stride_h <= 4 && g.stride_w <= 4 &&
         g.dilation_h == 1 && g.dilation_w == 1 && out_per_group <= 64) {
