@@ -152,6 +152,28 @@ void conv2d_forward(Cpu, const window_geometry& g, int batch, const T* x, const 
                      static_cast<const float*>(sub_w), bias, y);
       return;
     }
+    if (cpu::channel_vector_applies(g)) {
+      // The weights transposed once, output channel fastest, for every sample.
+      float* wt = cpu::scratch<float>(cpu::scratch_slot::transposed_weights,
+                                      static_cast<std::size_t>(g.out_c * rows));
+      cpu::parallel_for(g.groups * rows, out_per_group, [&](std::int64_t r) {
+        const std::int64_t grp = r / rows, k = r % rows;
+        for (int o = 0; o < out_per_group; ++o)
+          wt[r * out_per_group + o] = w[(grp * out_per_group + o) * rows + k];
+      });
+      detail::for_each_sample(
+          batch, 2 * g.out_c * plane * rows, [&](int, std::int64_t first, std::int64_t last) {
+            for (std::int64_t n = first; n < last; ++n)
+              for (int grp = 0; grp < g.groups; ++grp)
+                cpu::conv2d_channel_vector(
+                    g, in_per_group,
+                    x + n * g.in_size() + std::int64_t{grp} * in_per_group * g.in_plane(),
+                    wt + std::int64_t{grp} * rows * out_per_group,
+                    bias ? bias + std::int64_t{grp} * out_per_group : nullptr,
+                    y + n * g.out_size() + std::int64_t{grp} * out_per_group * plane);
+          });
+      return;
+    }
   }
   const auto sample = [&](std::int64_t n) {
     T* yn = y + n * g.out_size();
@@ -418,6 +440,15 @@ void conv2d_backward_weight(Cpu, const window_geometry& g, int batch, const T* x
       std::fill(target, target + weights, T{0});
     }
     if constexpr (std::is_same_v<T, float>) {
+      if (cpu::channel_vector_applies(g)) {
+        for (int grp = 0; grp < g.groups; ++grp)
+          cpu::conv2d_channel_vector_weight_gradient(
+              g, in_per_group, last - first,
+              x + first * g.in_size() + std::int64_t{grp} * in_per_group * g.in_plane(),
+              g.in_size(), dy + first * g.out_size() + std::int64_t{grp} * out_per_group * plane,
+              g.out_size(), target + std::int64_t{grp} * out_per_group * rows);
+        return;
+      }
       if (cpu::direct_weight_gradient_applies(g)) {
         for (int grp = 0; grp < g.groups; ++grp)
           cpu::conv2d_direct_weight_gradient(

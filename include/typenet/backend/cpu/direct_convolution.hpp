@@ -389,4 +389,126 @@ inline void conv2d_direct_weight_gradient(const window_geometry& g, int channels
   }
 }
 
+/// Whether the channel-vector kernels (conv2d_channel_vector and its weight
+/// gradient) apply: stride 1 and one output channel per lane of a vector
+/// (LeNet's 16 on AVX-512), where the direct tile's rows split 12 + 4.
+inline bool channel_vector_applies(const window_geometry& g) {
+  return g.stride_h == 1 && g.stride_w == 1 && !g.is_pointwise() &&
+         g.out_c / g.groups == direct::vec_floats;
+}
+
+/// y[vec_floats x out_plane] = conv(image, w) + bias for one group of one
+/// sample with vec_floats output channels; `wt` is the group's weights
+/// transposed, wt[c * taps + t][o]. A tile of dot_accumulators consecutive
+/// grid positions keeps one vector of output channels per position, and
+/// each tap of each channel loads one vector of weights and broadcasts the
+/// image value under it at each position: dot_accumulators multiply-adds
+/// per load, all from one base pointer. Grid positions that are not outputs
+/// are computed and dropped, as in conv2d_direct.
+inline void conv2d_channel_vector(const window_geometry& g, int channels, const float* image,
+                                  const float* wt, const float* bias, float* y) {
+  using direct::vec, direct::vec_floats;
+  // At most nr: direct::pad leaves nr floats of slack after the last plane.
+  constexpr int positions_per_tile = std::min(direct::dot_accumulators, direct::nr);
+  const direct::padded_grid grid(g);
+  const float* padded = direct::pad(g, grid, channels, image);
+  const int taps = g.kernel_h * g.kernel_w;
+  const std::int64_t tiles = (grid.positions + positions_per_tile - 1) / positions_per_tile;
+  parallel_for(tiles, std::int64_t{positions_per_tile} * vec_floats * channels * taps,
+               [&](std::int64_t tile) {
+                 const std::int64_t q0 = tile * positions_per_tile;
+                 vec acc[positions_per_tile];
+                 for (auto& a : acc) a = sgemm::vec_zero();
+                 const float* weights = wt;
+                 for (int c = 0; c < channels; ++c) {
+                   const float* plane = padded + c * grid.plane + q0;
+                   for (int ky = 0; ky < g.kernel_h; ++ky) {
+                     for (int kx = 0; kx < g.kernel_w; ++kx, weights += vec_floats) {
+                       const float* src =
+                           plane + ky * g.dilation_h * grid.width + kx * g.dilation_w;
+                       const vec wv = sgemm::vec_load(weights);
+#pragma GCC unroll 24
+                       for (int i = 0; i < positions_per_tile; ++i)
+                         acc[i] = sgemm::vec_fmadd(sgemm::vec_broadcast(src[i]), wv, acc[i]);
+                     }
+                   }
+                 }
+                 alignas(64) float lanes[vec_floats];
+                 for (int i = 0; i < positions_per_tile; ++i) {
+                   const std::int64_t q = q0 + i;
+                   if (q >= grid.positions) break;
+                   const std::int64_t oy = q / grid.width, ox = q % grid.width;
+                   if (ox >= g.out_w) continue;
+                   sgemm::vec_store(lanes, acc[i]);
+                   float* out = y + oy * g.out_w + ox;
+                   for (int o = 0; o < vec_floats; ++o)
+                     out[o * g.out_plane()] = lanes[o] + (bias ? bias[o] : 0.0f);
+                 }
+               });
+}
+
+/// dw[vec_floats][channels * KH * KW] += the weight gradient of one group of
+/// vec_floats output channels, summed over `samples` samples: column (c, t)
+/// of dw is the sum over output positions of the image under tap t of
+/// channel c there times dy's vector of channels there. A tile of
+/// dot_accumulators columns broadcasts one image value per column and loads
+/// one dy vector per position (dy transposed to channels-last first), so
+/// there are no horizontal sums, and only output positions are visited, row
+/// by row of the padded grid.
+inline void conv2d_channel_vector_weight_gradient(const window_geometry& g, int channels,
+                                                  std::int64_t samples, const float* image,
+                                                  std::int64_t image_step, const float* dy,
+                                                  std::int64_t dy_step, float* dw) {
+  using direct::vec, direct::vec_floats;
+  constexpr int columns_per_tile = direct::dot_accumulators;
+  const direct::padded_grid grid(g);
+  const int taps = g.kernel_h * g.kernel_w;
+  const std::int64_t columns = std::int64_t{channels} * taps, plane = g.out_plane();
+  const std::int64_t per_sample = channels * grid.plane + plane * vec_floats;
+  const std::int64_t chunk = std::clamp<std::int64_t>((1 << 20) / per_sample, 1, samples);
+  for (std::int64_t first = 0; first < samples; first += chunk) {
+    const std::int64_t count = std::min(chunk, samples - first);
+    const float* padded =
+        direct::pad(g, grid, channels, image + first * image_step, count, image_step);
+    float* dyt = scratch<float>(scratch_slot::gemm, count * plane * vec_floats);
+    parallel_for(count, plane * vec_floats, [&](std::int64_t n) {
+      const float* src = dy + (first + n) * dy_step;
+      float* dst = dyt + n * plane * vec_floats;
+      for (int o = 0; o < vec_floats; ++o)
+        for (std::int64_t p = 0; p < plane; ++p) dst[p * vec_floats + o] = src[o * plane + p];
+    });
+    const std::int64_t tiles = (columns + columns_per_tile - 1) / columns_per_tile;
+    parallel_for(tiles, columns_per_tile * vec_floats * plane * count, [&](std::int64_t tile) {
+      const std::int64_t p0 = tile * columns_per_tile;
+      const int cols = static_cast<int>(std::min<std::int64_t>(columns_per_tile, columns - p0));
+      // A partial tile repeats its last window and drops the result.
+      const float* windows[columns_per_tile];
+      for (int j = 0; j < columns_per_tile; ++j) {
+        const std::int64_t p = p0 + std::min(j, cols - 1), c = p / taps, t = p % taps;
+        windows[j] = padded + c * grid.plane + t / g.kernel_w * g.dilation_h * grid.width +
+                     t % g.kernel_w * g.dilation_w;
+      }
+      vec acc[columns_per_tile];
+      for (auto& a : acc) a = sgemm::vec_zero();
+      for (std::int64_t n = 0; n < count; ++n) {
+        for (int oy = 0; oy < g.out_h; ++oy) {
+          const std::int64_t q0 = n * channels * grid.plane + oy * grid.width;
+          const float* d = dyt + (n * plane + std::int64_t{oy} * g.out_w) * vec_floats;
+          for (int ox = 0; ox < g.out_w; ++ox) {
+            const vec dv = sgemm::vec_load(d + ox * vec_floats);
+#pragma GCC unroll 24
+            for (int j = 0; j < columns_per_tile; ++j)
+              acc[j] = sgemm::vec_fmadd(sgemm::vec_broadcast(windows[j][q0 + ox]), dv, acc[j]);
+          }
+        }
+      }
+      alignas(64) float lanes[vec_floats];
+      for (int j = 0; j < cols; ++j) {
+        sgemm::vec_store(lanes, acc[j]);
+        for (int o = 0; o < vec_floats; ++o) dw[o * columns + p0 + j] += lanes[o];
+      }
+    });
+  }
+}
+
 }  // namespace typenet::cpu

@@ -14,13 +14,16 @@ namespace typenet::cpu {
 // while `extra` holds the flipped kernel it was given. phase_output: a
 // strided adjoint's phase, computed by a forward convolution (which may use
 // every other slot) while `extra` holds the phases' sub-kernels.
+// transposed_weights: a forward convolution's weights, output channel
+// fastest, for the kernels that keep output channels in a vector.
 enum class scratch_slot : int {
   gemm = 0,
   columns = 1,
   extra = 2,
   winograd = 3,
   phase_output = 4,
-  count = 5
+  transposed_weights = 5,
+  count = 6
 };
 
 namespace detail {
