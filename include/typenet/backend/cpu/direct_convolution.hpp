@@ -390,11 +390,15 @@ inline void conv2d_direct_weight_gradient(const window_geometry& g, int channels
 }
 
 /// Whether the channel-vector kernels (conv2d_channel_vector and its weight
-/// gradient) apply: stride 1 and one output channel per lane of a vector
-/// (LeNet's 16 on AVX-512), where the direct tile's rows split 12 + 4.
+/// gradient) apply: stride 1, one output channel per lane of a vector
+/// (LeNet's 16 on AVX-512), a narrow map, where the direct kernels' grid
+/// wastes most (LeNet's second layer: 10 outputs on a 14-wide grid), and at
+/// least 64 weights per output channel, so that a tile's epilogue is paid
+/// over enough products. On 56x56 and 112x112 maps, or over 27 weights,
+/// they measured up to 2x slower than the direct kernels.
 inline bool channel_vector_applies(const window_geometry& g) {
   return g.stride_h == 1 && g.stride_w == 1 && !g.is_pointwise() &&
-         g.out_c / g.groups == direct::vec_floats;
+         g.out_c / g.groups == direct::vec_floats && g.out_w <= 16 && g.column_rows() >= 64;
 }
 
 /// y[vec_floats x out_plane] = conv(image, w) + bias for one group of one
