@@ -80,6 +80,16 @@ inline window_geometry phase_split_geometry(const window_geometry& g) {
   return sub;
 }
 
+/// The positions i of one phase r along an axis, i * stride + r - pad, that
+/// lie inside [0, size): i in [begin, end), end clipped to `count`.
+struct phase_range {
+  int begin, end;
+};
+inline phase_range phase_positions(int size, int pad, int r, int stride, int count) {
+  const int begin = std::min(count, std::max(0, (pad - r + stride - 1) / stride));
+  return {begin, std::clamp((size + pad - r + stride - 1) / stride, begin, count)};
+}
+
 /// The phase images of x for `sub` = phase_split_geometry(g), into `out`.
 inline void split_into_phases(const window_geometry& g, const window_geometry& sub, int batch,
                               const float* x, float* out) {
@@ -91,11 +101,7 @@ inline void split_into_phases(const window_geometry& g, const window_geometry& s
     const int ci = c % in_per_group, a = phase / g.stride_w, b = phase % g.stride_w;
     const float* src = x + (n * g.in_c + std::int64_t{grp} * in_per_group + ci) * g.in_plane();
     float* dst = out + plane * sub.in_plane();
-    // Columns j whose ix = j * stride_w + b - pad_w lies inside: [j_begin, j_end).
-    const int j_begin =
-        std::min(sub.in_w, std::max(0, (g.pad_w - b + g.stride_w - 1) / g.stride_w));
-    const int j_end =
-        std::clamp((g.in_w + g.pad_w - b + g.stride_w - 1) / g.stride_w, j_begin, sub.in_w);
+    const auto [j_begin, j_end] = phase_positions(g.in_w, g.pad_w, b, g.stride_w, sub.in_w);
     for (int i = 0; i < sub.in_h; ++i) {
       const int iy = i * g.stride_h + a - g.pad_h;
       float* row = dst + std::int64_t{i} * sub.in_w;
@@ -118,6 +124,28 @@ inline std::int64_t phase_tap(const window_geometry& g, int o, int c, int jy, in
   const int phase = c / in_per_group % phases, ci = c % in_per_group;
   const int ky = phase / g.stride_w + g.stride_h * jy, kx = phase % g.stride_w + g.stride_w * jx;
   return ((std::int64_t{o} * in_per_group + ci) * g.kernel_h + ky) * g.kernel_w + kx;
+}
+
+/// The adjoint's kernel for phase (ry, rx) with th x tw taps, into `dst`:
+/// dst[grp][ci][co][jy][jx] = w[grp][co][ci][ry + stride_h (th - 1 - jy)]
+/// [rx + stride_w (tw - 1 - jx)]: the phase's taps flipped, in and out
+/// channels exchanged. With stride 1 and the whole kernel it is the
+/// stride-1 adjoint's flipped kernel.
+inline void flipped_phase_kernel(const window_geometry& g, const float* w, int ry, int rx, int th,
+                                 int tw, float* dst) {
+  const int in_per_group = g.in_c / g.groups, out_per_group = g.out_c / g.groups;
+  const int taps = g.kernel_h * g.kernel_w;
+  cpu::parallel_for(g.in_c, std::int64_t{out_per_group} * th * tw, [&](std::int64_t c) {
+    const std::int64_t grp = c / in_per_group, ci = c % in_per_group;
+    for (int co = 0; co < out_per_group; ++co) {
+      const float* src = w + ((grp * out_per_group + co) * in_per_group + ci) * taps;
+      float* out = dst + (c * out_per_group + co) * th * tw;
+      for (int jy = 0; jy < th; ++jy)
+        for (int jx = 0; jx < tw; ++jx)
+          out[jy * tw + jx] =
+              src[(ry + g.stride_h * (th - 1 - jy)) * g.kernel_w + rx + g.stride_w * (tw - 1 - jx)];
+    }
+  });
 }
 }  // namespace detail
 
@@ -223,13 +251,12 @@ namespace detail {
 /// matrix and no col2im scatter-add; ConvTranspose2d's forward runs here.
 inline void conv2d_backward_data_by_phases(const window_geometry& g, int batch, const float* dy,
                                            const float* w, float* dx) {
-  const int in_per_group = g.in_c / g.groups, out_per_group = g.out_c / g.groups;
-  const int taps = g.kernel_h * g.kernel_w;
+  const int out_per_group = g.out_c / g.groups;
   struct phase {
     window_geometry sub;  // the stride-1 convolution of dy that gives it
     int ry, rx;
-    int m_begin, m_end, x_begin, x_end;  // its full output's rows and columns inside dx
-    std::int64_t weights;                // offset of its sub-kernel
+    phase_range rows, cols;  // its full output's rows and columns inside dx
+    std::int64_t weights;    // offset of its sub-kernel
   };
   // At most 16 phases (stride 4 by 4) take this path; each has its sub-kernel.
   std::array<phase, 16> phases;
@@ -243,9 +270,6 @@ inline void conv2d_backward_data_by_phases(const window_geometry& g, int batch, 
   const auto taps_of = [](int r, int size, int stride) {
     return r < size ? (size - r + stride - 1) / stride : 0;
   };
-  const auto first_inside = [](int pad, int r, int stride) {
-    return std::max(0, (pad - r + stride - 1) / stride);
-  };
   for (int ry = 0; ry < g.stride_h; ++ry) {
     for (int rx = 0; rx < g.stride_w; ++rx) {
       const int th = taps_of(ry, g.kernel_h, g.stride_h), tw = taps_of(rx, g.kernel_w, g.stride_w);
@@ -257,11 +281,9 @@ inline void conv2d_backward_data_by_phases(const window_geometry& g, int batch, 
       p.sub.groups = g.groups;
       p.ry = ry, p.rx = rx;
       // Full output (m, mx) is input position (m * stride + r - pad), where that is inside.
-      p.m_begin = first_inside(g.pad_h, ry, g.stride_h);
-      p.m_end = std::min(p.sub.out_h, (g.in_h + g.pad_h - ry + g.stride_h - 1) / g.stride_h);
-      p.x_begin = first_inside(g.pad_w, rx, g.stride_w);
-      p.x_end = std::min(p.sub.out_w, (g.in_w + g.pad_w - rx + g.stride_w - 1) / g.stride_w);
-      covered += std::int64_t{std::max(0, p.m_end - p.m_begin)} * std::max(0, p.x_end - p.x_begin);
+      p.rows = phase_positions(g.in_h, g.pad_h, ry, g.stride_h, p.sub.out_h);
+      p.cols = phase_positions(g.in_w, g.pad_w, rx, g.stride_w, p.sub.out_w);
+      covered += std::int64_t{p.rows.end - p.rows.begin} * (p.cols.end - p.cols.begin);
       p.weights = weights;
       const std::int64_t size = std::int64_t{g.in_c} * out_per_group * th * tw;
       weights += stacked ? size : (size + 15) / 16 * 16;
@@ -269,21 +291,9 @@ inline void conv2d_backward_data_by_phases(const window_geometry& g, int batch, 
     }
   }
   float* sub_w = cpu::scratch<float>(cpu::scratch_slot::extra, static_cast<std::size_t>(weights));
-  // sub-kernel [grp][ci][co][jy][jx] = w[grp][co][ci][ry + stride_h (th - 1 - jy)][rx + ...]
   for (int k = 0; k < count; ++k) {
     const phase& p = phases[k];
-    const int th = p.sub.kernel_h, tw = p.sub.kernel_w;
-    cpu::parallel_for(g.in_c, std::int64_t{out_per_group} * th * tw, [&](std::int64_t c) {
-      const std::int64_t grp = c / in_per_group, ci = c % in_per_group;
-      for (int co = 0; co < out_per_group; ++co) {
-        const float* src = w + ((grp * out_per_group + co) * in_per_group + ci) * taps;
-        float* dst = sub_w + p.weights + (c * out_per_group + co) * th * tw;
-        for (int jy = 0; jy < th; ++jy)
-          for (int jx = 0; jx < tw; ++jx)
-            dst[jy * tw + jx] = src[(p.ry + g.stride_h * (th - 1 - jy)) * g.kernel_w + p.rx +
-                                    g.stride_w * (tw - 1 - jx)];
-      }
-    });
+    flipped_phase_kernel(g, w, p.ry, p.rx, p.sub.kernel_h, p.sub.kernel_w, sub_w + p.weights);
   }
   // Sample by sample, so that each phase's full output is scattered from
   // L2: each thread its own samples when the batch fills the team.
@@ -311,10 +321,11 @@ inline void conv2d_backward_data_by_phases(const window_geometry& g, int batch, 
         cpu::parallel_for(g.in_c, p.sub.out_plane(), [&](std::int64_t c) {
           const float* src = phase_full + c * p.sub.out_plane();
           float* dst = dxn + c * g.in_plane() + p.rx - g.pad_w;
-          for (int m = p.m_begin; m < p.m_end; ++m) {
+          for (int m = p.rows.begin; m < p.rows.end; ++m) {
             const float* src_row = src + std::int64_t{m} * p.sub.out_w;
             float* dst_row = dst + std::int64_t{m * g.stride_h + p.ry - g.pad_h} * g.in_w;
-            for (int mx = p.x_begin; mx < p.x_end; ++mx) dst_row[mx * g.stride_w] = src_row[mx];
+            for (int mx = p.cols.begin; mx < p.cols.end; ++mx)
+              dst_row[mx * g.stride_w] = src_row[mx];
           }
         });
       }
@@ -344,15 +355,7 @@ void conv2d_backward_data(Cpu, const window_geometry& g, int batch, const T* dy,
       const int taps = g.kernel_h * g.kernel_w;
       float* flipped = cpu::scratch<float>(cpu::scratch_slot::extra,
                                            static_cast<std::size_t>(g.out_c) * in_per_group * taps);
-      // flipped[grp][ci][co][t] = w[grp][co][ci][taps - 1 - t]
-      cpu::parallel_for(g.in_c, std::int64_t{out_per_group} * taps, [&](std::int64_t c) {
-        const std::int64_t grp = c / in_per_group, ci = c % in_per_group;
-        for (int co = 0; co < out_per_group; ++co) {
-          const float* src = w + ((grp * out_per_group + co) * in_per_group + ci) * taps;
-          float* dst = flipped + (c * out_per_group + co) * taps;
-          for (int t = 0; t < taps; ++t) dst[t] = src[taps - 1 - t];
-        }
-      });
+      detail::flipped_phase_kernel(g, w, 0, 0, g.kernel_h, g.kernel_w, flipped);
       conv2d_forward(Cpu{}, adjoint, batch, dy, static_cast<const float*>(flipped),
                      static_cast<const float*>(nullptr), dx);
       return;

@@ -184,6 +184,16 @@ inline const float* pad(const window_geometry& g, const padded_grid& grid, int c
                      nr);
 }
 
+/// Where weight column p = (c, t) of a weight gradient reads the padded
+/// image: the window of tap t of channel c at grid position 0.
+inline const float* window(const window_geometry& g, const padded_grid& grid, const float* padded,
+                           std::int64_t p) {
+  const int taps = g.kernel_h * g.kernel_w;
+  const std::int64_t c = p / taps, t = p % taps;
+  return padded + c * grid.plane + t / g.kernel_w * g.dilation_h * grid.width +
+         t % g.kernel_w * g.dilation_w;
+}
+
 /// Accumulators of the weight-gradient tile: all vector registers but the
 /// operands' (32 with AVX-512, 16 otherwise).
 #if defined(__AVX512F__)
@@ -372,12 +382,8 @@ inline void conv2d_direct_weight_gradient(const window_geometry& g, int channels
         const float* dy_rows[Rows];
         const float* windows[Cols];
         for (int r = 0; r < Rows; ++r) dy_rows[r] = dy_grid + (o0 + std::min(r, rows - 1)) * length;
-        for (int j = 0; j < Cols; ++j) {
-          const std::int64_t p = p0 + std::min(j, cols - 1);
-          const std::int64_t c = p / taps, t = p % taps;
-          windows[j] = padded + c * grid.plane + t / g.kernel_w * g.dilation_h * grid.width +
-                       t % g.kernel_w * g.dilation_w;
-        }
+        for (int j = 0; j < Cols; ++j)
+          windows[j] = direct::window(g, grid, padded, p0 + std::min(j, cols - 1));
         direct::dot_tile<Rows>(dy_rows, windows, length, count, out_channels * length,
                                channels * grid.plane, dw + o0 * columns + p0, columns, rows, cols);
       });
@@ -487,11 +493,8 @@ inline void conv2d_channel_vector_weight_gradient(const window_geometry& g, int 
       const int cols = static_cast<int>(std::min<std::int64_t>(columns_per_tile, columns - p0));
       // A partial tile repeats its last window and drops the result.
       const float* windows[columns_per_tile];
-      for (int j = 0; j < columns_per_tile; ++j) {
-        const std::int64_t p = p0 + std::min(j, cols - 1), c = p / taps, t = p % taps;
-        windows[j] = padded + c * grid.plane + t / g.kernel_w * g.dilation_h * grid.width +
-                     t % g.kernel_w * g.dilation_w;
-      }
+      for (int j = 0; j < columns_per_tile; ++j)
+        windows[j] = direct::window(g, grid, padded, p0 + std::min(j, cols - 1));
       vec acc[columns_per_tile];
       for (auto& a : acc) a = sgemm::vec_zero();
       for (std::int64_t n = 0; n < count; ++n) {
