@@ -127,11 +127,13 @@ BOOST_AUTO_TEST_CASE(packed_convolution_matches_the_im2col_path) {
       // stride): k2 s2 with groups, k6 s3 padded by 2.
       {8, 6, 13, 2, 2, 0, 1, 2},
       {6, 4, 17, 6, 3, 2, 1, 1},
-      // one output channel per lane (16 per group on AVX-512, 8 on AVX2):
-      // a partial column tile, groups with padding and dilation.
+      // one output channel per lane, in one or two vectors (16 or 32 per
+      // group on AVX-512, 8 or 16 on AVX2): a partial column tile, groups
+      // with padding and dilation, LeNet's second layer at 32 channels.
       {9, 16, 9, 3, 1, 1, 1, 1},
       {16, 32, 11, 3, 1, 2, 2, 2},
       {8, 8, 10, 3, 1, 1, 1, 1},
+      {6, 32, 12, 5, 1, 0, 1, 1},
   };
   std::mt19937 rng(12);
   for (const auto& s : shapes) {

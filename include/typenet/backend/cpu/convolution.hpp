@@ -180,7 +180,7 @@ void conv2d_forward(Cpu, const window_geometry& g, int batch, const T* x, const 
                      static_cast<const float*>(sub_w), bias, y);
       return;
     }
-    if (cpu::channel_vector_applies(g)) {
+    if (cpu::channel_vectors(g) > 0) {
       // The weights transposed once, output channel fastest, for every sample.
       float* wt = cpu::scratch<float>(cpu::scratch_slot::transposed_weights,
                                       static_cast<std::size_t>(g.out_c * rows));
@@ -189,17 +189,19 @@ void conv2d_forward(Cpu, const window_geometry& g, int batch, const T* x, const 
         for (int o = 0; o < out_per_group; ++o)
           wt[r * out_per_group + o] = w[(grp * out_per_group + o) * rows + k];
       });
-      detail::for_each_sample(
-          batch, 2 * g.out_c * plane * rows, [&](int, std::int64_t first, std::int64_t last) {
-            for (std::int64_t n = first; n < last; ++n)
-              for (int grp = 0; grp < g.groups; ++grp)
-                cpu::conv2d_channel_vector(
-                    g, in_per_group,
-                    x + n * g.in_size() + std::int64_t{grp} * in_per_group * g.in_plane(),
-                    wt + std::int64_t{grp} * rows * out_per_group,
-                    bias ? bias + std::int64_t{grp} * out_per_group : nullptr,
-                    y + n * g.out_size() + std::int64_t{grp} * out_per_group * plane);
-          });
+      cpu::with_channel_vectors(g, [&]<int V>(std::integral_constant<int, V>) {
+        detail::for_each_sample(
+            batch, 2 * g.out_c * plane * rows, [&](int, std::int64_t first, std::int64_t last) {
+              for (std::int64_t n = first; n < last; ++n)
+                for (int grp = 0; grp < g.groups; ++grp)
+                  cpu::conv2d_channel_vector<V>(
+                      g, in_per_group,
+                      x + n * g.in_size() + std::int64_t{grp} * in_per_group * g.in_plane(),
+                      wt + std::int64_t{grp} * rows * out_per_group,
+                      bias ? bias + std::int64_t{grp} * out_per_group : nullptr,
+                      y + n * g.out_size() + std::int64_t{grp} * out_per_group * plane);
+            });
+      });
       return;
     }
   }
@@ -443,13 +445,15 @@ void conv2d_backward_weight(Cpu, const window_geometry& g, int batch, const T* x
       std::fill(target, target + weights, T{0});
     }
     if constexpr (std::is_same_v<T, float>) {
-      if (cpu::channel_vector_applies(g)) {
-        for (int grp = 0; grp < g.groups; ++grp)
-          cpu::conv2d_channel_vector_weight_gradient(
-              g, in_per_group, last - first,
-              x + first * g.in_size() + std::int64_t{grp} * in_per_group * g.in_plane(),
-              g.in_size(), dy + first * g.out_size() + std::int64_t{grp} * out_per_group * plane,
-              g.out_size(), target + std::int64_t{grp} * out_per_group * rows);
+      if (cpu::channel_vectors(g) > 0) {
+        cpu::with_channel_vectors(g, [&]<int V>(std::integral_constant<int, V>) {
+          for (int grp = 0; grp < g.groups; ++grp)
+            cpu::conv2d_channel_vector_weight_gradient<V>(
+                g, in_per_group, last - first,
+                x + first * g.in_size() + std::int64_t{grp} * in_per_group * g.in_plane(),
+                g.in_size(), dy + first * g.out_size() + std::int64_t{grp} * out_per_group * plane,
+                g.out_size(), target + std::int64_t{grp} * out_per_group * rows);
+        });
         return;
       }
       if (cpu::direct_weight_gradient_applies(g)) {

@@ -395,124 +395,160 @@ inline void conv2d_direct_weight_gradient(const window_geometry& g, int channels
   }
 }
 
-/// Whether the channel-vector kernels (conv2d_channel_vector and its weight
-/// gradient) apply: stride 1, one output channel per lane of a vector
-/// (LeNet's 16 on AVX-512), a narrow map, where the direct kernels' grid
-/// wastes most (LeNet's second layer: 10 outputs on a 14-wide grid), and at
-/// least 64 weights per output channel, so that a tile's epilogue is paid
-/// over enough products. On 56x56 and 112x112 maps, or over 27 weights,
-/// they measured up to 2x slower than the direct kernels.
-inline bool channel_vector_applies(const window_geometry& g) {
-  return g.stride_h == 1 && g.stride_w == 1 && !g.is_pointwise() &&
-         g.out_c / g.groups == direct::vec_floats && g.out_w <= 16 && g.column_rows() >= 64;
+/// The output channels per group that the channel-vector kernels
+/// (conv2d_channel_vector and its weight gradient) take, in vectors: one or
+/// two vectors of one output channel per lane (LeNet's 16 are one AVX-512
+/// vector or two AVX2 vectors); 0 when they do not apply. They need stride
+/// 1, a narrow map, where the direct kernels' grid wastes most (LeNet's
+/// second layer: 10 outputs on a 14-wide grid), and at least 64 weights per
+/// output channel, so that a tile's epilogue is paid over enough products.
+/// On 56x56 and 112x112 maps, or over 27 weights, they measured up to 2x
+/// slower than the direct kernels.
+inline int channel_vectors(const window_geometry& g) {
+  if (g.stride_h != 1 || g.stride_w != 1 || g.is_pointwise() || g.out_w > 16 ||
+      g.column_rows() < 64)
+    return 0;
+  const int out_per_group = g.out_c / g.groups;
+  return out_per_group == direct::vec_floats ? 1 : out_per_group == 2 * direct::vec_floats ? 2 : 0;
 }
 
-/// y[vec_floats x out_plane] = conv(image, w) + bias for one group of one
-/// sample with vec_floats output channels; `wt` is the group's weights
-/// transposed, wt[c * taps + t][o]. A tile of dot_accumulators consecutive
-/// grid positions keeps one vector of output channels per position, and
-/// each tap of each channel loads one vector of weights and broadcasts the
-/// image value under it at each position: dot_accumulators multiply-adds
-/// per load, all from one base pointer. Grid positions that are not outputs
-/// are computed and dropped, as in conv2d_direct.
-inline void conv2d_channel_vector(const window_geometry& g, int channels, const float* image,
-                                  const float* wt, const float* bias, float* y) {
+/// Calls `body(std::integral_constant<int, V>{})` for V = channel_vectors(g) > 0.
+template <class Body>
+void with_channel_vectors(const window_geometry& g, Body&& body) {
+  switch (channel_vectors(g)) {
+    case 1:
+      body(std::integral_constant<int, 1>{});
+      break;
+    case 2:
+      body(std::integral_constant<int, 2>{});
+      break;
+    default:
+      break;
+  }
+}
+
+/// y[V * vec_floats x out_plane] = conv(image, w) + bias for one group of one
+/// sample with V vectors of output channels; `wt` is the group's weights
+/// transposed, wt[c * taps + t][o]. A tile of dot_accumulators / V
+/// consecutive grid positions keeps V vectors of output channels per
+/// position, and each tap of each channel loads V vectors of weights and
+/// broadcasts the image value under it at each position: dot_accumulators
+/// multiply-adds per V + positions loads, all from one base pointer. Grid
+/// positions that are not outputs are computed and dropped, as in
+/// conv2d_direct.
+template <int V>
+void conv2d_channel_vector(const window_geometry& g, int channels, const float* image,
+                           const float* wt, const float* bias, float* y) {
   using direct::vec, direct::vec_floats;
+  constexpr int out_channels = V * vec_floats;
   // At most nr: direct::pad leaves nr floats of slack after the last plane.
-  constexpr int positions_per_tile = std::min(direct::dot_accumulators, direct::nr);
+  constexpr int positions_per_tile = std::min(direct::dot_accumulators / V, direct::nr);
   const direct::padded_grid grid(g);
   const float* padded = direct::pad(g, grid, channels, image);
   const int taps = g.kernel_h * g.kernel_w;
   const std::int64_t tiles = (grid.positions + positions_per_tile - 1) / positions_per_tile;
-  parallel_for(tiles, std::int64_t{positions_per_tile} * vec_floats * channels * taps,
+  parallel_for(tiles, std::int64_t{positions_per_tile} * out_channels * channels * taps,
                [&](std::int64_t tile) {
                  const std::int64_t q0 = tile * positions_per_tile;
-                 vec acc[positions_per_tile];
-                 for (auto& a : acc) a = sgemm::vec_zero();
+                 vec acc[positions_per_tile][V];
+                 for (auto& position : acc)
+                   for (auto& a : position) a = sgemm::vec_zero();
                  const float* weights = wt;
                  for (int c = 0; c < channels; ++c) {
                    const float* plane = padded + c * grid.plane + q0;
                    for (int ky = 0; ky < g.kernel_h; ++ky) {
-                     for (int kx = 0; kx < g.kernel_w; ++kx, weights += vec_floats) {
+                     for (int kx = 0; kx < g.kernel_w; ++kx, weights += out_channels) {
                        const float* src =
                            plane + ky * g.dilation_h * grid.width + kx * g.dilation_w;
-                       const vec wv = sgemm::vec_load(weights);
+                       vec wv[V];
+                       for (int v = 0; v < V; ++v)
+                         wv[v] = sgemm::vec_load(weights + v * vec_floats);
 #pragma GCC unroll 24
-                       for (int i = 0; i < positions_per_tile; ++i)
-                         acc[i] = sgemm::vec_fmadd(sgemm::vec_broadcast(src[i]), wv, acc[i]);
+                       for (int i = 0; i < positions_per_tile; ++i) {
+                         const vec x = sgemm::vec_broadcast(src[i]);
+                         for (int v = 0; v < V; ++v)
+                           acc[i][v] = sgemm::vec_fmadd(x, wv[v], acc[i][v]);
+                       }
                      }
                    }
                  }
-                 alignas(64) float lanes[vec_floats];
+                 alignas(64) float lanes[out_channels];
                  for (int i = 0; i < positions_per_tile; ++i) {
                    const std::int64_t q = q0 + i;
                    if (q >= grid.positions) break;
                    const std::int64_t oy = q / grid.width, ox = q % grid.width;
                    if (ox >= g.out_w) continue;
-                   sgemm::vec_store(lanes, acc[i]);
+                   for (int v = 0; v < V; ++v) sgemm::vec_store(lanes + v * vec_floats, acc[i][v]);
                    float* out = y + oy * g.out_w + ox;
-                   for (int o = 0; o < vec_floats; ++o)
+                   for (int o = 0; o < out_channels; ++o)
                      out[o * g.out_plane()] = lanes[o] + (bias ? bias[o] : 0.0f);
                  }
                });
 }
 
-/// dw[vec_floats][channels * KH * KW] += the weight gradient of one group of
-/// vec_floats output channels, summed over `samples` samples: column (c, t)
-/// of dw is the sum over output positions of the image under tap t of
-/// channel c there times dy's vector of channels there. A tile of
-/// dot_accumulators columns broadcasts one image value per column and loads
-/// one dy vector per position (dy transposed to channels-last first), so
+/// dw[V * vec_floats][channels * KH * KW] += the weight gradient of one group
+/// of V vectors of output channels, summed over `samples` samples: column
+/// (c, t) of dw is the sum over output positions of the image under tap t of
+/// channel c there times dy's vectors of channels there. A tile of
+/// dot_accumulators / V columns broadcasts one image value per column and
+/// loads V dy vectors per position (dy transposed to channels-last first), so
 /// there are no horizontal sums, and only output positions are visited, row
 /// by row of the padded grid.
-inline void conv2d_channel_vector_weight_gradient(const window_geometry& g, int channels,
-                                                  std::int64_t samples, const float* image,
-                                                  std::int64_t image_step, const float* dy,
-                                                  std::int64_t dy_step, float* dw) {
+template <int V>
+void conv2d_channel_vector_weight_gradient(const window_geometry& g, int channels,
+                                           std::int64_t samples, const float* image,
+                                           std::int64_t image_step, const float* dy,
+                                           std::int64_t dy_step, float* dw) {
   using direct::vec, direct::vec_floats;
-  constexpr int columns_per_tile = direct::dot_accumulators;
+  constexpr int out_channels = V * vec_floats;
+  constexpr int columns_per_tile = direct::dot_accumulators / V;
   const direct::padded_grid grid(g);
   const int taps = g.kernel_h * g.kernel_w;
   const std::int64_t columns = std::int64_t{channels} * taps, plane = g.out_plane();
-  const std::int64_t per_sample = channels * grid.plane + plane * vec_floats;
+  const std::int64_t per_sample = channels * grid.plane + plane * out_channels;
   const std::int64_t chunk = std::clamp<std::int64_t>((1 << 20) / per_sample, 1, samples);
   for (std::int64_t first = 0; first < samples; first += chunk) {
     const std::int64_t count = std::min(chunk, samples - first);
     const float* padded =
         direct::pad(g, grid, channels, image + first * image_step, count, image_step);
-    float* dyt = scratch<float>(scratch_slot::gemm, count * plane * vec_floats);
-    parallel_for(count, plane * vec_floats, [&](std::int64_t n) {
+    float* dyt = scratch<float>(scratch_slot::gemm, count * plane * out_channels);
+    parallel_for(count, plane * out_channels, [&](std::int64_t n) {
       const float* src = dy + (first + n) * dy_step;
-      float* dst = dyt + n * plane * vec_floats;
-      for (int o = 0; o < vec_floats; ++o)
-        for (std::int64_t p = 0; p < plane; ++p) dst[p * vec_floats + o] = src[o * plane + p];
+      float* dst = dyt + n * plane * out_channels;
+      for (int o = 0; o < out_channels; ++o)
+        for (std::int64_t p = 0; p < plane; ++p) dst[p * out_channels + o] = src[o * plane + p];
     });
     const std::int64_t tiles = (columns + columns_per_tile - 1) / columns_per_tile;
-    parallel_for(tiles, columns_per_tile * vec_floats * plane * count, [&](std::int64_t tile) {
+    parallel_for(tiles, columns_per_tile * out_channels * plane * count, [&](std::int64_t tile) {
       const std::int64_t p0 = tile * columns_per_tile;
       const int cols = static_cast<int>(std::min<std::int64_t>(columns_per_tile, columns - p0));
       // A partial tile repeats its last window and drops the result.
       const float* windows[columns_per_tile];
       for (int j = 0; j < columns_per_tile; ++j)
         windows[j] = direct::window(g, grid, padded, p0 + std::min(j, cols - 1));
-      vec acc[columns_per_tile];
-      for (auto& a : acc) a = sgemm::vec_zero();
+      vec acc[columns_per_tile][V];
+      for (auto& column : acc)
+        for (auto& a : column) a = sgemm::vec_zero();
       for (std::int64_t n = 0; n < count; ++n) {
         for (int oy = 0; oy < g.out_h; ++oy) {
           const std::int64_t q0 = n * channels * grid.plane + oy * grid.width;
-          const float* d = dyt + (n * plane + std::int64_t{oy} * g.out_w) * vec_floats;
+          const float* d = dyt + (n * plane + std::int64_t{oy} * g.out_w) * out_channels;
           for (int ox = 0; ox < g.out_w; ++ox) {
-            const vec dv = sgemm::vec_load(d + ox * vec_floats);
+            vec dv[V];
+            for (int v = 0; v < V; ++v)
+              dv[v] = sgemm::vec_load(d + ox * out_channels + v * vec_floats);
 #pragma GCC unroll 24
-            for (int j = 0; j < columns_per_tile; ++j)
-              acc[j] = sgemm::vec_fmadd(sgemm::vec_broadcast(windows[j][q0 + ox]), dv, acc[j]);
+            for (int j = 0; j < columns_per_tile; ++j) {
+              const vec x = sgemm::vec_broadcast(windows[j][q0 + ox]);
+              for (int v = 0; v < V; ++v) acc[j][v] = sgemm::vec_fmadd(x, dv[v], acc[j][v]);
+            }
           }
         }
       }
-      alignas(64) float lanes[vec_floats];
+      alignas(64) float lanes[out_channels];
       for (int j = 0; j < cols; ++j) {
-        sgemm::vec_store(lanes, acc[j]);
-        for (int o = 0; o < vec_floats; ++o) dw[o * columns + p0 + j] += lanes[o];
+        for (int v = 0; v < V; ++v) sgemm::vec_store(lanes + v * vec_floats, acc[j][v]);
+        for (int o = 0; o < out_channels; ++o) dw[o * columns + p0 + j] += lanes[o];
       }
     });
   }
