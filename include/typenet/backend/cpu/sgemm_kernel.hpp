@@ -166,27 +166,33 @@ void micro_tile_rows(int rows, std::int64_t kc, const float* a, std::int64_t row
 /// Packs depth [0, kc) x columns [0, n) of op(B) into nr-column panels, zero-padded.
 inline void pack_b(bool trans, std::int64_t kc, std::int64_t n, const float* b, std::int64_t ldb,
                    float* out) {
+  const std::int64_t panels = (n + nr - 1) / nr, full = n / nr;
+  if (!trans) {  // op(B)(p, j) = b[p * ldb + j]
+    // Row by row across every panel: each row of B is read once, front to
+    // back, which the prefetchers follow; panel by panel, each of the kc
+    // rows would be a new cache line (and a new page when ldb is large) per
+    // 16 floats, and packing cost more than the products on short GEMMs.
+    for (std::int64_t p = 0; p < kc; ++p) {
+      const float* src = b + p * ldb;
+      float* dst = out + p * nr;
+      for (std::int64_t panel = 0; panel < full; ++panel, src += nr, dst += nr * kc)
+        for (int j = 0; j < nr; ++j) dst[j] = src[j];
+      if (full < panels) {
+        const int cols = static_cast<int>(n - full * nr);
+        for (int j = 0; j < cols; ++j) dst[j] = src[j];
+        for (int j = cols; j < nr; ++j) dst[j] = 0.0f;
+      }
+    }
+    return;
+  }
   for (std::int64_t j0 = 0; j0 < n; j0 += nr, out += nr * kc) {
     const int cols = static_cast<int>(std::min<std::int64_t>(nr, n - j0));
-    if (!trans) {  // op(B)(p, j) = b[p * ldb + j]
-      for (std::int64_t p = 0; p < kc; ++p) {
-        const float* src = b + p * ldb + j0;
-        float* dst = out + p * nr;
-        if (cols == nr) {
-          for (int j = 0; j < nr; ++j) dst[j] = src[j];
-        } else {
-          for (int j = 0; j < cols; ++j) dst[j] = src[j];
-          for (int j = cols; j < nr; ++j) dst[j] = 0.0f;
-        }
-      }
-    } else {
-      for (int j = 0; j < cols; ++j) {
-        const float* src = b + (j0 + j) * ldb;
-        for (std::int64_t p = 0; p < kc; ++p) out[p * nr + j] = src[p];
-      }
-      for (int j = cols; j < nr; ++j)
-        for (std::int64_t p = 0; p < kc; ++p) out[p * nr + j] = 0.0f;
+    for (int j = 0; j < cols; ++j) {
+      const float* src = b + (j0 + j) * ldb;
+      for (std::int64_t p = 0; p < kc; ++p) out[p * nr + j] = src[p];
     }
+    for (int j = cols; j < nr; ++j)
+      for (std::int64_t p = 0; p < kc; ++p) out[p * nr + j] = 0.0f;
   }
 }
 
