@@ -19,6 +19,7 @@
 #include "typenet/core/storage.hpp"
 #include "typenet/core/tensor.hpp"
 #include "typenet/core/update_rules.hpp"
+#include "typenet/core/windows.hpp"
 
 #include "typenet/backend/cpu/batch_norm.hpp"
 #include "typenet/backend/cpu/convolution.hpp"

@@ -7,14 +7,22 @@
 
 #include <cstdint>
 
+#include "typenet/config.hpp"
+
 namespace typenet {
 
 /// SplitMix64 finalizer: a cheap, well-mixed hash for counter-based randomness.
-constexpr std::uint64_t mix64(std::uint64_t z) {
+TYPENET_HOST_DEVICE constexpr std::uint64_t mix64(std::uint64_t z) {
   z += 0x9e3779b97f4a7c15ULL;
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
   return z ^ (z >> 31);
+}
+
+/// A uniform number in [0, 1) from (stream, index): counter-based, so the
+/// result depends neither on the thread nor on the device that computes it.
+TYPENET_HOST_DEVICE constexpr double uniform_at(std::uint64_t stream, std::uint64_t index) {
+  return static_cast<double>(mix64(stream ^ mix64(index)) >> 11) * 0x1.0p-53;
 }
 
 struct run_context {

@@ -114,7 +114,7 @@ inline constexpr detail::pair_value pair_option_v =
 template <class... Options>
 inline constexpr int groups_option_v = [] {
   int g = 1;
-  ((detail::is_groups<Options>::value ? (g = detail::groups_of<Options>(), 0) : 0), ...);
+  ((g = detail::is_groups<Options>::value ? detail::groups_of<Options>() : g), ...);
   return g;
 }();
 

@@ -24,16 +24,17 @@
 
 namespace typenet::models {
 
-/// torchvision.models.resnet.BasicBlock(inplanes, Planes, Stride, downsample).
-template <int Planes, int Stride = 1, bool Downsample = false>
+/// torchvision.models.resnet.BasicBlock(inplanes, Planes, Step, downsample).
+/// (`Step`, not `Stride`: nvcc's front end drops the qualification of
+/// typenet::Stride<Stride> and would read the parameter.)
+template <int Planes, int Step = 1, bool Downsample = false>
 using BasicBlock = Residual<
-    Sequential<Named<"conv1", Conv2d<Planes, 3, typenet::Stride<Stride>, Padding<1>, NoBias>>,
+    Sequential<Named<"conv1", Conv2d<Planes, 3, Stride<Step>, Padding<1>, NoBias>>,
                Named<"bn1", BatchNorm2d>, Named<"relu", ReLU>,
                Named<"conv2", Conv2d<Planes, 3, Padding<1>, NoBias>>, Named<"bn2", BatchNorm2d>>,
     std::conditional_t<
         Downsample,
-        Named<"downsample",
-              Sequential<Conv2d<Planes, 1, typenet::Stride<Stride>, NoBias>, BatchNorm2d>>,
+        Named<"downsample", Sequential<Conv2d<Planes, 1, Stride<Step>, NoBias>, BatchNorm2d>>,
         Identity>,
     ReLU>;
 

@@ -309,4 +309,15 @@ class AdamW : public detail::adam_optimizer<T, Device, AdamWOptions, true> {
   using detail::adam_optimizer<T, Device, AdamWOptions, true>::adam_optimizer;
 };
 
+// `tn::Adam adam(model.parameters(), {...})` takes the scalar and the device
+// from the parameters (C++20 deduces nothing through inherited constructors).
+template <class T, class Device>
+Adam(std::vector<ParameterRef<T, Device>>, AdamOptions) -> Adam<T, Device>;
+template <class T, class Device>
+Adam(std::vector<param_group<T, Device>>, AdamOptions) -> Adam<T, Device>;
+template <class T, class Device>
+AdamW(std::vector<ParameterRef<T, Device>>, AdamWOptions) -> AdamW<T, Device>;
+template <class T, class Device>
+AdamW(std::vector<param_group<T, Device>>, AdamWOptions) -> AdamW<T, Device>;
+
 }  // namespace typenet

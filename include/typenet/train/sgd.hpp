@@ -211,4 +211,10 @@ class SGD : public detail::optimizer_base<T, Device, SGDOptions, detail::sgd_slo
   SGDOptions defaults_;
 };
 
+/// `tn::SGD sgd(model.parameters(), {...})` takes the scalar and the device from the parameters.
+template <class T, class Device>
+SGD(std::vector<ParameterRef<T, Device>>, SGDOptions) -> SGD<T, Device>;
+template <class T, class Device>
+SGD(std::vector<param_group<T, Device>>, SGDOptions) -> SGD<T, Device>;
+
 }  // namespace typenet

@@ -56,12 +56,6 @@ void fill_values(Cpu, std::int64_t n, T* out, T value) {
   std::fill_n(out, n, value);
 }
 
-/// A uniform number in [0, 1) from (stream, index): counter-based, so the
-/// result does not depend on the thread that computes it.
-inline double uniform_at(std::uint64_t stream, std::uint64_t index) {
-  return static_cast<double>(mix64(stream ^ mix64(index)) >> 11) * 0x1.0p-53;
-}
-
 /// Inverted dropout: mask[i] = 0 with probability p, else 1/(1-p); y = x * mask.
 template <class T>
 void dropout_forward(Cpu, std::int64_t n, double p, std::uint64_t stream, const T* x, T* mask,

@@ -18,21 +18,9 @@
 #include "typenet/backend/cpu/parallel.hpp"
 #include "typenet/core/device.hpp"
 #include "typenet/core/geometry.hpp"
+#include "typenet/core/windows.hpp"
 
 namespace typenet {
-
-namespace detail {
-/// The taps k in [begin, end) of a window starting at `origin` (possibly in
-/// the padding) whose position origin + k * dilation lies in [0, size).
-struct tap_range {
-  int begin, end;
-};
-inline tap_range taps_inside(int origin, int kernel, int dilation, int size) {
-  if (dilation == 1) return {std::max(0, -origin), std::min(kernel, size - origin)};
-  return {origin >= 0 ? 0 : (-origin + dilation - 1) / dilation,
-          std::min(kernel, (size - origin + dilation - 1) / dilation)};
-}
-}  // namespace detail
 
 namespace detail {
 /// One max-pooling window at output (oh, ow) of a plane, any geometry.
@@ -291,22 +279,6 @@ void max_pool2d_backward(Cpu, const window_geometry& g, int batch, const T* dy,
   });
 }
 
-namespace detail {
-/// PyTorch's avg_pool2d window: [begin, end) clipped to the input, and the
-/// divisor, which with count_include_pad counts the padding inside the window.
-struct avg_window {
-  int begin, end, size;
-};
-inline avg_window avg_pool_window(int o, int stride, int pad, int kernel, int in) {
-  int begin = o * stride - pad;
-  int end = std::min(begin + kernel, in + pad);
-  const int size = end - begin;
-  begin = std::max(begin, 0);
-  end = std::min(end, in);
-  return {begin, end, size};
-}
-}  // namespace detail
-
 /// Average pooling with count_include_pad=True (PyTorch's default).
 template <class T>
 void avg_pool2d_forward(Cpu, const window_geometry& g, int batch, const T* x, T* y) {
@@ -347,16 +319,6 @@ void avg_pool2d_backward(Cpu, const window_geometry& g, int batch, const T* dy, 
         }
       });
 }
-
-namespace detail {
-/// Adaptive pooling bins: [floor(o*in/out), ceil((o+1)*in/out)).
-inline int adaptive_begin(int o, int in, int out) {
-  return (o * in) / out;
-}
-inline int adaptive_end(int o, int in, int out) {
-  return ((o + 1) * in + out - 1) / out;
-}
-}  // namespace detail
 
 template <class T>
 void adaptive_avg_pool2d_forward(Cpu, const window_geometry& g, int batch, const T* x, T* y) {

@@ -1,8 +1,7 @@
 // typenet/backend/cpu/upsample.hpp — nearest and bilinear upsampling by integer factors.
 //
-// Bilinear follows PyTorch's align_corners=False with a given scale factor:
-// source = (dst + 0.5) / scale - 0.5, clamped at 0, neighbours (i0, i0 + 1)
-// clamped to the edge.
+// Bilinear follows PyTorch's align_corners=False with a given scale factor
+// (detail::bilinear_tap in core/windows.hpp).
 #pragma once
 
 #include <algorithm>
@@ -11,23 +10,11 @@
 #include "typenet/backend/cpu/parallel.hpp"
 #include "typenet/core/device.hpp"
 #include "typenet/core/geometry.hpp"
+#include "typenet/core/windows.hpp"
 
 namespace typenet {
 
 namespace detail {
-struct linear_tap {
-  int i0, i1;
-  double w0, w1;
-};
-inline linear_tap bilinear_tap(int dst, int scale, int in) {
-  double src = (dst + 0.5) / scale - 0.5;
-  if (src < 0) src = 0;
-  const int i0 = static_cast<int>(src);
-  const int i1 = i0 < in - 1 ? i0 + 1 : i0;
-  const double w1 = src - i0;
-  return {i0, i1, 1.0 - w1, w1};
-}
-
 /// Nearest upsampling, row by row: each input row is widened once (every
 /// value repeated stride_w times) and copied to the other stride_h - 1 rows;
 /// factor 2 along the row gets its own loop, which GCC vectorizes with

@@ -98,15 +98,27 @@ inline void store(float* p, pack v) {
   std::memcpy(p, &v, sizeof v);
 }
 
+/// Lanes I... of the 2 * lanes floats of a then b. GCC's __builtin_shuffle
+/// takes them as a vector, clang's __builtin_shufflevector as arguments
+/// (nvcc's front end drops the expansion of a pack there).
+template <int... I>
+pack shuffle(pack a, pack b) {
+#if defined(__clang__)
+  return __builtin_shufflevector(a, b, I...);
+#else
+  using indices = int __attribute__((vector_size(lanes * sizeof(int))));
+  return __builtin_shuffle(a, b, indices{I...});
+#endif
+}
 /// The even (Odd = 0) or odd floats of the 2 * lanes in a, b.
 template <int Odd, int... I>
 pack deinterleave(pack a, pack b, std::integer_sequence<int, I...>) {
-  return __builtin_shufflevector(a, b, (2 * I + Odd)...);
+  return shuffle<(2 * I + Odd)...>(a, b);
 }
 /// a[0], b[0], a[1], b[1], ... from the first (Half = 0) or second half of a and b.
 template <int Half, int... I>
 pack interleave(pack a, pack b, std::integer_sequence<int, I...>) {
-  return __builtin_shufflevector(a, b, (Half * lanes / 2 + I / 2 + I % 2 * lanes)...);
+  return shuffle<(Half * lanes / 2 + I / 2 + I % 2 * lanes)...>(a, b);
 }
 inline constexpr auto lane_indices = std::make_integer_sequence<int, lanes>{};
 
