@@ -22,6 +22,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -254,43 +255,70 @@ load_report load_state(const io::checkpoint& file, std::vector<StateRef> state,
 
 }  // namespace detail
 
-/// Loads a weight file into `model` (Cpu models; backend/cuda adds device models).
+/// Loads a weight file into `model`, on any device: a Cuda model's tensors
+/// are converted on the host and copied into device memory.
 template <class M>
-requires std::is_same_v<typename M::device, Cpu> load_report
-load_weights(M& model, const std::string& path, const load_options& options = {}) {
+load_report load_weights(M& model, const std::string& path, const load_options& options = {}) {
+  using device = typename M::device;
   const io::checkpoint file = io::read_weight_file(path, options.state_dict_key);
   return detail::load_state<typename M::network>(
       file, model.state(), options, M::network::type_name(),
       [](const StateRef& target, const io::tensor_record& r) {
+        const auto read = [&]<class V>(V*) {
+          if constexpr (std::is_same_v<device, Cpu>) {
+            io::read_as<V>(r, static_cast<V*>(target.data));
+          } else if (target.on_host) {
+            io::read_as<V>(r, static_cast<V*>(target.data));
+          } else {
+            std::vector<V> staged(static_cast<std::size_t>(target.size));
+            io::read_as<V>(r, staged.data());
+            copy_from_host(device{}, target.size, staged.data(), static_cast<V*>(target.data));
+          }
+        };
         switch (target.type) {
           case dtype::f32:
-            io::read_as<float>(r, static_cast<float*>(target.data));
+            read(static_cast<float*>(nullptr));
             break;
           case dtype::f64:
-            io::read_as<double>(r, static_cast<double*>(target.data));
+            read(static_cast<double*>(nullptr));
             break;
           case dtype::i64:
-            io::read_as<std::int64_t>(r, static_cast<std::int64_t*>(target.data));
+            read(static_cast<std::int64_t*>(nullptr));
             break;
         }
       });
 }
 
 /// Writes every parameter and buffer of `model` as safetensors, with the
-/// network's type and typenet's version in the metadata. Atomic.
+/// network's type and typenet's version in the metadata. Atomic. A Cuda
+/// model's tensors are copied to the host first.
 template <class M>
-requires std::is_same_v<typename M::device, Cpu>
 void save_weights(M& model, const std::string& path) {
+  using device = typename M::device;
+  const std::vector<StateRef> state = model.state();
   std::vector<io::tensor_to_write> tensors;
-  for (const auto& s : model.state()) {
+  std::vector<std::vector<std::byte>> staged;  // host copies of device tensors
+  staged.reserve(state.size());
+  for (const auto& s : state) {
     io::element_type type = s.type == dtype::f32   ? io::element_type::f32
                             : s.type == dtype::f64 ? io::element_type::f64
                                                    : io::element_type::i64;
-    tensors.push_back({s.name,
-                       type,
-                       std::vector<std::int64_t>(s.shape.begin(), s.shape.end()),
-                       {static_cast<const std::byte*>(s.data),
-                        static_cast<std::size_t>(s.size) * io::element_size(type)}});
+    const std::size_t bytes = static_cast<std::size_t>(s.size) * io::element_size(type);
+    const std::byte* data = static_cast<const std::byte*>(s.data);
+    if constexpr (!std::is_same_v<device, Cpu>) {
+      if (!s.on_host) {
+        auto& copy = staged.emplace_back(bytes);
+        if (s.type == dtype::f32)
+          copy_to_host(device{}, s.size, static_cast<const float*>(s.data),
+                       reinterpret_cast<float*>(copy.data()));
+        else
+          copy_to_host(device{}, s.size, static_cast<const double*>(s.data),
+                       reinterpret_cast<double*>(copy.data()));
+        data = copy.data();
+      }
+    }
+    tensors.push_back(
+        {s.name, type, std::vector<std::int64_t>(s.shape.begin(), s.shape.end()), {data, bytes}});
   }
   io::write_safetensors(path, tensors,
                         {{"format", "pt"},

@@ -37,6 +37,7 @@
 #include "typenet/core/errors.hpp"
 #include "typenet/core/shape.hpp"
 #include "typenet/core/tensor.hpp"
+#include "typenet/train/losses/on_host.hpp"
 #include "typenet/train/losses/reduction.hpp"
 
 namespace typenet {
@@ -50,8 +51,9 @@ struct BCEWithLogitsLossOptions {
   std::vector<float> pos_weight{};
 };
 
-class BCEWithLogitsLoss {
+class BCEWithLogitsLoss : public detail::computed_on_host<BCEWithLogitsLoss> {
  public:
+  using detail::computed_on_host<BCEWithLogitsLoss>::operator();
   static constexpr const char* name = "BCEWithLogitsLoss";
 
   BCEWithLogitsLoss() = default;

@@ -45,6 +45,7 @@
 #include "typenet/core/errors.hpp"
 #include "typenet/core/shape.hpp"
 #include "typenet/core/tensor.hpp"
+#include "typenet/train/losses/on_host.hpp"
 #include "typenet/train/losses/reduction.hpp"
 
 namespace typenet {
@@ -60,8 +61,9 @@ struct CrossEntropyLossOptions {
   double label_smoothing = 0.0;
 };
 
-class CrossEntropyLoss {
+class CrossEntropyLoss : public detail::computed_on_host<CrossEntropyLoss> {
  public:
+  using detail::computed_on_host<CrossEntropyLoss>::operator();
   static constexpr const char* name = "CrossEntropyLoss";
 
   CrossEntropyLoss() = default;

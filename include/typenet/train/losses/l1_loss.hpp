@@ -15,6 +15,7 @@
 #include <cmath>
 
 #include "typenet/core/tensor.hpp"
+#include "typenet/train/losses/on_host.hpp"
 #include "typenet/train/losses/reduction.hpp"
 
 namespace typenet {
@@ -34,8 +35,9 @@ inline loss_and_derivative l1(double d) noexcept {
 }
 }  // namespace detail
 
-class L1Loss {
+class L1Loss : public detail::computed_on_host<L1Loss> {
  public:
+  using detail::computed_on_host<L1Loss>::operator();
   static constexpr const char* name = "L1Loss";
 
   L1Loss() = default;

@@ -12,6 +12,7 @@
 #pragma once
 
 #include "typenet/core/tensor.hpp"
+#include "typenet/train/losses/on_host.hpp"
 #include "typenet/train/losses/reduction.hpp"
 
 namespace typenet {
@@ -20,8 +21,9 @@ struct MSELossOptions {
   typenet::reduction reduction = typenet::reduction::mean;
 };
 
-class MSELoss {
+class MSELoss : public detail::computed_on_host<MSELoss> {
  public:
+  using detail::computed_on_host<MSELoss>::operator();
   static constexpr const char* name = "MSELoss";
 
   MSELoss() = default;

@@ -21,6 +21,7 @@
 #include "typenet/core/errors.hpp"
 #include "typenet/core/tensor.hpp"
 #include "typenet/train/losses/l1_loss.hpp"
+#include "typenet/train/losses/on_host.hpp"
 #include "typenet/train/losses/reduction.hpp"
 
 namespace typenet {
@@ -30,8 +31,9 @@ struct SmoothL1LossOptions {
   double beta = 1.0;
 };
 
-class SmoothL1Loss {
+class SmoothL1Loss : public detail::computed_on_host<SmoothL1Loss> {
  public:
+  using detail::computed_on_host<SmoothL1Loss>::operator();
   static constexpr const char* name = "SmoothL1Loss";
 
   SmoothL1Loss() = default;

@@ -1,0 +1,497 @@
+// tests/cuda/backend_tests.inl — the Cuda backend against the Cpu backend.
+//
+// Included by backend_host.cpp (the backend on Thrust's OpenMP system, run by
+// every CI build) and backend_gpu.cu (the same tests on a GPU). Every layer's
+// forward, input gradient and parameter gradients, full training steps of
+// LeNet-5 and the ColorizationNet, the weights loader and the transfers are
+// compared with the Cpu backend on the same random inputs, with DESIGN.md
+// §4b's tolerances: |gpu - cpu| <= atol + rtol |cpu|.
+#include <boost/test/unit_test.hpp>
+
+#include <unistd.h>
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <typenet/cuda.cuh>
+
+#include "../fixtures.hpp"
+
+namespace tn = typenet;
+
+namespace {
+
+struct tolerance {
+  double rtol, atol;
+};
+constexpr tolerance forward_tolerance{1e-4, 1e-5};
+constexpr tolerance gradient_tolerance{1e-3, 1e-4};
+
+/// Element-wise comparison of a device buffer with a host one; a failure
+/// names `what`, the number of elements off and the worst of them.
+template <class T>
+bool check_close(const std::string& what, const T* device, const T* host, std::int64_t n,
+                 tolerance tol) {
+  std::vector<T> got(static_cast<std::size_t>(n));
+  tn::cuda::copy_to_host(device, n, got.data());
+  std::int64_t bad = 0, worst = -1;
+  double worst_excess = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double a = got[static_cast<std::size_t>(i)], b = host[i];
+    const double allowed = tol.atol + tol.rtol * std::abs(b);
+    const double diff = std::abs(a - b);
+    const double excess = diff <= allowed       ? 0.0
+                          : std::isfinite(diff) ? diff / allowed
+                                                : std::numeric_limits<double>::infinity();
+    if (excess > 0) {
+      ++bad;
+      if (excess > worst_excess) worst_excess = excess, worst = i;
+    }
+  }
+  if (bad == 0) return true;
+  std::ostringstream msg;
+  msg.precision(9);
+  msg << what << ": " << bad << " of " << n << " elements differ; worst at " << worst << ": Cuda "
+      << got[static_cast<std::size_t>(worst)] << ", Cpu " << host[worst];
+  BOOST_ERROR(msg.str());
+  return false;
+}
+
+template <class S, class T>
+bool check_close(const std::string& what, const tn::Tensor<S, tn::Cuda, T>& device,
+                 const tn::Tensor<S, tn::Cpu, T>& host, tolerance tol) {
+  BOOST_TEST_REQUIRE(device.batch() == host.batch());
+  return check_close(what, device.data(), host.data(), host.size(), tol);
+}
+
+template <class S, class T = float>
+tn::Tensor<S, tn::Cpu, T> random_tensor(int batch, std::uint64_t seed, double scale = 1.0) {
+  tn::Tensor<S, tn::Cpu, T> t(batch);
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> normal(0.0, scale);
+  for (auto& v : t.values()) v = static_cast<T>(normal(rng));
+  return t;
+}
+
+/// One network on both backends from the same seed (the same parameters),
+/// run forward and backward on the same input and output gradient; every
+/// output, input gradient, parameter gradient and buffer must agree.
+template <class Net, class In, class T = float>
+void check_network(const std::string& name, int batch, bool training = true,
+                   double input_scale = 1.0) {
+  BOOST_TEST_CONTEXT(name) {
+    tn::Model<Net, In, tn::Cpu, T> cpu(7);
+    tn::Model<Net, In, tn::Cuda, T> gpu(7);
+    cpu.train(training);
+    gpu.train(training);
+    cpu.requires_input_grad(true);
+    gpu.requires_input_grad(true);
+    const auto x = random_tensor<In, T>(batch, 11, input_scale);
+    const auto xd = tn::to<tn::Cuda>(x);
+    using Out = typename decltype(cpu)::output_shape;
+    const auto dy = random_tensor<Out, T>(batch, 13);
+    const auto dyd = tn::to<tn::Cuda>(dy);
+    // Twice, so that running statistics and the batch plan are reused.
+    for (int round = 0; round < 2; ++round) {
+      cpu.zero_grad();
+      gpu.zero_grad();
+      check_close("output", gpu.forward(xd), cpu.forward(x), forward_tolerance);
+      cpu.backward(dy);
+      gpu.backward(dyd);
+      check_close("input gradient", gpu.input_grad(), cpu.input_grad(), gradient_tolerance);
+    }
+    const auto& pc = cpu.parameters();
+    const auto& pg = gpu.parameters();
+    BOOST_TEST_REQUIRE(pc.size() == pg.size());
+    for (std::size_t i = 0; i < pc.size(); ++i) {
+      check_close(pc[i].name() + " value", pg[i].value_data(), pc[i].value_data(), pc[i].size(),
+                  forward_tolerance);
+      check_close(pc[i].name() + " gradient", pg[i].grad_data(), pc[i].grad_data(), pc[i].size(),
+                  gradient_tolerance);
+    }
+    const auto sc = cpu.state();
+    const auto sg = gpu.state();
+    for (std::size_t i = 0; i < sc.size(); ++i) {
+      if (sc[i].is_parameter || sc[i].type != tn::dtype::f32) continue;
+      check_close(sc[i].name, static_cast<const T*>(sg[i].data), static_cast<const T*>(sc[i].data),
+                  sc[i].size, forward_tolerance);
+    }
+  }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(cuda_backend)
+
+BOOST_AUTO_TEST_CASE(tensors_travel_between_host_and_device) {
+  const auto x = random_tensor<tn::Shape<3, 5, 7>>(4, 1);
+  auto xd = tn::to<tn::Cuda>(x);
+  BOOST_TEST(xd.batch() == 4);
+  const auto back = tn::to<tn::Cpu>(xd);
+  BOOST_TEST(std::equal(x.values().begin(), x.values().end(), back.values().begin()));
+  tn::fill(xd, 2.5f);
+  tn::Tensor<tn::Shape<3, 5, 7>, tn::Cuda> copy;
+  tn::copy(xd, copy);
+  tn::Tensor<tn::Shape<3, 5, 7>> host;
+  tn::copy(copy, host);
+  BOOST_TEST(host.batch() == 4);
+  BOOST_TEST(
+      std::all_of(host.values().begin(), host.values().end(), [](float v) { return v == 2.5f; }));
+  // Storage only grows: a smaller batch keeps the data pointer.
+  const float* before = xd.data();
+  xd.resize(2);
+  BOOST_TEST(xd.data() == before);
+}
+
+BOOST_AUTO_TEST_CASE(products_match_the_cpu_gemm) {
+  // Row-major C = alpha op(A) op(B) + beta C through the column-major primitive.
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> u(-1, 1);
+  for (const bool ta : {false, true})
+    for (const bool tb : {false, true}) {
+      const int m = 7, n = 9, k = 5;
+      std::vector<float> a(m * k), b(k * n), c(m * n);
+      for (auto* v : {&a, &b, &c})
+        for (auto& e : *v) e = u(rng);
+      std::vector<float> expected = c;
+      for (int i = 0; i < m; ++i)
+        for (int j = 0; j < n; ++j) {
+          double sum = 0;
+          for (int p = 0; p < k; ++p)
+            sum += double(ta ? a[p * m + i] : a[i * k + p]) * (tb ? b[j * k + p] : b[p * n + j]);
+          expected[i * n + j] = static_cast<float>(0.5 * sum + 0.25 * c[i * n + j]);
+        }
+      tn::Tensor<tn::Shape<7 * 5>> ah(1);
+      tn::Tensor<tn::Shape<5 * 9>> bh(1);
+      tn::Tensor<tn::Shape<7 * 9>> ch(1);
+      std::copy(a.begin(), a.end(), ah.data());
+      std::copy(b.begin(), b.end(), bh.data());
+      std::copy(c.begin(), c.end(), ch.data());
+      auto ad = tn::to<tn::Cuda>(ah);
+      auto bd = tn::to<tn::Cuda>(bh);
+      auto cd = tn::to<tn::Cuda>(ch);
+      tn::cuda::gemm(ta, tb, m, n, k, 0.5f, ad.data(), ta ? m : k, bd.data(), tb ? k : n, 0.25f,
+                     cd.data(), n);
+      BOOST_TEST_CONTEXT("trans_a " << ta << " trans_b " << tb) {
+        check_close("C", cd.data(), expected.data(), m * n, forward_tolerance);
+      }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(convolutions) {
+  using In = tn::Shape<6, 11, 13>;
+  check_network<tn::Sequential<tn::Conv2d<8, 3, tn::Padding<1>>>, In>("conv 3x3 pad 1", 3);
+  check_network<tn::Sequential<tn::Conv2d<5, 3, tn::Stride<2>, tn::Padding<1>, tn::NoBias>>, In>(
+      "conv 3x3 stride 2 no bias", 2);
+  check_network<tn::Sequential<tn::Conv2d<4, 3, tn::Dilation<2>, tn::Padding<2>, tn::Groups<2>>>,
+                In>("conv dilated, groups", 2);
+  check_network<tn::Sequential<tn::Conv2d<7, 1>>, In>("conv 1x1", 3);
+  check_network<tn::Sequential<tn::Conv2d<4, 1, tn::Stride<2>>>, In>("conv 1x1 stride 2", 2);
+  check_network<tn::Sequential<tn::Conv2d<6, 5, tn::Padding<2>>>, tn::Shape<1, 28, 28>>(
+      "LeNet conv1", 4);
+  check_network<tn::Sequential<tn::Conv2d<16, 4, tn::Stride<2>, tn::Padding<1>>>, In>("conv k4 s2",
+                                                                                      2);
+}
+
+BOOST_AUTO_TEST_CASE(transposed_convolutions) {
+  using In = tn::Shape<8, 7, 6>;
+  check_network<tn::Sequential<tn::ConvTranspose2d<4, 4, tn::Stride<2>, tn::Padding<1>>>, In>(
+      "ConvTranspose2d k4 s2 p1", 3);
+  check_network<tn::Sequential<tn::ConvTranspose2d<6, 3, tn::Stride<2>, tn::Padding<1>,
+                                                   tn::OutputPadding<1>, tn::NoBias>>,
+                In>("ConvTranspose2d k3 s2 output padding", 2);
+  check_network<tn::Sequential<tn::ConvTranspose2d<4, 2, tn::Stride<2>, tn::Groups<2>>>, In>(
+      "ConvTranspose2d groups", 2);
+}
+
+BOOST_AUTO_TEST_CASE(linear_and_activations) {
+  using In = tn::Shape<37>;
+  check_network<tn::Sequential<tn::Linear<12>>, In>("Linear", 5);
+  check_network<tn::Sequential<tn::Linear<9, tn::NoBias>>, In>("Linear no bias", 3);
+  check_network<tn::Sequential<tn::ReLU, tn::LeakyReLU<>, tn::Sigmoid, tn::Tanh>, In>("activations",
+                                                                                      4);
+  check_network<tn::Sequential<tn::Softmax>, In>("Softmax", 4);
+  check_network<tn::Sequential<tn::LogSoftmax>, tn::Shape<5, 3, 4>>("LogSoftmax per pixel", 2);
+  check_network<tn::Sequential<tn::Dropout<>, tn::Flatten>, tn::Shape<4, 6, 5>>("Dropout", 3);
+}
+
+BOOST_AUTO_TEST_CASE(pooling) {
+  using In = tn::Shape<3, 13, 14>;
+  check_network<tn::Sequential<tn::MaxPool2d<2>>, In>("MaxPool2d 2", 3);
+  check_network<tn::Sequential<tn::MaxPool2d<3, tn::Stride<2>, tn::Padding<1>>>, In>(
+      "MaxPool2d 3 s2 p1 (overlapping)", 2);
+  check_network<tn::Sequential<tn::MaxPool2d<3, tn::Stride<2>, tn::CeilMode>>, In>(
+      "MaxPool2d ceil mode", 2);
+  check_network<tn::Sequential<tn::MaxPool2d<2, tn::Stride<1>, tn::Dilation<2>>>, In>(
+      "MaxPool2d dilated", 2);
+  check_network<tn::Sequential<tn::AvgPool2d<3, tn::Stride<2>, tn::Padding<1>>>, In>(
+      "AvgPool2d 3 s2 p1", 2);
+  check_network<tn::Sequential<tn::AdaptiveAvgPool2d<4, 3>>, In>("AdaptiveAvgPool2d", 2);
+  check_network<tn::Sequential<tn::AdaptiveAvgPool2d<1>>, In>("AdaptiveAvgPool2d 1", 2);
+}
+
+BOOST_AUTO_TEST_CASE(max_pooling_ties_and_nan_like_the_cpu) {
+  // Values from a small set (ties) and a NaN: the same values and argmax.
+  using In = tn::Shape<2, 6, 7>;
+  tn::Model<tn::Sequential<tn::MaxPool2d<3, tn::Stride<2>, tn::Padding<1>>>, In> cpu;
+  tn::Model<tn::Sequential<tn::MaxPool2d<3, tn::Stride<2>, tn::Padding<1>>>, In, tn::Cuda> gpu;
+  tn::Tensor<In> x(2);
+  std::mt19937 rng(5);
+  std::uniform_int_distribution<int> level(-2, 2);
+  for (auto& v : x.values()) v = 0.5f * level(rng);
+  x(1, 1, 2, 3) = std::nanf("");
+  const auto y = tn::to<tn::Cpu>(gpu.forward(tn::to<tn::Cuda>(x)));
+  const auto& expected = cpu.forward(x);
+  for (std::int64_t i = 0; i < y.size(); ++i) {
+    const float a = y.data()[i], b = expected.data()[i];
+    BOOST_TEST((a == b || (std::isnan(a) && std::isnan(b))), "element " << i);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(upsampling) {
+  using In = tn::Shape<3, 5, 6>;
+  check_network<tn::Sequential<tn::Upsample<2>>, In>("Upsample nearest 2", 3);
+  check_network<tn::Sequential<tn::Upsample<3, 2>>, In>("Upsample nearest 3x2", 2);
+  check_network<tn::Sequential<tn::Upsample<2, 2, tn::Bilinear>>, In>("Upsample bilinear 2", 2);
+  check_network<tn::Sequential<tn::Upsample<3, 4, tn::Bilinear>>, In>("Upsample bilinear 3x4", 2);
+}
+
+BOOST_AUTO_TEST_CASE(batch_norm) {
+  check_network<tn::Sequential<tn::BatchNorm2d>, tn::Shape<5, 9, 7>>("BatchNorm2d train", 4, true,
+                                                                     3.0);
+  check_network<tn::Sequential<tn::BatchNorm2d>, tn::Shape<5, 9, 7>>("BatchNorm2d eval", 4, false);
+  check_network<tn::Sequential<tn::BatchNorm1d>, tn::Shape<6>>("BatchNorm1d train", 8);
+  // More than one reduction block per plane.
+  check_network<tn::Sequential<tn::BatchNorm2d>, tn::Shape<2, 40, 50>>("BatchNorm2d large plane",
+                                                                       3);
+}
+
+BOOST_AUTO_TEST_CASE(residual_block) {
+  check_network<tn::Sequential<tn::models::BasicBlock<8, 2, true>>, tn::Shape<4, 10, 10>>(
+      "BasicBlock with downsample", 2);
+  check_network<tn::Sequential<tn::models::BasicBlock<4>>, tn::Shape<4, 6, 6>>("BasicBlock", 2,
+                                                                               false);
+}
+
+BOOST_AUTO_TEST_CASE(double_precision) {
+  check_network<tn::Sequential<tn::Conv2d<4, 3, tn::Padding<1>>, tn::BatchNorm2d, tn::ReLU,
+                               tn::MaxPool2d<2>, tn::Flatten, tn::Linear<5>>,
+                tn::Shape<3, 8, 8>, double>("a small network in double", 3);
+}
+
+namespace {
+/// Parameters of two models of one network agree.
+template <class A, class B>
+void check_parameters(const std::string& when, const A& cpu, const B& gpu, tolerance tol) {
+  const auto& pc = cpu.parameters();
+  const auto& pg = gpu.parameters();
+  BOOST_TEST_REQUIRE(pc.size() == pg.size());
+  for (std::size_t i = 0; i < pc.size(); ++i)
+    check_close(pc[i].name() + " " + when, pg[i].value_data(), pc[i].value_data(), pc[i].size(),
+                tol);
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(lenet_training_steps) {
+  // SGD with momentum and CrossEntropyLoss, as the LeNet-5 benchmark.
+  using In = tn::Shape<1, 28, 28>;
+  tn::Model<tn::models::LeNet5<>, In> cpu(3);
+  tn::Model<tn::models::LeNet5<>, In, tn::Cuda> gpu(3);
+  tn::SGD<float> cpu_sgd(cpu.parameters(), {.lr = 0.05, .momentum = 0.9});
+  tn::SGD gpu_sgd(gpu.parameters(), {.lr = 0.05, .momentum = 0.9});  // deduced: SGD<float, Cuda>
+  static_assert(std::is_same_v<decltype(gpu_sgd), tn::SGD<float, tn::Cuda>>);
+  tn::CrossEntropyLoss loss;
+  decltype(cpu)::output_tensor grad;
+  decltype(gpu)::output_tensor grad_d;
+  for (int step = 0; step < 4; ++step) {
+    const auto x = random_tensor<In>(16, 100 + step);
+    const auto xd = tn::to<tn::Cuda>(x);  // alive until backward, which reads it
+    std::vector<int> labels(16);
+    for (int i = 0; i < 16; ++i) labels[static_cast<std::size_t>(i)] = (i * 7 + step) % 10;
+    cpu.zero_grad();
+    gpu.zero_grad();
+    const double lc = loss(cpu.forward(x), labels, grad);
+    const double lg = loss(gpu.forward(xd), labels, grad_d);
+    BOOST_TEST(std::abs(lg - lc) <= 1e-4 * std::abs(lc),
+               "step " << step << ": Cuda loss " << lg << ", Cpu loss " << lc);
+    cpu.backward(grad);
+    gpu.backward(grad_d);
+    cpu_sgd.step();
+    gpu_sgd.step();
+  }
+  check_parameters("after 4 SGD steps", cpu, gpu, tolerance{1e-3, 1e-5});
+}
+
+BOOST_AUTO_TEST_CASE(colorization_training_steps) {
+  // The lecture's ColorizationNet: Adam and MSELoss, on 32x32 crops. The
+  // first step's gradients and every step's loss must agree. Parameters
+  // after Adam steps are not compared: the biases of convolutions followed
+  // by BatchNorm have a zero gradient up to rounding, and Adam moves each by
+  // about lr in the direction of that rounding noise.
+  using In = tn::Shape<1, 32, 32>;
+  tn::Model<tn::models::ColorizationNet, In> cpu(5);
+  tn::Model<tn::models::ColorizationNet, In, tn::Cuda> gpu(5);
+  cpu.train();
+  gpu.train();
+  tn::Adam<float> cpu_adam(cpu.parameters(), {.lr = 1e-3});
+  tn::Adam<float, tn::Cuda> gpu_adam(gpu.parameters(), {.lr = 1e-3});
+  tn::MSELoss loss;
+  decltype(cpu)::output_tensor grad;
+  decltype(gpu)::output_tensor grad_d;
+  for (int step = 0; step < 3; ++step) {
+    const auto x = random_tensor<In>(4, 200 + step);
+    const auto xd = tn::to<tn::Cuda>(x);
+    const auto target = random_tensor<tn::Shape<2, 32, 32>>(4, 300 + step, 0.3);
+    const auto target_d = tn::to<tn::Cuda>(target);
+    cpu.zero_grad();
+    gpu.zero_grad();
+    const double lc = loss(cpu.forward(x), target, grad);
+    const double lg = loss(gpu.forward(xd), target_d, grad_d);
+    BOOST_TEST(std::abs(lg - lc) <= 1e-4 * std::abs(lc),
+               "step " << step << ": Cuda loss " << lg << ", Cpu loss " << lc);
+    cpu.backward(grad);
+    gpu.backward(grad_d);
+    if (step == 0) {
+      const auto& pc = cpu.parameters();
+      const auto& pg = gpu.parameters();
+      for (std::size_t i = 0; i < pc.size(); ++i)
+        check_close(pc[i].name() + " gradient", pg[i].grad_data(), pc[i].grad_data(), pc[i].size(),
+                    gradient_tolerance);
+    }
+    cpu_adam.step();
+    gpu_adam.step();
+  }
+}
+
+BOOST_AUTO_TEST_CASE(optimizer_updates_match) {
+  // The same parameters and gradients on both devices: SGD (momentum,
+  // Nesterov, weight decay), Adam, AdamW with amsgrad; three steps each.
+  using Net = tn::Sequential<tn::Linear<13>>;
+  using In = tn::Shape<11>;
+  tn::Model<Net, In> cpu(8);
+  tn::Model<Net, In, tn::Cuda> gpu(8);
+  const auto fill_gradients = [&](int step) {
+    const auto& pc = cpu.parameters();
+    const auto& pg = gpu.parameters();
+    for (std::size_t i = 0; i < pc.size(); ++i) {
+      std::mt19937_64 rng(50 + 10 * step + i);
+      std::normal_distribution<float> normal;
+      for (auto& v : pc[i].grad()) v = normal(rng);
+      tn::cuda::copy_to_device(pc[i].grad_data(), pc[i].size(), pg[i].grad_data());
+    }
+  };
+  const auto run = [&](auto& opt_cpu, auto& opt_gpu, const std::string& name) {
+    for (int step = 0; step < 3; ++step) {
+      fill_gradients(step);
+      opt_cpu.step();
+      opt_gpu.step();
+    }
+    check_parameters("after " + name, cpu, gpu, tolerance{1e-6, 1e-7});
+  };
+  {
+    tn::SGD<float> a(cpu.parameters(),
+                     {.lr = 0.1, .momentum = 0.9, .weight_decay = 0.01, .nesterov = true});
+    tn::SGD<float, tn::Cuda> b(
+        gpu.parameters(), {.lr = 0.1, .momentum = 0.9, .weight_decay = 0.01, .nesterov = true});
+    run(a, b, "SGD");
+  }
+  {
+    tn::Adam<float> a(cpu.parameters(), {.lr = 0.01, .weight_decay = 0.1});
+    tn::Adam<float, tn::Cuda> b(gpu.parameters(), {.lr = 0.01, .weight_decay = 0.1});
+    run(a, b, "Adam");
+  }
+  {
+    tn::AdamW<float> a(cpu.parameters(), {.lr = 0.01, .amsgrad = true});
+    tn::AdamW<float, tn::Cuda> b(gpu.parameters(), {.lr = 0.01, .amsgrad = true});
+    run(a, b, "AdamW amsgrad");
+  }
+  // Gradient clipping's norm and rescaling.
+  fill_gradients(7);
+  const double nc = tn::clip_grad_norm(cpu.parameters(), 1.0);
+  const double ng = tn::clip_grad_norm(gpu.parameters(), 1.0);
+  BOOST_TEST(std::abs(nc - ng) <= 1e-6 * nc);
+  const auto& pc = cpu.parameters();
+  const auto& pg = gpu.parameters();
+  for (std::size_t i = 0; i < pc.size(); ++i)
+    check_close(pc[i].name() + " clipped gradient", pg[i].grad_data(), pc[i].grad_data(),
+                pc[i].size(), tolerance{1e-6, 1e-7});
+}
+
+BOOST_AUTO_TEST_CASE(weights_load_into_and_save_from_device_parameters) {
+  using Net =
+      tn::Sequential<tn::Conv2d<4, 3>, tn::BatchNorm2d, tn::ReLU, tn::Flatten, tn::Linear<3>>;
+  using In = tn::Shape<2, 6, 6>;
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("typenet_cuda_weights_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  tn::Model<Net, In> source(21);
+  source.train();
+  source.forward(random_tensor<In>(3, 1));  // running statistics away from their start
+  tn::save_weights(source, (dir / "source.safetensors").string());
+
+  tn::Model<Net, In, tn::Cuda> gpu(99);
+  const auto report = tn::load_weights(gpu, (dir / "source.safetensors").string());
+  BOOST_TEST(report.loaded.size() == source.state().size());
+  tn::save_weights(gpu, (dir / "from_gpu.safetensors").string());
+  tn::Model<Net, In> back(5);
+  tn::load_weights(back, (dir / "from_gpu.safetensors").string());
+  const auto a = source.state(), b = back.state();
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const std::size_t bytes =
+        static_cast<std::size_t>(a[i].size) * (a[i].type == tn::dtype::i64 ? 8 : 4);
+    BOOST_TEST(std::memcmp(a[i].data, b[i].data, bytes) == 0, a[i].name << " round trip");
+  }
+  // A wrong shape is refused before anything is written, on the device too.
+  tn::Model<tn::Sequential<tn::Conv2d<5, 3>, tn::BatchNorm2d, tn::ReLU, tn::Flatten, tn::Linear<3>>,
+            In, tn::Cuda>
+      wrong(1);
+  BOOST_CHECK_THROW(tn::load_weights(wrong, (dir / "source.safetensors").string()),
+                    tn::weights_mismatch);
+  std::filesystem::remove_all(dir);
+}
+
+BOOST_AUTO_TEST_CASE(torchvision_resnet18_checkpoint_on_the_device) {
+  // A torchvision resnet18 saved by torch.save, loaded straight into device
+  // parameters, in eval mode against PyTorch's output (fixtures/weights).
+  using In = tn::Shape<3, 224, 224>;
+  const std::string dir = typenet_test::fixture_directory() + "/weights/";
+  tn::Model<tn::models::ResNet18<>, In, tn::Cuda> model;
+  tn::load_weights(model, dir + "resnet18.pth");
+  model.eval();
+  const auto io = typenet_test::Fixture::read_file(dir + "resnet18_io.tnfx");
+  const auto x = tn::to<tn::Cuda>(typenet_test::tensor_from_fixture<In>(io.at("input")));
+  const auto y = tn::to<tn::Cpu>(model.forward(x));
+  // As tests/test_weights.cpp: a whole network's rounding grows with the
+  // output's scale, so atol gains 1e-6 of the largest logit.
+  const auto& expected = io.at("output");
+  double largest = 0;
+  for (std::int64_t i = 0; i < expected.numel(); ++i)
+    largest = std::max(largest, std::abs(expected.at(i)));
+  BOOST_TEST(typenet_test::check_close(
+      "resnet18 output", y, expected,
+      typenet_test::Tolerance{forward_tolerance.rtol, forward_tolerance.atol + 1e-6 * largest}));
+}
+
+BOOST_AUTO_TEST_CASE(parameters_copy_between_devices) {
+  using Net = tn::models::LeNet5<>;
+  using In = tn::Shape<1, 28, 28>;
+  tn::Model<Net, In> cpu(1);
+  tn::Model<Net, In, tn::Cuda> gpu(2);
+  cpu.freeze("0.");
+  tn::copy_parameters(cpu, gpu);
+  check_parameters("copied to the device", cpu, gpu, tolerance{0, 0});
+  BOOST_TEST(!gpu.parameters()[0].requires_grad());
+  tn::Model<Net, In> back(3);
+  tn::copy_parameters(gpu, back);
+  check_parameters("copied back", back, gpu, tolerance{0, 0});
+}
+
+BOOST_AUTO_TEST_SUITE_END()
