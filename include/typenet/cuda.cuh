@@ -23,6 +23,7 @@
 #include "typenet/backend/cuda/errors.cuh"
 #include "typenet/backend/cuda/launch.cuh"
 #include "typenet/backend/cuda/linear.cuh"
+#include "typenet/backend/cuda/losses.cuh"
 #include "typenet/backend/cuda/memory.cuh"
 #include "typenet/backend/cuda/model_transfer.cuh"
 #include "typenet/backend/cuda/optimizers.cuh"

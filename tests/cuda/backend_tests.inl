@@ -2,10 +2,11 @@
 //
 // Included by backend_host.cpp (the backend on Thrust's OpenMP system, run by
 // every CI build) and backend_gpu.cu (the same tests on a GPU). Every layer's
-// forward, input gradient and parameter gradients, full training steps of
-// LeNet-5 and the ColorizationNet, the weights loader and the transfers are
-// compared with the Cpu backend on the same random inputs, with DESIGN.md
-// §4b's tolerances: |gpu - cpu| <= atol + rtol |cpu|.
+// forward, input gradient and parameter gradients, every loss's value and
+// gradient, full training steps of LeNet-5 and the ColorizationNet, the
+// optimizers, the weights loader and the transfers are compared with the Cpu
+// backend on the same random inputs, with DESIGN.md §4b's tolerances:
+// |gpu - cpu| <= atol + rtol |cpu|.
 #include <boost/test/unit_test.hpp>
 
 #include <unistd.h>
@@ -17,8 +18,10 @@
 #include <filesystem>
 #include <limits>
 #include <random>
+#include <span>
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <typenet/cuda.cuh>
@@ -369,6 +372,93 @@ BOOST_AUTO_TEST_CASE(colorization_training_steps) {
     cpu_adam.step();
     gpu_adam.step();
   }
+}
+
+/// A loss on both backends: the same value and gradient (and, for the loss
+/// alone, the same value); `target` is a tensor or a span of labels.
+template <class Loss, class S, class Target>
+void check_loss(const std::string& what, const Loss& loss, const tn::Tensor<S>& prediction,
+                const Target& target) {
+  BOOST_TEST_CONTEXT(what) {
+    const auto pd = tn::to<tn::Cuda>(prediction);
+    auto on_device = [&]() -> decltype(auto) {
+      if constexpr (std::is_same_v<Target, tn::Tensor<S>>)
+        return tn::to<tn::Cuda>(target);
+      else
+        return (target);
+    };
+    const auto& td = on_device();
+    tn::Tensor<S> grad;
+    tn::Tensor<S, tn::Cuda> grad_d;
+    const double lc = loss(prediction, target, grad);
+    const double lg = loss(pd, td, grad_d);
+    BOOST_TEST(std::abs(lg - lc) <= 1e-9 * std::abs(lc) + 1e-12, "Cuda " << lg << ", Cpu " << lc);
+    check_close("gradient", grad_d, grad, forward_tolerance);
+    BOOST_TEST(std::abs(loss(pd, td) - lc) <= 1e-9 * std::abs(lc) + 1e-12);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(losses_match_the_cpu) {
+  using Map = tn::Shape<2, 5, 7>;
+  const auto prediction = random_tensor<Map>(3, 41);
+  const auto target = random_tensor<Map>(3, 43);
+  check_loss("MSELoss", tn::MSELoss{}, prediction, target);
+  check_loss("MSELoss sum", tn::MSELoss({.reduction = tn::reduction::sum}), prediction, target);
+  check_loss("L1Loss", tn::L1Loss{}, prediction, target);
+  check_loss("SmoothL1Loss", tn::SmoothL1Loss({.beta = 0.5}), prediction, target);
+  check_loss("SmoothL1Loss beta 0", tn::SmoothL1Loss({.beta = 0}), prediction, target);
+  // BCEWithLogitsLoss: targets in [0, 1], per-class and per-element weights.
+  auto probabilities = target;
+  for (auto& v : probabilities.values()) v = 1 / (1 + std::exp(-v));
+  check_loss("BCEWithLogitsLoss", tn::BCEWithLogitsLoss{}, prediction, probabilities);
+  std::vector<float> element_weights(Map::size);
+  for (std::size_t i = 0; i < element_weights.size(); ++i) element_weights[i] = 0.1f * (i % 11);
+  check_loss("BCEWithLogitsLoss weighted",
+             tn::BCEWithLogitsLoss({.weight = element_weights,
+                                    .reduction = tn::reduction::sum,
+                                    .pos_weight = {2.0f, 0.5f, 1, 1, 3, 1, 1}}),
+             prediction, probabilities);
+
+  // Classification, then segmentation with every option.
+  const auto logits = random_tensor<tn::Shape<10>>(6, 47, 3.0);
+  const std::vector<int> labels{3, 0, 9, 9, 4, 7};
+  check_loss("CrossEntropyLoss", tn::CrossEntropyLoss{}, logits, std::span<const int>(labels));
+  const auto maps = random_tensor<tn::Shape<4, 3, 5>>(2, 53, 2.0);
+  std::vector<int> pixels(2 * 3 * 5);
+  for (std::size_t i = 0; i < pixels.size(); ++i) pixels[i] = i % 7 == 0 ? 255 : int(i * 5 % 4);
+  check_loss("CrossEntropyLoss segmentation",
+             tn::CrossEntropyLoss(
+                 {.weight = {0.5f, 1, 2, 0.25f}, .ignore_index = 255, .label_smoothing = 0.1}),
+             maps, std::span<const int>(pixels));
+  check_loss("CrossEntropyLoss sum",
+             tn::CrossEntropyLoss({.ignore_index = 255, .reduction = tn::reduction::sum}), maps,
+             std::span<const int>(pixels));
+
+  // Bad input is refused on the device as on the host, before anything is written.
+  const auto pd = tn::to<tn::Cuda>(prediction);
+  const auto shorter = tn::to<tn::Cuda>(random_tensor<Map>(2, 59));
+  tn::Tensor<Map, tn::Cuda> grad_d;
+  BOOST_CHECK_THROW(tn::MSELoss{}(pd, shorter, grad_d), tn::shape_error);
+  auto poisoned = prediction;
+  poisoned.values()[17] = std::numeric_limits<float>::quiet_NaN();
+  BOOST_CHECK_THROW(tn::L1Loss{}(tn::to<tn::Cuda>(poisoned), pd, grad_d), tn::non_finite_loss);
+  auto outside = probabilities;
+  outside.values()[40] = -1;  // sample 0 at (1, 0, 5)
+  try {
+    tn::BCEWithLogitsLoss{}(pd, tn::to<tn::Cuda>(outside), grad_d);
+    BOOST_ERROR("a target of -1 was accepted");
+  } catch (const tn::usage_error& e) {
+    BOOST_TEST(std::string(e.what()).find("target -1.000000 of sample 0 at (1, 0, 5)") !=
+                   std::string::npos,
+               e.what());
+  }
+  const auto logits_d = tn::to<tn::Cuda>(logits);
+  tn::Tensor<tn::Shape<10>, tn::Cuda> logits_grad;
+  const std::vector<int> out_of_range{3, 0, 10, 9, 4, 7};
+  BOOST_CHECK_THROW(tn::CrossEntropyLoss{}(logits_d, out_of_range, logits_grad), tn::usage_error);
+  const std::vector<int> all_ignored(6, -100);
+  BOOST_CHECK_THROW(tn::CrossEntropyLoss{}(logits_d, all_ignored, logits_grad),
+                    tn::non_finite_loss);
 }
 
 BOOST_AUTO_TEST_CASE(optimizer_updates_match) {

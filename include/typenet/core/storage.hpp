@@ -2,28 +2,43 @@
 //
 // `storage<T, Device>` is the memory behind a Tensor. It only ever grows: a
 // tensor resized to a smaller batch keeps its capacity, so a model that has
-// seen its largest batch never allocates again. The Cpu buffer is 64-byte
-// aligned for vector loads; backend/cuda specialises it for device memory.
+// seen its largest batch never allocates again. Where the bytes live is
+// `device_memory<Device>`'s business: 64-byte aligned heap memory for the
+// Cpu (vector loads), device memory for Cuda (backend/cuda/memory.cuh).
+// T is trivially copyable (float, double, int32).
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
 #include <new>
+#include <type_traits>
 #include <utility>
 
 #include "typenet/core/device.hpp"
 
 namespace typenet {
 
-template <class T, class Device>
-class storage;
+/// allocate(bytes), release(pointer) and copy(to, from, bytes) of a device's memory.
+template <class Device>
+struct device_memory;
 
-template <class T>
-class storage<T, Cpu> {
- public:
+template <>
+struct device_memory<Cpu> {
   static constexpr std::size_t alignment = 64;
+  static void* allocate(std::size_t bytes) {
+    return ::operator new[](bytes, std::align_val_t{alignment});
+  }
+  static void release(void* p) noexcept { ::operator delete[](p, std::align_val_t{alignment}); }
+  static void copy(void* to, const void* from, std::size_t bytes) { std::memcpy(to, from, bytes); }
+};
 
+template <class T, class Device>
+class storage {
+  static_assert(std::is_trivially_copyable_v<T>, "storage holds trivially copyable values");
+  using memory = device_memory<Device>;
+
+ public:
   storage() = default;
   storage(const storage& other) { assign(other.data_, other.size_); }
   storage(storage&& other) noexcept { swap(other); }
@@ -40,8 +55,8 @@ class storage<T, Cpu> {
   /// Makes room for `n` elements; keeps the contents when the capacity suffices.
   void resize(std::size_t n) {
     if (n > capacity_) {
-      T* fresh = static_cast<T*>(::operator new[](n * sizeof(T), std::align_val_t{alignment}));
-      if (size_ > 0) std::memcpy(fresh, data_, size_ * sizeof(T));
+      T* fresh = static_cast<T*>(memory::allocate(n * sizeof(T)));
+      if (size_ > 0) memory::copy(fresh, data_, size_ * sizeof(T));
       release();
       data_ = fresh;
       capacity_ = n;
@@ -49,6 +64,7 @@ class storage<T, Cpu> {
     size_ = n;
   }
 
+  /// The device's memory (device pointers for Cuda).
   T* data() noexcept { return data_; }
   const T* data() const noexcept { return data_; }
   std::size_t size() const noexcept { return size_; }
@@ -62,10 +78,10 @@ class storage<T, Cpu> {
  private:
   void assign(const T* src, std::size_t n) {
     resize(n);
-    if (n > 0) std::memcpy(data_, src, n * sizeof(T));
+    if (n > 0) memory::copy(data_, src, n * sizeof(T));
   }
   void release() noexcept {
-    if (data_) ::operator delete[](data_, std::align_val_t{alignment});
+    if (data_) memory::release(data_);
     data_ = nullptr;
     capacity_ = size_ = 0;
   }

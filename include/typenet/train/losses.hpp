@@ -22,6 +22,5 @@
 #include "typenet/train/losses/cross_entropy_loss.hpp"
 #include "typenet/train/losses/l1_loss.hpp"
 #include "typenet/train/losses/mse_loss.hpp"
-#include "typenet/train/losses/on_host.hpp"
 #include "typenet/train/losses/reduction.hpp"
 #include "typenet/train/losses/smooth_l1_loss.hpp"

@@ -80,6 +80,19 @@ void col2im(const window_geometry& g, int grp, std::int64_t count, const T* cols
   });
 }
 
+/// out[c][s * plane + p] = in[s * sample_step + c * plane + p] for `channels`
+/// channels of `count` samples: a tensor's channels made the rows of one
+/// matrix whose columns are (sample, position).
+template <class T>
+void channel_major(std::int64_t channels, std::int64_t count, std::int64_t plane,
+                   std::int64_t sample_step, const T* in, T* out) {
+  const std::int64_t width = count * plane;
+  for_each_index(channels * width, [=] TYPENET_HOST_DEVICE(std::int64_t i) {
+    const std::int64_t c = i / width, s = i % width / plane, p = i % plane;
+    out[i] = in[s * sample_step + c * plane + p];
+  });
+}
+
 }  // namespace cuda::detail
 
 /// y = conv(x, w) (+ bias when `bias` is not null). y is overwritten.
@@ -147,7 +160,7 @@ void conv2d_backward_data(Cuda, const window_geometry& g, int batch, const T* dy
 template <class T>
 void conv2d_backward_weight(Cuda, const window_geometry& g, int batch, const T* x, const T* dy,
                             T* dw) {
-  const int in_per_group = g.in_c / g.groups, out_per_group = g.out_c / g.groups;
+  const int out_per_group = g.out_c / g.groups;
   const std::int64_t rows = g.column_rows(), plane = g.out_plane();
   const std::int64_t chunk = cuda::detail::chunk_samples(g, batch);
   for (std::int64_t first = 0; first < batch; first += chunk) {
@@ -157,27 +170,11 @@ void conv2d_backward_weight(Cuda, const window_geometry& g, int batch, const T* 
       // The group's dy channel-major: dyt[o][s * plane + p].
       T* dyt = cuda::scratch<T>(cuda::scratch_slot::gathered,
                                 static_cast<std::size_t>(out_per_group * width));
-      const T* dy_group = dy + first * g.out_size() + std::int64_t{grp} * out_per_group * plane;
-      const std::int64_t out_size = g.out_size();
-      cuda::for_each_index(out_per_group * width, [=] TYPENET_HOST_DEVICE(std::int64_t i) {
-        const std::int64_t o = i / width, s = i % width / plane, p = i % plane;
-        dyt[i] = dy_group[s * out_size + o * plane + p];
-      });
+      cuda::detail::channel_major(
+          out_per_group, count, plane, g.out_size(),
+          dy + first * g.out_size() + std::int64_t{grp} * out_per_group * plane, dyt);
       T* dw_group = dw + std::int64_t{grp} * out_per_group * rows;
-      if (g.is_pointwise()) {
-        // x's group channel-major too, in the columns slot.
-        T* xt =
-            cuda::scratch<T>(cuda::scratch_slot::columns, static_cast<std::size_t>(rows * width));
-        const T* x_group = x + first * g.in_size() + std::int64_t{grp} * in_per_group * plane;
-        const std::int64_t in_size = g.in_size();
-        cuda::for_each_index(rows * width, [=] TYPENET_HOST_DEVICE(std::int64_t i) {
-          const std::int64_t c = i / width, s = i % width / plane, p = i % plane;
-          xt[i] = x_group[s * in_size + c * plane + p];
-        });
-        cuda::gemm(false, true, out_per_group, rows, width, T{1}, dyt, width, xt, width, T{1},
-                   dw_group, rows);
-        continue;
-      }
+      // (For a 1x1 convolution the columns are x's group, channel-major.)
       T* cols =
           cuda::scratch<T>(cuda::scratch_slot::columns, static_cast<std::size_t>(rows * width));
       cuda::detail::im2col(g, grp, count, x + first * g.in_size(), cols);

@@ -27,17 +27,15 @@
 // batch and written. No allocation once grad has the capacity.
 #pragma once
 
-#include <algorithm>
-#include <cmath>
 #include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "typenet/core/errors.hpp"
+#include "typenet/core/loss_math.hpp"
 #include "typenet/core/shape.hpp"
 #include "typenet/core/tensor.hpp"
-#include "typenet/train/losses/on_host.hpp"
 #include "typenet/train/losses/reduction.hpp"
 
 namespace typenet {
@@ -51,25 +49,24 @@ struct BCEWithLogitsLossOptions {
   std::vector<float> pos_weight{};
 };
 
-class BCEWithLogitsLoss : public detail::computed_on_host<BCEWithLogitsLoss> {
+class BCEWithLogitsLoss {
  public:
-  using detail::computed_on_host<BCEWithLogitsLoss>::operator();
   static constexpr const char* name = "BCEWithLogitsLoss";
 
   BCEWithLogitsLoss() = default;
   explicit BCEWithLogitsLoss(BCEWithLogitsLossOptions options) : options_(std::move(options)) {}
 
   /// The loss; d(loss)/d(logits) goes into `grad`.
-  template <ShapeType S, class T>
-  double operator()(const Tensor<S, Cpu, T>& logits, const Tensor<S, Cpu, T>& targets,
-                    Tensor<S, Cpu, T>& grad) const {
+  template <ShapeType S, class D, class T>
+  double operator()(const Tensor<S, D, T>& logits, const Tensor<S, D, T>& targets,
+                    Tensor<S, D, T>& grad) const {
     check(logits, targets);
     grad.resize(logits.batch());
     return run(logits, targets, grad.data());
   }
   /// The loss alone (evaluation).
-  template <ShapeType S, class T>
-  double operator()(const Tensor<S, Cpu, T>& logits, const Tensor<S, Cpu, T>& targets) const {
+  template <ShapeType S, class D, class T>
+  double operator()(const Tensor<S, D, T>& logits, const Tensor<S, D, T>& targets) const {
     check(logits, targets);
     return run(logits, targets, static_cast<T*>(nullptr));
   }
@@ -88,47 +85,36 @@ class BCEWithLogitsLoss : public detail::computed_on_host<BCEWithLogitsLoss> {
                         " (one per index of the last dimension)");
   }
 
-  template <ShapeType S, class T>
-  void check(const Tensor<S, Cpu, T>& logits, const Tensor<S, Cpu, T>& targets) const {
+  template <ShapeType S, class D, class T>
+  void check(const Tensor<S, D, T>& logits, const Tensor<S, D, T>& targets) const {
     detail::check_same_batch(name, logits, targets);
     check_broadcast<S>("weight", options_.weight);
     check_broadcast<S>("pos_weight", options_.pos_weight);
-    const T* t = targets.data();
-    for (std::int64_t i = 0; i < targets.size(); ++i)
-      if (t[i] < 0 || t[i] > 1)  // NaN passes: it makes the loss NaN
-        throw usage_error(std::string(name) + ": target " + std::to_string(t[i]) + " of " +
-                          detail::sample_and_index(i, S::dims) +
-                          " is outside [0, 1] (-1/1 attributes, as in CelebA's file, map to "
-                          "0/1 by (a + 1) / 2)");
+    T value{};
+    const std::int64_t i = first_outside_unit_interval(D{}, targets.size(), targets.data(), value);
+    if (i >= 0)  // NaN passes: it makes the loss NaN
+      throw usage_error(std::string(name) + ": target " + std::to_string(value) + " of " +
+                        detail::sample_and_index(i, S::dims) +
+                        " is outside [0, 1] (-1/1 attributes, as in CelebA's file, map to "
+                        "0/1 by (a + 1) / 2)");
   }
 
   // Sizes and targets are checked. `g` may be null (the loss alone).
-  template <ShapeType S, class T>
-  double run(const Tensor<S, Cpu, T>& logits, const Tensor<S, Cpu, T>& targets, T* g) const {
+  template <ShapeType S, class D, class T>
+  double run(const Tensor<S, D, T>& logits, const Tensor<S, D, T>& targets, T* g) const {
     const std::int64_t n = logits.size();
-    const double norm = options_.reduction == reduction::mean ? static_cast<double>(n) : 1.0;
-    const T* z = logits.data();
-    const T* t = targets.data();
+    const auto& w = options_.weight;
+    const auto& pw = options_.pos_weight;
     // Either size divides a sample and indexes the fastest dimensions, so the
     // value of element i of the batch is v[i % size].
-    const float* w = options_.weight.data();
-    const auto w_size = static_cast<std::int64_t>(options_.weight.size());
-    const float* pw = options_.pos_weight.data();
-    const auto pw_size = static_cast<std::int64_t>(options_.pos_weight.size());
-    double total = 0;
-    for (std::int64_t i = 0; i < n; ++i) {
-      const double x = z[i];
-      const double y = t[i];
-      const double e = std::exp(-std::abs(x));
-      const double softplus_neg = std::max(-x, 0.0) + std::log1p(e);  // log(1 + exp(-x))
-      const double sigmoid = x >= 0 ? 1 / (1 + e) : e / (1 + e);
-      const double p = pw_size ? static_cast<double>(pw[i % pw_size]) : 1.0;
-      const double positive = 1 + (p - 1) * y;
-      const double wi = w_size ? static_cast<double>(w[i % w_size]) : 1.0;
-      total += wi * ((1 - y) * x + positive * softplus_neg);
-      if (g) g[i] = static_cast<T>(wi * (positive * sigmoid - p * y) / norm);
-    }
-    const double loss = total / norm;
+    const detail::binary_cross_entropy_terms terms{
+        .weight = w.empty() ? nullptr : w.data(),
+        .weight_size = static_cast<std::int64_t>(w.size()),
+        .pos_weight = pw.empty() ? nullptr : pw.data(),
+        .pos_weight_size = static_cast<std::int64_t>(pw.size()),
+        .norm = options_.reduction == reduction::mean ? static_cast<double>(n) : 1.0};
+    const double loss =
+        binary_cross_entropy_sum(D{}, n, logits.data(), targets.data(), terms, g) / terms.norm;
     detail::check_finite(name, loss, options_.reduction, static_cast<double>(n));
     return loss;
   }

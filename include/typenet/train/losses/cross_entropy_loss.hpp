@@ -33,9 +33,7 @@
 // is NaN or infinite. No allocation once grad has the capacity.
 #pragma once
 
-#include <algorithm>
 #include <array>
-#include <cmath>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -43,9 +41,9 @@
 #include <vector>
 
 #include "typenet/core/errors.hpp"
+#include "typenet/core/loss_math.hpp"
 #include "typenet/core/shape.hpp"
 #include "typenet/core/tensor.hpp"
-#include "typenet/train/losses/on_host.hpp"
 #include "typenet/train/losses/reduction.hpp"
 
 namespace typenet {
@@ -61,9 +59,8 @@ struct CrossEntropyLossOptions {
   double label_smoothing = 0.0;
 };
 
-class CrossEntropyLoss : public detail::computed_on_host<CrossEntropyLoss> {
+class CrossEntropyLoss {
  public:
-  using detail::computed_on_host<CrossEntropyLoss>::operator();
   static constexpr const char* name = "CrossEntropyLoss";
 
   CrossEntropyLoss() = default;
@@ -74,19 +71,19 @@ class CrossEntropyLoss : public detail::computed_on_host<CrossEntropyLoss> {
   }
 
   /// The loss; d(loss)/d(logits) goes into `grad`.
-  template <int C, int... D, class T>
-  double operator()(const Tensor<Shape<C, D...>, Cpu, T>& logits, std::span<const int> labels,
-                    Tensor<Shape<C, D...>, Cpu, T>& grad) const {
+  template <int C, int... D, class Device, class T>
+  double operator()(const Tensor<Shape<C, D...>, Device, T>& logits, std::span<const int> labels,
+                    Tensor<Shape<C, D...>, Device, T>& grad) const {
     check<C, D...>(logits.batch(), labels);
     grad.resize(logits.batch());
-    return run<C, D...>(logits.data(), logits.batch(), labels, grad.data());
+    return run<C, D...>(Device{}, logits.data(), labels, grad.data());
   }
   /// The loss alone (evaluation).
-  template <int C, int... D, class T>
-  double operator()(const Tensor<Shape<C, D...>, Cpu, T>& logits,
+  template <int C, int... D, class Device, class T>
+  double operator()(const Tensor<Shape<C, D...>, Device, T>& logits,
                     std::span<const int> labels) const {
     check<C, D...>(logits.batch(), labels);
-    return run<C, D...>(logits.data(), logits.batch(), labels, static_cast<T*>(nullptr));
+    return run<C, D...>(Device{}, logits.data(), labels, static_cast<T*>(nullptr));
   }
 
   const CrossEntropyLossOptions& options() const noexcept { return options_; }
@@ -123,63 +120,27 @@ class CrossEntropyLoss : public detail::computed_on_host<CrossEntropyLoss> {
   }
 
   // Labels and sizes are checked. `g` may be null (the loss alone).
-  template <int C, int... D, class T>
-  double run(const T* z, int batch, std::span<const int> labels, T* g) const {
-    constexpr std::int64_t P = (std::int64_t{1} * ... * std::int64_t{D});  // positions per sample
+  template <int C, int... D, class Device, class T>
+  double run(Device, const T* z, std::span<const int> labels, T* g) const {
     const bool weighted = !options_.weight.empty();
     const float* w = options_.weight.data();
-    const double eps = options_.label_smoothing;
-    const bool smoothing = eps > 0;
-    const int ignore = options_.ignore_index;
-
     double count = 0;  // the sum of w[y] over the positions not ignored
     for (const int y : labels)
-      if (y != ignore) count += weighted ? static_cast<double>(w[y]) : 1.0;
-    const double norm = options_.reduction == reduction::mean ? count : 1.0;
+      if (y != options_.ignore_index) count += weighted ? static_cast<double>(w[y]) : 1.0;
     double weight_sum = C;  // sum_c w[c]
     if (weighted) {
       weight_sum = 0;
       for (int c = 0; c < C; ++c) weight_sum += w[c];
     }
-
-    double total = 0;
-    for (int n = 0; n < batch; ++n) {
-      for (std::int64_t p = 0; p < P; ++p) {
-        const int y = labels[static_cast<std::size_t>(std::int64_t{n} * P + p)];
-        // Class c of this position is at zp[c * P].
-        const T* zp = z + std::int64_t{n} * C * P + p;
-        T* gp = g ? g + std::int64_t{n} * C * P + p : nullptr;
-        if (y == ignore) {
-          if (gp)
-            for (int c = 0; c < C; ++c) gp[c * P] = T{0};
-          continue;
-        }
-        double top = zp[0];
-        for (int c = 1; c < C; ++c) top = std::max<double>(top, zp[c * P]);
-        double sum = 0;
-        for (int c = 0; c < C; ++c) sum += std::exp(zp[c * P] - top);
-        const double log_sum = std::log(sum) + top;
-        const double wy = weighted ? static_cast<double>(w[y]) : 1.0;
-        double term = wy * (log_sum - zp[std::int64_t{y} * P]);
-        if (smoothing) {
-          double smooth = 0;  // sum_c w[c] * (-log p[c])
-          for (int c = 0; c < C; ++c)
-            smooth += (weighted ? static_cast<double>(w[c]) : 1.0) * (log_sum - zp[c * P]);
-          term = (1 - eps) * term + eps / C * smooth;
-        }
-        total += term;
-        if (!gp) continue;
-        for (int c = 0; c < C; ++c) {
-          const double prob = std::exp(zp[c * P] - log_sum);
-          double d = wy * (prob - (c == y ? 1.0 : 0.0));
-          if (smoothing)
-            d = (1 - eps) * d +
-                eps / C * (weight_sum * prob - (weighted ? static_cast<double>(w[c]) : 1.0));
-          gp[c * P] = static_cast<T>(d / norm);
-        }
-      }
-    }
-    const double loss = total / norm;
+    const detail::cross_entropy_terms terms{
+        .classes = C,
+        .positions = (std::int64_t{1} * ... * std::int64_t{D}),
+        .weight = weighted ? w : nullptr,
+        .weight_sum = weight_sum,
+        .smoothing = options_.label_smoothing,
+        .ignore_index = options_.ignore_index,
+        .norm = options_.reduction == reduction::mean ? count : 1.0};
+    const double loss = cross_entropy_sum(Device{}, z, labels, terms, g) / terms.norm;
     detail::check_finite(name, loss, options_.reduction, count,
                          "every label is ignore_index, or the weights of the labels sum to 0");
     return loss;
@@ -190,9 +151,9 @@ class CrossEntropyLoss : public detail::computed_on_host<CrossEntropyLoss> {
 
 /// mean over the batch of -log softmax(logits)[label], PyTorch's
 /// nn.CrossEntropyLoss(): CrossEntropyLoss{}(logits, labels, grad).
-template <int Classes, class T>
-double cross_entropy_loss(const Tensor<Shape<Classes>, Cpu, T>& logits, std::span<const int> labels,
-                          Tensor<Shape<Classes>, Cpu, T>& grad) {
+template <int Classes, class Device, class T>
+double cross_entropy_loss(const Tensor<Shape<Classes>, Device, T>& logits,
+                          std::span<const int> labels, Tensor<Shape<Classes>, Device, T>& grad) {
   return CrossEntropyLoss{}(logits, labels, grad);
 }
 

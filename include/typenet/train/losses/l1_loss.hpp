@@ -12,10 +12,7 @@
 // has the capacity.
 #pragma once
 
-#include <cmath>
-
 #include "typenet/core/tensor.hpp"
-#include "typenet/train/losses/on_host.hpp"
 #include "typenet/train/losses/reduction.hpp"
 
 namespace typenet {
@@ -24,36 +21,25 @@ struct L1LossOptions {
   typenet::reduction reduction = typenet::reduction::mean;
 };
 
-namespace detail {
-/// sign(d): -1, 0 or 1 (0 for d == 0, NaN for NaN), PyTorch's torch.sign.
-inline double sign(double d) noexcept {
-  return d > 0 ? 1.0 : d < 0 ? -1.0 : d;
-}
-
-inline loss_and_derivative l1(double d) noexcept {
-  return {std::abs(d), sign(d)};
-}
-}  // namespace detail
-
-class L1Loss : public detail::computed_on_host<L1Loss> {
+class L1Loss {
  public:
-  using detail::computed_on_host<L1Loss>::operator();
   static constexpr const char* name = "L1Loss";
 
   L1Loss() = default;
   explicit L1Loss(L1LossOptions options) : options_(options) {}
 
   /// The loss; d(loss)/d(prediction) goes into `grad`.
-  template <class S, class T>
-  double operator()(const Tensor<S, Cpu, T>& prediction, const Tensor<S, Cpu, T>& target,
-                    Tensor<S, Cpu, T>& grad) const {
-    return detail::pointwise_loss(name, options_.reduction, prediction, target, &grad, detail::l1);
+  template <class S, class D, class T>
+  double operator()(const Tensor<S, D, T>& prediction, const Tensor<S, D, T>& target,
+                    Tensor<S, D, T>& grad) const {
+    return detail::pointwise_loss(name, options_.reduction, prediction, target, &grad,
+                                  detail::absolute_error{});
   }
   /// The loss alone (evaluation).
-  template <class S, class T>
-  double operator()(const Tensor<S, Cpu, T>& prediction, const Tensor<S, Cpu, T>& target) const {
-    return detail::pointwise_loss<S, T>(name, options_.reduction, prediction, target, nullptr,
-                                        detail::l1);
+  template <class S, class D, class T>
+  double operator()(const Tensor<S, D, T>& prediction, const Tensor<S, D, T>& target) const {
+    return detail::pointwise_loss<S, D, T>(name, options_.reduction, prediction, target, nullptr,
+                                           detail::absolute_error{});
   }
 
   const L1LossOptions& options() const noexcept { return options_; }

@@ -12,7 +12,6 @@
 #pragma once
 
 #include "typenet/core/tensor.hpp"
-#include "typenet/train/losses/on_host.hpp"
 #include "typenet/train/losses/reduction.hpp"
 
 namespace typenet {
@@ -21,44 +20,37 @@ struct MSELossOptions {
   typenet::reduction reduction = typenet::reduction::mean;
 };
 
-class MSELoss : public detail::computed_on_host<MSELoss> {
+class MSELoss {
  public:
-  using detail::computed_on_host<MSELoss>::operator();
   static constexpr const char* name = "MSELoss";
 
   MSELoss() = default;
   explicit MSELoss(MSELossOptions options) : options_(options) {}
 
   /// The loss; d(loss)/d(prediction) goes into `grad`.
-  template <class S, class T>
-  double operator()(const Tensor<S, Cpu, T>& prediction, const Tensor<S, Cpu, T>& target,
-                    Tensor<S, Cpu, T>& grad) const {
-    return run(prediction, target, &grad);
+  template <class S, class D, class T>
+  double operator()(const Tensor<S, D, T>& prediction, const Tensor<S, D, T>& target,
+                    Tensor<S, D, T>& grad) const {
+    return detail::pointwise_loss(name, options_.reduction, prediction, target, &grad,
+                                  detail::squared_error{});
   }
   /// The loss alone (evaluation).
-  template <class S, class T>
-  double operator()(const Tensor<S, Cpu, T>& prediction, const Tensor<S, Cpu, T>& target) const {
-    return run<S, T>(prediction, target, nullptr);
+  template <class S, class D, class T>
+  double operator()(const Tensor<S, D, T>& prediction, const Tensor<S, D, T>& target) const {
+    return detail::pointwise_loss<S, D, T>(name, options_.reduction, prediction, target, nullptr,
+                                           detail::squared_error{});
   }
 
   const MSELossOptions& options() const noexcept { return options_; }
 
  private:
-  template <class S, class T>
-  double run(const Tensor<S, Cpu, T>& prediction, const Tensor<S, Cpu, T>& target,
-             Tensor<S, Cpu, T>* grad) const {
-    return detail::pointwise_loss(name, options_.reduction, prediction, target, grad, [](double d) {
-      return detail::loss_and_derivative{d * d, 2 * d};
-    });
-  }
-
   MSELossOptions options_;
 };
 
 /// mean((prediction - target)^2), PyTorch's nn.MSELoss(): MSELoss{}(prediction, target, grad).
-template <class S, class T>
-double mse_loss(const Tensor<S, Cpu, T>& prediction, const Tensor<S, Cpu, T>& target,
-                Tensor<S, Cpu, T>& grad) {
+template <class S, class D, class T>
+double mse_loss(const Tensor<S, D, T>& prediction, const Tensor<S, D, T>& target,
+                Tensor<S, D, T>& grad) {
   return MSELoss{}(prediction, target, grad);
 }
 

@@ -20,6 +20,7 @@
 #include <string>
 
 #include "typenet/core/errors.hpp"
+#include "typenet/core/loss_math.hpp"
 #include "typenet/core/tensor.hpp"
 
 namespace typenet {
@@ -42,9 +43,9 @@ struct non_finite_loss : error {
 namespace detail {
 
 /// Throws shape_error unless prediction and target hold the same batch.
-template <class S, class T>
-void check_same_batch(const char* loss, const Tensor<S, Cpu, T>& prediction,
-                      const Tensor<S, Cpu, T>& target) {
+template <class S, class D, class T>
+void check_same_batch(const char* loss, const Tensor<S, D, T>& prediction,
+                      const Tensor<S, D, T>& target) {
   if (prediction.batch() != target.batch())
     throw shape_error(std::string(loss) + ": prediction batch " +
                       std::to_string(prediction.batch()) + " but target batch " +
@@ -80,38 +81,24 @@ inline std::string sample_and_index(std::int64_t flat, std::span<const int> dims
   return s + " at (" + index + ")";
 }
 
-/// One element's loss and its derivative with respect to the prediction.
-struct loss_and_derivative {
-  double value;
-  double derivative;
-};
-
 /// The loss of an element-wise loss `f(d) -> {value, derivative}` of
-/// d = prediction - target, reduced, with its gradient written into `grad`
-/// when it is not null (PyTorch's MSELoss, L1Loss, SmoothL1Loss).
-template <class S, class T, class F>
-double pointwise_loss(const char* loss, reduction r, const Tensor<S, Cpu, T>& prediction,
-                      const Tensor<S, Cpu, T>& target, Tensor<S, Cpu, T>* grad, F f) {
+/// d = prediction - target (core/loss_math.hpp), reduced, with its gradient
+/// written into `grad` when it is not null (PyTorch's MSELoss, L1Loss,
+/// SmoothL1Loss). The backend sums (backend/*/losses).
+template <class S, class D, class T, class F>
+double pointwise_loss(const char* loss, reduction r, const Tensor<S, D, T>& prediction,
+                      const Tensor<S, D, T>& target, Tensor<S, D, T>* grad, F f) {
   check_same_batch(loss, prediction, target);
   const std::int64_t n = prediction.size();
   // Dividing (not multiplying by 1/n) keeps mse_loss's results bit for bit.
   const double norm = r == reduction::mean ? static_cast<double>(n) : 1.0;
-  const T* p = prediction.data();
-  const T* t = target.data();
-  double sum = 0;
+  T* g = nullptr;
   if (grad) {
     grad->resize(prediction.batch());
-    T* g = grad->data();
-    for (std::int64_t i = 0; i < n; ++i) {
-      const auto [value, derivative] = f(static_cast<double>(p[i]) - static_cast<double>(t[i]));
-      sum += value;
-      g[i] = static_cast<T>(derivative / norm);
-    }
-  } else {
-    for (std::int64_t i = 0; i < n; ++i)
-      sum += f(static_cast<double>(p[i]) - static_cast<double>(t[i])).value;
+    g = grad->data();
   }
-  const double value = sum / norm;
+  const double value =
+      pointwise_loss_sum(D{}, n, prediction.data(), target.data(), g, norm, f) / norm;
   check_finite(loss, value, r, static_cast<double>(n));
   return value;
 }

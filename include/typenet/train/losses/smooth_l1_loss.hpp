@@ -20,8 +20,6 @@
 
 #include "typenet/core/errors.hpp"
 #include "typenet/core/tensor.hpp"
-#include "typenet/train/losses/l1_loss.hpp"
-#include "typenet/train/losses/on_host.hpp"
 #include "typenet/train/losses/reduction.hpp"
 
 namespace typenet {
@@ -31,9 +29,8 @@ struct SmoothL1LossOptions {
   double beta = 1.0;
 };
 
-class SmoothL1Loss : public detail::computed_on_host<SmoothL1Loss> {
+class SmoothL1Loss {
  public:
-  using detail::computed_on_host<SmoothL1Loss>::operator();
   static constexpr const char* name = "SmoothL1Loss";
 
   SmoothL1Loss() = default;
@@ -44,32 +41,28 @@ class SmoothL1Loss : public detail::computed_on_host<SmoothL1Loss> {
   }
 
   /// The loss; d(loss)/d(prediction) goes into `grad`.
-  template <class S, class T>
-  double operator()(const Tensor<S, Cpu, T>& prediction, const Tensor<S, Cpu, T>& target,
-                    Tensor<S, Cpu, T>& grad) const {
+  template <class S, class D, class T>
+  double operator()(const Tensor<S, D, T>& prediction, const Tensor<S, D, T>& target,
+                    Tensor<S, D, T>& grad) const {
     return run(prediction, target, &grad);
   }
   /// The loss alone (evaluation).
-  template <class S, class T>
-  double operator()(const Tensor<S, Cpu, T>& prediction, const Tensor<S, Cpu, T>& target) const {
-    return run<S, T>(prediction, target, nullptr);
+  template <class S, class D, class T>
+  double operator()(const Tensor<S, D, T>& prediction, const Tensor<S, D, T>& target) const {
+    return run<S, D, T>(prediction, target, nullptr);
   }
 
   const SmoothL1LossOptions& options() const noexcept { return options_; }
 
  private:
-  template <class S, class T>
-  double run(const Tensor<S, Cpu, T>& prediction, const Tensor<S, Cpu, T>& target,
-             Tensor<S, Cpu, T>* grad) const {
-    const double beta = options_.beta;
-    if (beta == 0)
-      return detail::pointwise_loss(name, options_.reduction, prediction, target, grad, detail::l1);
-    return detail::pointwise_loss(
-        name, options_.reduction, prediction, target, grad, [beta](double d) {
-          const double a = std::abs(d);
-          return a < beta ? detail::loss_and_derivative{0.5 * d * d / beta, d / beta}
-                          : detail::loss_and_derivative{a - 0.5 * beta, detail::sign(d)};
-        });
+  template <class S, class D, class T>
+  double run(const Tensor<S, D, T>& prediction, const Tensor<S, D, T>& target,
+             Tensor<S, D, T>* grad) const {
+    if (options_.beta == 0)
+      return detail::pointwise_loss(name, options_.reduction, prediction, target, grad,
+                                    detail::absolute_error{});
+    return detail::pointwise_loss(name, options_.reduction, prediction, target, grad,
+                                  detail::smooth_absolute_error{options_.beta});
   }
 
   SmoothL1LossOptions options_;
