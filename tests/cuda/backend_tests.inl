@@ -3,10 +3,10 @@
 // Included by backend_host.cpp (the backend on Thrust's OpenMP system, run by
 // every CI build) and backend_gpu.cu (the same tests on a GPU). Every layer's
 // forward, input gradient and parameter gradients, every loss's value and
-// gradient, full training steps of LeNet-5 and the ColorizationNet, the
-// optimizers, the weights loader and the transfers are compared with the Cpu
-// backend on the same random inputs, with DESIGN.md §4b's tolerances:
-// |gpu - cpu| <= atol + rtol |cpu|.
+// gradient, full training steps of LeNet-5 and the ColorizationNet, fit with
+// its checkpoints, the optimizers, the weights loader and the transfers are
+// compared with the Cpu backend on the same random inputs, with DESIGN.md
+// §4b's tolerances: |gpu - cpu| <= atol + rtol |cpu|.
 #include <boost/test/unit_test.hpp>
 
 #include <unistd.h>
@@ -513,6 +513,115 @@ BOOST_AUTO_TEST_CASE(optimizer_updates_match) {
   for (std::size_t i = 0; i < pc.size(); ++i)
     check_close(pc[i].name() + " clipped gradient", pg[i].grad_data(), pc[i].grad_data(),
                 pc[i].size(), tolerance{1e-6, 1e-7});
+}
+
+/// Two classes of 8x8 gray images, bright top half (0) or bright bottom
+/// half (1), with noise; the class also as two 0/1 attributes.
+struct half_bright {
+  std::size_t size() const { return 64; }
+  tn::data::example get(std::size_t i) const {
+    std::mt19937_64 rng(i + 1);
+    std::uniform_real_distribution<float> noise(0.0f, 0.3f);
+    tn::data::example ex;
+    ex.label = static_cast<int>(i % 2);
+    ex.attributes = {ex.label == 0 ? 1.0f : 0.0f, ex.label == 1 ? 1.0f : 0.0f};
+    ex.image = tn::image(8, 8, 1);
+    for (int y = 0; y < 8; ++y)
+      for (int x = 0; x < 8; ++x)
+        ex.image(y, x) = ((y < 4) == (ex.label == 0) ? 0.7f : 0.0f) + noise(rng);
+    return ex;
+  }
+};
+
+using FitNet = tn::Sequential<tn::Conv2d<4, 3, tn::Padding<1>>, tn::BatchNorm2d, tn::ReLU,
+                              tn::Dropout<>, tn::Flatten, tn::Linear<2>>;
+using FitIn = tn::Shape<1, 8, 8>;
+
+template <class Device>
+using FitModel = tn::Model<FitNet, FitIn, Device>;
+
+/// The parameters of a model, on the host.
+template <class M>
+std::vector<float> parameter_values(const M& m) {
+  std::vector<float> out;
+  for (const auto& p : m.parameters()) {
+    const std::size_t at = out.size();
+    out.resize(at + static_cast<std::size_t>(p.size()));
+    if constexpr (std::is_same_v<typename M::device, tn::Cpu>)
+      std::copy_n(p.value_data(), p.size(), out.data() + at);
+    else
+      tn::cuda::copy_to_host(p.value_data(), p.size(), out.data() + at);
+  }
+  return out;
+}
+
+BOOST_AUTO_TEST_CASE(fit_and_its_checkpoints_on_the_device) {
+  using Loader = tn::data::DataLoader<FitIn>;
+  const Loader train(half_bright{}, {.batch_size = 16, .shuffle = true, .seed = 5});
+  const Loader val(half_bright{}, {.batch_size = 16});
+  const tn::fit_options quiet{.epochs = 3, .progress = tn::progress_mode::never};
+  const tn::SGDOptions sgd_options{.lr = 0.05, .momentum = 0.9, .weight_decay = 1e-4};
+
+  // The same training on both devices: the same history and weights.
+  FitModel<tn::Cpu> cpu(1);
+  FitModel<tn::Cuda> gpu(1);
+  tn::SGD cpu_sgd(cpu.parameters(), sgd_options);
+  tn::SGD gpu_sgd(gpu.parameters(), sgd_options);
+  const auto rc = tn::fit(cpu, tn::CrossEntropyLoss{}, cpu_sgd, train, val, quiet);
+  const auto rg = tn::fit(gpu, tn::CrossEntropyLoss{}, gpu_sgd, train, val, quiet);
+  BOOST_TEST_REQUIRE(rg.history.size() == 3u);
+  for (std::size_t e = 0; e < rc.history.size(); ++e) {
+    BOOST_TEST(rg.history[e].train_loss == rc.history[e].train_loss,
+               boost::test_tools::tolerance(1e-4));
+    BOOST_TEST(*rg.history[e].val_loss == *rc.history[e].val_loss,
+               boost::test_tools::tolerance(1e-4));
+    BOOST_TEST(*rg.history[e].val_accuracy == *rc.history[e].val_accuracy);
+  }
+  BOOST_TEST(*rg.history.back().val_accuracy > 0.9);
+  const auto wc = parameter_values(cpu);
+  const auto wg = parameter_values(gpu);
+  check_close("weights after fit", wg.data(), wc.data(), static_cast<std::int64_t>(wc.size()),
+              gradient_tolerance);
+
+  // Checkpoints of a device model and its optimizer: stopping after epoch 1
+  // and resuming into another initialisation ends where an uninterrupted run
+  // ends.
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("typenet_cuda_fit_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  {
+    FitModel<tn::Cuda> first(1);
+    tn::SGD sgd(first.parameters(), sgd_options);
+    tn::fit(first, tn::CrossEntropyLoss{}, sgd, train, val,
+            {.epochs = 1, .checkpoint_dir = dir, .progress = tn::progress_mode::never});
+  }
+  FitModel<tn::Cuda> resumed(7);
+  tn::SGD resumed_sgd(resumed.parameters(), sgd_options);
+  const auto rr = tn::fit(
+      resumed, tn::CrossEntropyLoss{}, resumed_sgd, train, val,
+      {.epochs = 3, .checkpoint_dir = dir, .resume = true, .progress = tn::progress_mode::never});
+  BOOST_TEST(rr.start_epoch == 1);
+  const auto wr = parameter_values(resumed);
+  check_close("weights after resuming", wr.data(), wg.data(), static_cast<std::int64_t>(wg.size()),
+              {1e-6, 1e-7});
+  // best.safetensors holds the weights alone, for load_weights on either device.
+  FitModel<tn::Cpu> best(3);
+  tn::load_weights(best, (dir / "best.safetensors").string());
+  std::filesystem::remove_all(dir);
+
+  // Targets (multi-label attributes) travel to the device too.
+  using TargetLoader = tn::data::DataLoader<FitIn, tn::Shape<2>>;
+  const TargetLoader attributes(half_bright{}, {.batch_size = 16, .shuffle = true, .seed = 5});
+  FitModel<tn::Cpu> cpu_bce(2);
+  FitModel<tn::Cuda> gpu_bce(2);
+  tn::SGD cpu_bce_sgd(cpu_bce.parameters(), sgd_options);
+  tn::SGD gpu_bce_sgd(gpu_bce.parameters(), sgd_options);
+  const tn::fit_options two{.epochs = 2, .progress = tn::progress_mode::never};
+  const auto bc = tn::fit(cpu_bce, tn::BCEWithLogitsLoss{}, cpu_bce_sgd, attributes, two);
+  const auto bg = tn::fit(gpu_bce, tn::BCEWithLogitsLoss{}, gpu_bce_sgd, attributes, two);
+  BOOST_TEST(bg.history.back().train_loss == bc.history.back().train_loss,
+             boost::test_tools::tolerance(1e-4));
+  BOOST_TEST(bg.history.back().train_loss < bg.history.front().train_loss);
 }
 
 BOOST_AUTO_TEST_CASE(weights_load_into_and_save_from_device_parameters) {

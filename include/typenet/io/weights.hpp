@@ -289,37 +289,50 @@ load_report load_weights(M& model, const std::string& path, const load_options& 
       });
 }
 
+namespace detail {
+
+/// Appends `state`'s tensors, named prefix + name, to `out`; a device
+/// tensor is first copied into a host buffer kept in `staged`.
+template <class Device>
+void append_tensors_to_write(std::vector<io::tensor_to_write>& out,
+                             const std::vector<StateRef>& state, const std::string& prefix,
+                             std::vector<std::vector<std::byte>>& staged) {
+  for (const auto& s : state) {
+    const io::element_type type = s.type == dtype::f32   ? io::element_type::f32
+                                  : s.type == dtype::f64 ? io::element_type::f64
+                                                         : io::element_type::i64;
+    const std::size_t bytes = static_cast<std::size_t>(s.size) * io::element_size(type);
+    const std::byte* data = static_cast<const std::byte*>(s.data);
+    if constexpr (!std::is_same_v<Device, Cpu>) {
+      if (!s.on_host) {
+        // Moving a vector keeps its buffer: `data` stays valid as staged grows.
+        auto& copy = staged.emplace_back(bytes);
+        if (s.type == dtype::f32)
+          copy_to_host(Device{}, s.size, static_cast<const float*>(s.data),
+                       reinterpret_cast<float*>(copy.data()));
+        else
+          copy_to_host(Device{}, s.size, static_cast<const double*>(s.data),
+                       reinterpret_cast<double*>(copy.data()));
+        data = copy.data();
+      }
+    }
+    out.push_back({prefix + s.name,
+                   type,
+                   std::vector<std::int64_t>(s.shape.begin(), s.shape.end()),
+                   {data, bytes}});
+  }
+}
+
+}  // namespace detail
+
 /// Writes every parameter and buffer of `model` as safetensors, with the
 /// network's type and typenet's version in the metadata. Atomic. A Cuda
 /// model's tensors are copied to the host first.
 template <class M>
 void save_weights(M& model, const std::string& path) {
-  using device = typename M::device;
-  const std::vector<StateRef> state = model.state();
   std::vector<io::tensor_to_write> tensors;
   std::vector<std::vector<std::byte>> staged;  // host copies of device tensors
-  staged.reserve(state.size());
-  for (const auto& s : state) {
-    io::element_type type = s.type == dtype::f32   ? io::element_type::f32
-                            : s.type == dtype::f64 ? io::element_type::f64
-                                                   : io::element_type::i64;
-    const std::size_t bytes = static_cast<std::size_t>(s.size) * io::element_size(type);
-    const std::byte* data = static_cast<const std::byte*>(s.data);
-    if constexpr (!std::is_same_v<device, Cpu>) {
-      if (!s.on_host) {
-        auto& copy = staged.emplace_back(bytes);
-        if (s.type == dtype::f32)
-          copy_to_host(device{}, s.size, static_cast<const float*>(s.data),
-                       reinterpret_cast<float*>(copy.data()));
-        else
-          copy_to_host(device{}, s.size, static_cast<const double*>(s.data),
-                       reinterpret_cast<double*>(copy.data()));
-        data = copy.data();
-      }
-    }
-    tensors.push_back(
-        {s.name, type, std::vector<std::int64_t>(s.shape.begin(), s.shape.end()), {data, bytes}});
-  }
+  detail::append_tensors_to_write<typename M::device>(tensors, model.state(), "", staged);
   io::write_safetensors(path, tensors,
                         {{"format", "pt"},
                          {"typenet.network", M::network::type_name()},

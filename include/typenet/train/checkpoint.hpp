@@ -12,7 +12,8 @@
 // atomically (temporary file + rename): a crash leaves the previous
 // checkpoint. Loading checks everything before changing anything: a file of
 // another network or a mismatched optimizer state throws and leaves model
-// and optimizer as they were.
+// and optimizer as they were. A Cuda model's and optimizer's tensors are
+// staged through host memory both ways.
 #pragma once
 
 #include <cstddef>
@@ -46,18 +47,6 @@ inline io::element_type element_type_of(dtype t) {
   return t == dtype::f32   ? io::element_type::f32
          : t == dtype::f64 ? io::element_type::f64
                            : io::element_type::i64;
-}
-
-inline void add_tensors(std::vector<io::tensor_to_write>& out, const std::vector<StateRef>& state,
-                        const std::string& prefix) {
-  for (const auto& s : state) {
-    const auto type = element_type_of(s.type);
-    out.push_back({prefix + s.name,
-                   type,
-                   std::vector<std::int64_t>(s.shape.begin(), s.shape.end()),
-                   {static_cast<const std::byte*>(s.data),
-                    static_cast<std::size_t>(s.size) * io::element_size(type)}});
-  }
 }
 
 inline std::string exact(double v) {
@@ -105,12 +94,13 @@ inline double metadata_double(const io::checkpoint& file, const std::string& key
 }  // namespace detail
 
 template <class M, class Optimizer>
-requires std::is_same_v<typename M::device, Cpu>
 void save_training_checkpoint(const std::string& path, M& model, Optimizer& optimizer,
                               const training_state& state) {
+  using device = typename M::device;
   std::vector<io::tensor_to_write> tensors;
-  detail::add_tensors(tensors, model.state(), "");
-  detail::add_tensors(tensors, optimizer.state(), "optimizer.");
+  std::vector<std::vector<std::byte>> staged;  // host copies of device tensors
+  detail::append_tensors_to_write<device>(tensors, model.state(), "", staged);
+  detail::append_tensors_to_write<device>(tensors, optimizer.state(), "optimizer.", staged);
   io::write_safetensors(path, tensors,
                         {{"format", "pt"},
                          {"typenet.network", M::network::type_name()},
@@ -124,8 +114,7 @@ void save_training_checkpoint(const std::string& path, M& model, Optimizer& opti
 }
 
 template <class M, class Optimizer>
-requires std::is_same_v<typename M::device, Cpu> training_state
-load_training_checkpoint(const std::string& path, M& model, Optimizer& optimizer) {
+training_state load_training_checkpoint(const std::string& path, M& model, Optimizer& optimizer) {
   const io::checkpoint file = io::read_safetensors(path);
   const std::string& network = detail::metadata_value(file, "typenet.network");
   if (network != M::network::type_name())

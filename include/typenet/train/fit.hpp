@@ -26,6 +26,9 @@
 //   result is bit-identical to an uninterrupted run on the CPU with the same
 //   thread count (the loader's order and augmentation depend only on seed,
 //   epoch and index; the model's random stream position is restored).
+// - A Cuda model trains the same way: each batch's inputs (and targets) are
+//   copied to the device, labels stay on the host, checkpoints stage the
+//   device tensors through host memory.
 #pragma once
 
 #include <chrono>
@@ -36,10 +39,12 @@
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "typenet/core/errors.hpp"
 #include "typenet/core/shape.hpp"
+#include "typenet/core/tensor.hpp"
 #include "typenet/metrics/classification.hpp"
 #include "typenet/train/checkpoint.hpp"
 #include "typenet/train/losses.hpp"
@@ -80,13 +85,42 @@ struct fit_options {
 
 namespace detail {
 
+/// A batch's host tensor on the model's device: the tensor itself for a Cpu
+/// model, else a copy in a per-thread buffer that only grows. `Slot` keeps
+/// inputs (0) and targets (1) of the same type apart: the model reads its
+/// input again in backward.
+template <class Device, int Slot, class X>
+const auto& on_device(const X& x) {
+  if constexpr (std::is_same_v<Device, Cpu> || !requires { typename X::device; }) {
+    return x;
+  } else {
+    thread_local Tensor<typename X::shape, Device, typename X::scalar> buffer;
+    copy(x, buffer);
+    return std::as_const(buffer);
+  }
+}
+
+/// A model's output in host memory (for the accuracy).
+template <class S, class D, class T>
+const Tensor<S, Cpu, T>& on_host(const Tensor<S, D, T>& y) {
+  if constexpr (std::is_same_v<D, Cpu>) {
+    return y;
+  } else {
+    thread_local Tensor<S, Cpu, T> buffer;
+    copy(y, buffer);
+    return buffer;
+  }
+}
+
 template <class Loss, class Y, class B, class G>
 double call_loss(Loss& loss, const Y& y, const B& b, G& grad) {
+  using device = typename Y::device;
   if constexpr (std::is_invocable_v<Loss&, const Y&, std::span<const int>, G&>) {
     return loss(y, std::span<const int>(b.labels), grad);
   } else if constexpr (requires { b.targets; } &&
-                       std::is_invocable_v<Loss&, const Y&, decltype((b.targets)), G&>) {
-    return loss(y, b.targets, grad);
+                       std::is_invocable_v<Loss&, const Y&,
+                                           decltype(on_device<device, 1>(b.targets)), G&>) {
+    return loss(y, on_device<device, 1>(b.targets), grad);
   } else {
     static_assert(std::is_invocable_v<Loss&, const Y&, const B&, G&>,
                   "fit: the loss must take (output, labels, grad), (output, targets, grad) or "
@@ -118,11 +152,11 @@ std::pair<double, std::optional<double>> evaluate(M& model, Loss& loss, const Lo
   double loss_sum = 0;
   std::int64_t samples = 0, labelled = 0, correct = 0;
   for (const auto& b : data.epoch(0)) {
-    const auto& y = model.forward(b.inputs);
+    const auto& y = model.forward(detail::on_device<typename M::device, 0>(b.inputs));
     loss_sum += detail::summed(loss, detail::call_loss(loss, y, b, grad), b.size());
     samples += b.size();
     if constexpr (detail::is_logits_v<typename M::output_shape>) {
-      const auto predicted = metrics::argmax(y);
+      const auto predicted = metrics::argmax(detail::on_host(y));
       for (std::size_t i = 0; i < predicted.size(); ++i)
         if (b.labels[i] >= 0) {
           ++labelled;
@@ -170,7 +204,7 @@ fit_result fit(M& model, Loss&& loss, Optimizer& optimizer, const TrainLoader& t
     std::size_t batch_index = 0;
     for (const auto& b : train.epoch(static_cast<std::uint64_t>(epoch))) {
       model.zero_grad();
-      const auto& y = model.forward(b.inputs);
+      const auto& y = model.forward(detail::on_device<typename M::device, 0>(b.inputs));
       double l = 0;
       try {
         l = detail::call_loss(loss, y, b, grad);

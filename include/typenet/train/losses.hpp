@@ -12,7 +12,8 @@
 // `loss(prediction, target, grad)` returns the loss and writes
 // d(loss)/d(prediction) into `grad`, resized to the batch, ready for
 // Model::backward; `loss(prediction, target)` returns the loss alone. They
-// compute in double for float and double tensors on the CPU, check shapes and
+// take tensors of either device (the sums run on it: backend/*/losses) and
+// compute in double for float and double tensors, check shapes and
 // labels before writing anything, throw non_finite_loss (naming the loss)
 // when the result is NaN or infinite, and do not allocate once `grad` has the
 // capacity. docs/training.md has the formulas.
