@@ -152,7 +152,7 @@ std::pair<double, std::optional<double>> evaluate(M& model, Loss& loss, const Lo
   double loss_sum = 0;
   std::int64_t samples = 0, labelled = 0, correct = 0;
   for (const auto& b : data.epoch(0)) {
-    const auto& y = model.forward(detail::on_device<typename M::device, 0>(b.inputs));
+    const auto& y = model.forward(detail::on_device<typename M::input_tensor::device, 0>(b.inputs));
     loss_sum += detail::summed(loss, detail::call_loss(loss, y, b, grad), b.size());
     samples += b.size();
     if constexpr (detail::is_logits_v<typename M::output_shape>) {
@@ -204,7 +204,8 @@ fit_result fit(M& model, Loss&& loss, Optimizer& optimizer, const TrainLoader& t
     std::size_t batch_index = 0;
     for (const auto& b : train.epoch(static_cast<std::uint64_t>(epoch))) {
       model.zero_grad();
-      const auto& y = model.forward(detail::on_device<typename M::device, 0>(b.inputs));
+      const auto& y =
+          model.forward(detail::on_device<typename M::input_tensor::device, 0>(b.inputs));
       double l = 0;
       try {
         l = detail::call_loss(loss, y, b, grad);
