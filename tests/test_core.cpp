@@ -441,6 +441,34 @@ BOOST_AUTO_TEST_CASE(batch_errors) {
   BOOST_CHECK_THROW((tn::Model<LeNet5, tn::Shape<1, 28, 28>>(nullptr)), tn::usage_error);
 }
 
+BOOST_AUTO_TEST_CASE(a_temporary_input_is_kept_for_backward) {
+  // backward reads the input again (the convolution's weight gradient): a
+  // temporary passed to forward must live on in the model.
+  using Net = tn::Sequential<tn::Conv2d<4, 3>, tn::ReLU, tn::Flatten, tn::Linear<3>>;
+  using In = tn::Shape<2, 6, 6>;
+  const auto make_input = [](std::uint64_t seed) {
+    tn::Tensor<In> x(2);
+    fill_random(x, seed);
+    return x;
+  };
+  tn::Tensor<tn::Shape<3>> dy(2);
+  fill_random(dy, 22);
+  tn::Model<Net, In> kept(5), temporary(5);
+  const auto x = make_input(21);
+  kept.forward(x);
+  kept.backward(dy);
+  temporary.forward(make_input(21));
+  const auto scribble = make_input(23);  // may take the memory of a freed input
+  temporary.backward(dy);
+  for (std::size_t i = 0; i < kept.parameters().size(); ++i) {
+    const auto a = kept.parameters()[i].grad();
+    const auto b = temporary.parameters()[i].grad();
+    BOOST_TEST(std::vector<float>(a.begin(), a.end()) == std::vector<float>(b.begin(), b.end()),
+               boost::test_tools::per_element());
+  }
+  BOOST_TEST(scribble.batch() == 2);
+}
+
 // ---- freezing -----------------------------------------------------------------------------
 
 using FreezeNet =

@@ -374,6 +374,27 @@ BOOST_AUTO_TEST_CASE(colorization_training_steps) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(a_temporary_device_input_is_kept_for_backward) {
+  using Net = tn::Sequential<tn::Conv2d<4, 3>, tn::ReLU, tn::Flatten, tn::Linear<3>>;
+  using In = tn::Shape<2, 6, 6>;
+  tn::Model<Net, In, tn::Cpu> cpu(5);
+  tn::Model<Net, In, tn::Cuda> gpu(5);
+  const auto x = random_tensor<In>(2, 61);
+  const auto dy = random_tensor<tn::Shape<3>>(2, 62);
+  const auto dyd = tn::to<tn::Cuda>(dy);
+  cpu.forward(x);
+  cpu.backward(dy);
+  gpu.forward(tn::to<tn::Cuda>(x));
+  const auto scribble = tn::to<tn::Cuda>(random_tensor<In>(2, 63));  // may reuse freed memory
+  gpu.backward(dyd);
+  const auto& pc = cpu.parameters();
+  const auto& pg = gpu.parameters();
+  for (std::size_t i = 0; i < pc.size(); ++i)
+    check_close(pc[i].name() + " gradient", pg[i].grad_data(), pc[i].grad_data(), pc[i].size(),
+                gradient_tolerance);
+  BOOST_TEST(scribble.batch() == 2);
+}
+
 /// A loss on both backends: the same value and gradient (and, for the loss
 /// alone, the same value); `target` is a tensor or a span of labels.
 template <class Loss, class S, class Target>

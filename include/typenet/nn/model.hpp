@@ -9,6 +9,11 @@
 //   tn::Model<Net, tn::Shape<1, 28, 28>> net(seed);
 //   const auto& y = net.forward(x);   // owned by the model until the next forward
 //   net.backward(dy);                  // accumulates every parameter's gradient
+//
+// backward reads the input of the last forward again (the first layer's
+// weight gradient): an input passed as an lvalue is read where it is and must
+// outlive backward; a temporary (`net.forward(tn::to<tn::Cuda>(x))`) is
+// moved into the model, which keeps it until the next forward.
 //   for (auto& p : net.parameters()) p.name(), p.value(), p.grad();
 #pragma once
 
@@ -18,6 +23,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "typenet/core/diagnostics.hpp"
@@ -76,6 +82,11 @@ class Model {
     ctx_.stream = mix64(seed_ ^ mix64(step_++));
     ctx_.need_input_grad = input_grad_wanted_;
     return node_.forward(*params_, x, ctx_);
+  }
+  /// A temporary input, kept by the model for backward (moved: no copy).
+  const output_tensor& forward(input_tensor&& x) {
+    owned_input_ = std::move(x);
+    return forward(std::as_const(owned_input_));
   }
 
   /// Back-propagates `dy` (the gradient of the loss with respect to the last
@@ -177,6 +188,7 @@ class Model {
   std::uint64_t step_ = 0;
   int planned_batch_ = 0;
   bool input_grad_wanted_ = false;
+  input_tensor owned_input_;  // the last temporary input
   const input_tensor* last_input_ = nullptr;
   const input_tensor* input_grad_ = nullptr;
 };
