@@ -32,6 +32,14 @@ inline double sum_to_host(std::int64_t n, const double* terms) {
   copy_to_host(sum, 1, &value);
   return value;
 }
+
+/// A loss's host weights in device memory (scratch `slot`), or null for none.
+inline const float* weights_on_device(const float* host, std::int64_t n, scratch_slot slot) {
+  if (!host) return nullptr;
+  float* device = scratch<float>(slot, static_cast<std::size_t>(n));
+  copy_to_device(host, n, device);
+  return device;
+}
 }  // namespace cuda
 
 /// Σ f(p[i] - t[i]).value over i in [0, n), with g[i] = f(...).derivative /
@@ -53,18 +61,10 @@ double pointwise_loss_sum(Cuda, std::int64_t n, const T* p, const T* t, T* g, do
 template <class T>
 double binary_cross_entropy_sum(Cuda, std::int64_t n, const T* z, const T* t,
                                 detail::binary_cross_entropy_terms terms, T* g) {
-  if (terms.weight) {
-    float* w = cuda::scratch<float>(cuda::scratch_slot::class_weights,
-                                    static_cast<std::size_t>(terms.weight_size));
-    cuda::copy_to_device(terms.weight, terms.weight_size, w);
-    terms.weight = w;
-  }
-  if (terms.pos_weight) {
-    float* w = cuda::scratch<float>(cuda::scratch_slot::positive_weights,
-                                    static_cast<std::size_t>(terms.pos_weight_size));
-    cuda::copy_to_device(terms.pos_weight, terms.pos_weight_size, w);
-    terms.pos_weight = w;
-  }
+  terms.weight =
+      cuda::weights_on_device(terms.weight, terms.weight_size, cuda::scratch_slot::class_weights);
+  terms.pos_weight = cuda::weights_on_device(terms.pos_weight, terms.pos_weight_size,
+                                             cuda::scratch_slot::positive_weights);
   double* out = cuda::scratch<double>(cuda::scratch_slot::loss, static_cast<std::size_t>(n));
   cuda::for_each_index(
       n, [=] TYPENET_HOST_DEVICE(std::int64_t i) { out[i] = terms(i, z[i], t[i], g); });
@@ -94,12 +94,8 @@ double cross_entropy_sum(Cuda, const T* z, std::span<const int> labels,
   const auto count = static_cast<std::int64_t>(labels.size());  // batch x positions
   int* y = cuda::scratch<int>(cuda::scratch_slot::labels, labels.size());
   cuda::copy_to_device(labels.data(), count, y);
-  if (terms.weight) {
-    float* w = cuda::scratch<float>(cuda::scratch_slot::class_weights,
-                                    static_cast<std::size_t>(terms.classes));
-    cuda::copy_to_device(terms.weight, terms.classes, w);
-    terms.weight = w;
-  }
+  terms.weight =
+      cuda::weights_on_device(terms.weight, terms.classes, cuda::scratch_slot::class_weights);
   double* out = cuda::scratch<double>(cuda::scratch_slot::loss, labels.size());
   const std::int64_t P = terms.positions, sample = terms.classes * P;
   cuda::for_each_index(count, [=] TYPENET_HOST_DEVICE(std::int64_t i) {
