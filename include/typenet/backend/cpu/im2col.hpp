@@ -12,6 +12,10 @@
 #include <algorithm>
 #include <cstdint>
 
+#if defined(__AVX__)
+#include <immintrin.h>
+#endif
+
 #include "typenet/backend/cpu/parallel.hpp"
 #include "typenet/backend/cpu/sgemm_kernel.hpp"
 #include "typenet/core/geometry.hpp"
@@ -113,6 +117,18 @@ inline int position_runs(const window_geometry& g, std::int64_t begin, std::int6
   return n;
 }
 
+/// The taps t in [begin, end) of a run of `count` whose column iw0 + t *
+/// stride lies inside [0, width).
+struct tap_range {
+  int begin, end;
+};
+inline tap_range inside_taps(int iw0, int stride, int width, int count) {
+  const int begin = iw0 >= 0 ? 0 : std::min(count, (-iw0 + stride - 1) / stride);
+  const int end =
+      width <= iw0 ? begin : std::clamp((width - iw0 + stride - 1) / stride, begin, count);
+  return {begin, end};
+}
+
 /// The input values under tap (ki, kj) of channel plane `src` for the
 /// positions of `run`, written to dst[t * Step] (zero in the padding).
 template <int Step>
@@ -142,17 +158,50 @@ inline void gather_run(const window_geometry& g, const float* src, int ki, int k
     }
     for (int t = hi; t < run.count; ++t) dst[t * Step] = 0.0f;
   } else {
-    const int stride = g.stride_w;
-    if (iw0 >= 0 && iw0 + (run.count - 1) * stride < g.in_w) {
-      // Inside the row (most runs): no bounds test per element.
-      for (int t = 0; t < run.count; ++t) dst[t * Step] = row[iw0 + t * stride];
-      return;
-    }
-    for (int t = 0; t < run.count; ++t) {
-      const int iw = iw0 + t * g.stride_w;
-      dst[t * Step] = iw >= 0 && iw < g.in_w ? row[iw] : 0.0f;
+    const auto [lo, hi] = inside_taps(iw0, g.stride_w, g.in_w, run.count);
+    for (int t = 0; t < lo; ++t) dst[t * Step] = 0.0f;
+    for (int t = lo; t < hi; ++t) dst[t * Step] = row[iw0 + t * g.stride_w];
+    for (int t = hi; t < run.count; ++t) dst[t * Step] = 0.0f;
+  }
+}
+
+/// The input values under tap (ki, kj) of channel plane `src` for the
+/// positions of `run`, into dst[0, run.count) (zero in the padding): the
+/// transposed packer's gather, with the column stride a compile-time
+/// constant where it is 1 or 2 (0: g.stride_w), so that the runs, a row of
+/// the output each and short (28 positions for a 56 -> 28 layer), cost no
+/// division and their copies are vector moves.
+template <int Stride>
+inline void gather_row(const window_geometry& g, const float* src, int ki, int kj,
+                       const position_run& run, float* dst) {
+  const int ih = run.oh * g.stride_h - g.pad_h + ki * g.dilation_h;
+  if (ih < 0 || ih >= g.in_h) {
+    std::fill(dst, dst + run.count, 0.0f);
+    return;
+  }
+  const int stride = Stride ? Stride : g.stride_w;
+  const float* row = src + std::int64_t{ih} * g.in_w;
+  const int iw0 = run.ow * stride - g.pad_w + kj * g.dilation_w;
+  const auto [lo, hi] = inside_taps(iw0, stride, g.in_w, run.count);
+  std::fill(dst, dst + lo, 0.0f);
+  int t = lo;
+#if defined(__AVX2__)
+  if constexpr (Stride == 2) {
+    // Eight even floats of sixteen: the even lanes of each 128-bit half by
+    // vshufps, the halves put in order by vpermpd. A vector also reads the
+    // odd float after its last tap, so it stops where that leaves the row.
+    const int vector_end = inside_taps(iw0 + 1, 2, g.in_w, hi).end;
+    for (; t + 8 <= vector_end; t += 8) {
+      const float* p = row + iw0 + 2 * t;
+      const __m256 evens =
+          _mm256_shuffle_ps(_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8), _MM_SHUFFLE(2, 0, 2, 0));
+      _mm256_storeu_ps(dst + t, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(evens),
+                                                                       _MM_SHUFFLE(3, 1, 2, 0))));
     }
   }
+#endif
+  for (; t < hi; ++t) dst[t] = row[iw0 + t * stride];
+  std::fill(dst + hi, dst + run.count, 0.0f);
 }
 
 /// Walks the rows (c, ki, kj) of the im2col matrix from a given row on
@@ -202,28 +251,90 @@ struct im2col_panels {
   }
 };
 
+namespace detail {
+/// dst[p * dst_step + j] = src[j * src_step + p] for j, p < 8: one 8 x 8
+/// block transposed, in registers where AVX is available (24 shuffles for
+/// 64 floats instead of 64 scalar stores to 8 cache lines).
+inline void transpose_8x8(const float* src, std::int64_t src_step, float* dst,
+                          std::int64_t dst_step) {
+#if defined(__AVX__)
+  __m256 r[8], t[8];
+  for (int j = 0; j < 8; ++j) r[j] = _mm256_loadu_ps(src + j * src_step);
+  for (int j = 0; j < 8; j += 2) {
+    t[j] = _mm256_unpacklo_ps(r[j], r[j + 1]);  // r_j0 r_j+1,0 r_j1 r_j+1,1 (each lane)
+    t[j + 1] = _mm256_unpackhi_ps(r[j], r[j + 1]);
+  }
+  for (int j = 0; j < 8; j += 4) {
+    r[j] = _mm256_shuffle_ps(t[j], t[j + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    r[j + 1] = _mm256_shuffle_ps(t[j], t[j + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    r[j + 2] = _mm256_shuffle_ps(t[j + 1], t[j + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    r[j + 3] = _mm256_shuffle_ps(t[j + 1], t[j + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  // r[0..3] hold columns 0-3 (low lane) and 4-7 (high lane) of rows 0-3, r[4..7] of rows 4-7.
+  for (int p = 0; p < 4; ++p) {
+    _mm256_storeu_ps(dst + p * dst_step, _mm256_permute2f128_ps(r[p], r[p + 4], 0x20));
+    _mm256_storeu_ps(dst + (p + 4) * dst_step, _mm256_permute2f128_ps(r[p], r[p + 4], 0x31));
+  }
+#else
+  for (int p = 0; p < 8; ++p)
+    for (int j = 0; j < 8; ++j) dst[p * dst_step + j] = src[j * src_step + p];
+#endif
+}
+}  // namespace detail
+
 /// The B-packer of a convolution's weight gradient: B = im2col(image)^T,
-/// depth = output positions by (c, ki, kj).
+/// depth = output positions by (c, ki, kj). The panel wants each position's
+/// nr taps side by side, but a tap's positions are what lie together in the
+/// image; so eight taps at a time are gathered tap by tap into rows of a
+/// small L1 buffer (contiguous copies), and the buffer is written to the
+/// panel in 8 x 8 transposed blocks. Writing each tap straight into its panel
+/// column stored one float per cache line, 2.7 cycles a value on Zen 3.
 struct im2col_transposed_panels {
   const window_geometry& g;
   const float* image;
 
   void operator()(std::int64_t pc, std::int64_t kc, std::int64_t jc, std::int64_t nc,
                   float* out) const {
-    constexpr int nr = sgemm::nr;
+    switch (g.stride_w) {
+      case 1:
+        return pack<1>(pc, kc, jc, nc, out);
+      case 2:
+        return pack<2>(pc, kc, jc, nc, out);
+      default:
+        return pack<0>(pc, kc, jc, nc, out);
+    }
+  }
+
+  template <int Stride>
+  void pack(std::int64_t pc, std::int64_t kc, std::int64_t jc, std::int64_t nc, float* out) const {
+    constexpr int nr = sgemm::nr, block = 8;
+    static_assert(nr % block == 0);
+    // kc rounded up to whole blocks; the rows' tails are gathered as zeros.
+    constexpr std::int64_t row_step = sgemm::kc_max;
+    alignas(64) float staged[block][row_step];
     detail::position_run runs[sgemm::kc_max];
     const int run_count = detail::position_runs(g, pc, kc, runs);
+    const std::int64_t whole = kc / block * block;
     for (std::int64_t jp = 0; jp < nc; jp += nr, out += nr * kc) {
       const int cols = static_cast<int>(std::min<std::int64_t>(nr, nc - jp));
       detail::tap_cursor tap(g, jc + jp);
-      for (int j = 0; j < cols; ++j, tap.next()) {
-        const float* src = image + tap.c * g.in_plane();
-        for (int q = 0; q < run_count; ++q)
-          detail::gather_run<nr>(g, src, tap.ki, tap.kj, runs[q],
-                                 out + std::int64_t{runs[q].first} * nr + j);
+      for (int j0 = 0; j0 < nr; j0 += block) {
+        for (int j = 0; j < block; ++j) {
+          float* row = staged[j];
+          if (j0 + j >= cols) {
+            std::fill(row, row + kc, 0.0f);
+            continue;
+          }
+          const float* src = image + tap.c * g.in_plane();
+          for (int q = 0; q < run_count; ++q)
+            detail::gather_row<Stride>(g, src, tap.ki, tap.kj, runs[q], row + runs[q].first);
+          tap.next();
+        }
+        for (std::int64_t p = 0; p < whole; p += block)
+          detail::transpose_8x8(staged[0] + p, row_step, out + p * nr + j0, nr);
+        for (std::int64_t p = whole; p < kc; ++p)
+          for (int j = 0; j < block; ++j) out[p * nr + j0 + j] = staged[j][p];
       }
-      for (int j = cols; j < nr; ++j)
-        for (std::int64_t p = 0; p < kc; ++p) out[p * nr + j] = 0.0f;
     }
   }
 };
