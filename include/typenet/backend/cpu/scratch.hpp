@@ -16,6 +16,7 @@ namespace typenet::cpu {
 // every other slot) while `extra` holds the phases' sub-kernels.
 // transposed_weights: a forward convolution's weights, output channel
 // fastest, for the kernels that keep output channels in a vector.
+// packed_weights: conv2d_direct's weights in blocks of output channels.
 enum class scratch_slot : int {
   gemm = 0,
   columns = 1,
@@ -23,7 +24,8 @@ enum class scratch_slot : int {
   winograd = 3,
   phase_output = 4,
   transposed_weights = 5,
-  count = 6
+  packed_weights = 6,
+  count = 7
 };
 
 namespace detail {
