@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 
 #if defined(__AVX__)
 #include <immintrin.h>
@@ -204,6 +205,20 @@ inline void gather_row(const window_geometry& g, const float* src, int ki, int k
   std::fill(dst + hi, dst + run.count, 0.0f);
 }
 
+/// Calls body(std::integral_constant<int, S>{}) with S = g.stride_w where the
+/// packers have a compile-time version of it (1, 2), else S = 0.
+template <class Body>
+void with_column_stride(const window_geometry& g, Body&& body) {
+  switch (g.stride_w) {
+    case 1:
+      return body(std::integral_constant<int, 1>{});
+    case 2:
+      return body(std::integral_constant<int, 2>{});
+    default:
+      return body(std::integral_constant<int, 0>{});
+  }
+}
+
 /// Walks the rows (c, ki, kj) of the im2col matrix from a given row on
 /// without a division per row.
 struct tap_cursor {
@@ -234,14 +249,9 @@ struct im2col_panels {
 
   void operator()(std::int64_t pc, std::int64_t kc, std::int64_t jc, std::int64_t nc,
                   float* out) const {
-    switch (g.stride_w) {
-      case 1:
-        return pack<1>(pc, kc, jc, nc, out);
-      case 2:
-        return pack<2>(pc, kc, jc, nc, out);
-      default:
-        return pack<0>(pc, kc, jc, nc, out);
-    }
+    detail::with_column_stride(g, [&]<int Stride>(std::integral_constant<int, Stride>) {
+      pack<Stride>(pc, kc, jc, nc, out);
+    });
   }
 
   /// Stride: g.stride_w, or 0 for a stride known only at run time. A
@@ -314,21 +324,16 @@ struct im2col_transposed_panels {
 
   void operator()(std::int64_t pc, std::int64_t kc, std::int64_t jc, std::int64_t nc,
                   float* out) const {
-    switch (g.stride_w) {
-      case 1:
-        return pack<1>(pc, kc, jc, nc, out);
-      case 2:
-        return pack<2>(pc, kc, jc, nc, out);
-      default:
-        return pack<0>(pc, kc, jc, nc, out);
-    }
+    detail::with_column_stride(g, [&]<int Stride>(std::integral_constant<int, Stride>) {
+      pack<Stride>(pc, kc, jc, nc, out);
+    });
   }
 
   template <int Stride>
   void pack(std::int64_t pc, std::int64_t kc, std::int64_t jc, std::int64_t nc, float* out) const {
     constexpr int nr = sgemm::nr, block = 8;
     static_assert(nr % block == 0);
-    // kc rounded up to whole blocks; the rows' tails are gathered as zeros.
+    // Rows of kc_max floats; the last kc % 8 positions are copied one by one.
     constexpr std::int64_t row_step = sgemm::kc_max;
     alignas(64) float staged[block][row_step];
     detail::position_run runs[sgemm::kc_max];
