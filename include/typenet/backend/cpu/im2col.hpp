@@ -131,47 +131,11 @@ inline tap_range inside_taps(int iw0, int stride, int width, int count) {
 }
 
 /// The input values under tap (ki, kj) of channel plane `src` for the
-/// positions of `run`, written to dst[t * Step] (zero in the padding).
-template <int Step>
-inline void gather_run(const window_geometry& g, const float* src, int ki, int kj,
-                       const position_run& run, float* dst) {
-  const int ih = run.oh * g.stride_h - g.pad_h + ki * g.dilation_h;
-  if (ih < 0 || ih >= g.in_h) {
-    for (int t = 0; t < run.count; ++t) dst[t * Step] = 0.0f;
-    return;
-  }
-  const float* row = src + std::int64_t{ih} * g.in_w;
-  const int iw0 = run.ow * g.stride_w - g.pad_w + kj * g.dilation_w;
-  if (g.stride_w == 1) {
-    const int lo = std::clamp(-iw0, 0, run.count);
-    const int hi = std::clamp(g.in_w - iw0, lo, run.count);
-    for (int t = 0; t < lo; ++t) dst[t * Step] = 0.0f;
-    if constexpr (Step == 1) {
-      if (run.count == sgemm::nr && lo == 0 && hi == run.count) {
-        // The common case, a whole panel inside one image row: a fixed-size
-        // copy the compiler turns into a few vector moves.
-        for (int t = 0; t < sgemm::nr; ++t) dst[t] = row[iw0 + t];
-        return;
-      }
-      for (int t = lo; t < hi; ++t) dst[t] = row[iw0 + t];
-    } else {
-      for (int t = lo; t < hi; ++t) dst[t * Step] = row[iw0 + t];
-    }
-    for (int t = hi; t < run.count; ++t) dst[t * Step] = 0.0f;
-  } else {
-    const auto [lo, hi] = inside_taps(iw0, g.stride_w, g.in_w, run.count);
-    for (int t = 0; t < lo; ++t) dst[t * Step] = 0.0f;
-    for (int t = lo; t < hi; ++t) dst[t * Step] = row[iw0 + t * g.stride_w];
-    for (int t = hi; t < run.count; ++t) dst[t * Step] = 0.0f;
-  }
-}
-
-/// The input values under tap (ki, kj) of channel plane `src` for the
-/// positions of `run`, into dst[0, run.count) (zero in the padding): the
-/// transposed packer's gather, with the column stride a compile-time
-/// constant where it is 1 or 2 (0: g.stride_w), so that the runs, a row of
-/// the output each and short (28 positions for a 56 -> 28 layer), cost no
-/// division and their copies are vector moves.
+/// positions of `run`, into dst[0, run.count) (zero in the padding). Stride
+/// is g.stride_w where it is 1 or 2 (with_column_stride), 0 otherwise: a
+/// compile-time stride costs the runs (one output row each, often short: 28
+/// positions for a 56 -> 28 layer) no division and makes their copies vector
+/// moves.
 template <int Stride>
 inline void gather_row(const window_geometry& g, const float* src, int ki, int kj,
                        const position_run& run, float* dst) {
@@ -184,6 +148,14 @@ inline void gather_row(const window_geometry& g, const float* src, int ki, int k
   const float* row = src + std::int64_t{ih} * g.in_w;
   const int iw0 = run.ow * stride - g.pad_w + kj * g.dilation_w;
   const auto [lo, hi] = inside_taps(iw0, stride, g.in_w, run.count);
+  if constexpr (Stride == 1) {
+    if (run.count == sgemm::nr && lo == 0 && hi == run.count) {
+      // The forward packer's common case, a whole panel inside one image
+      // row: a fixed-size copy the compiler turns into a few vector moves.
+      for (int k = 0; k < sgemm::nr; ++k) dst[k] = row[iw0 + k];
+      return;
+    }
+  }
   std::fill(dst, dst + lo, 0.0f);
   int t = lo;
 #if defined(__AVX2__)
@@ -254,9 +226,9 @@ struct im2col_panels {
     });
   }
 
-  /// Stride: g.stride_w, or 0 for a stride known only at run time. A
-  /// stride-2 row is a vector extract (the stem and the downsampling layers
-  /// of a ResNet: their packing was a tenth of ResNet-18's inference).
+  /// Stride: see gather_row. A stride-2 row is a vector extract (the stem
+  /// and the downsampling layers of a ResNet: their packing was a tenth of
+  /// ResNet-18's inference).
   template <int Stride>
   void pack(std::int64_t pc, std::int64_t kc, std::int64_t jc, std::int64_t nc, float* out) const {
     constexpr int nr = sgemm::nr;
@@ -268,12 +240,8 @@ struct im2col_panels {
       for (std::int64_t p = 0; p < kc; ++p, tap.next()) {
         const float* src = image + tap.c * g.in_plane();
         float* dst = out + p * nr;
-        for (int q = 0; q < run_count; ++q) {
-          if constexpr (Stride == 1)
-            detail::gather_run<1>(g, src, tap.ki, tap.kj, runs[q], dst + runs[q].first);
-          else
-            detail::gather_row<Stride>(g, src, tap.ki, tap.kj, runs[q], dst + runs[q].first);
-        }
+        for (int q = 0; q < run_count; ++q)
+          detail::gather_row<Stride>(g, src, tap.ki, tap.kj, runs[q], dst + runs[q].first);
         for (int j = cols; j < nr; ++j) dst[j] = 0.0f;
       }
     }
