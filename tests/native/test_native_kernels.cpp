@@ -116,6 +116,9 @@ BOOST_AUTO_TEST_CASE(packed_convolution_matches_the_im2col_path) {
       {17, 33, 5, 3, 1, 2, 1, 1},
       {300, 20, 12, 3, 1, 1, 1, 1},
       {24, 40, 31, 3, 1, 1, 1, 1},
+      // Output channels outnumbering the tiles at batch 1: the threads split
+      // the channels (not an mr multiple) over two blocks of tiles.
+      {256, 40, 10, 3, 1, 1, 1, 1},
       // strided adjoints by phases: ConvTranspose2d's k4 s2 p1 (whose forward
       // also runs on its input's phases), positions no window reaches (k2 s3,
       // groups), phases without taps (k3 s4), k5 s2.
