@@ -21,8 +21,8 @@
 // column), so small maps still fill the GEMM's panels, and are taken in
 // blocks whose V and M stay in L2. Each block is transformed, multiplied and
 // transformed back by one thread; threads take contiguous runs of blocks,
-// or, where the output channels outnumber the tiles, slices of the output
-// channels and of U.
+// or, where there are at least half as many output channels as tiles,
+// slices of the output channels and of U.
 // The transforms work on `lanes` tiles (or channels) at a time, written with
 // GCC/Clang vector extensions that compile to vector code for whatever
 // instruction set the translation unit targets.
