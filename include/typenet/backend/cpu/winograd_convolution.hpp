@@ -474,11 +474,24 @@ inline void conv2d_winograd(const window_geometry& g, int batch, const float* x,
   const float* padded = winograd::pad(g, p, batch, x);
   const std::int64_t block_tiles = p.block_tiles();
   const std::int64_t work = 2 * 16 * std::int64_t{p.channels} * p.out_channels * p.tiles;
-  const auto scratch_for_block = [&](int rows) {
-    const std::int64_t ld = winograd::block_ld(block_tiles);
-    return scratch<float>(scratch_slot::gemm,
-                          16 * static_cast<std::size_t>(winograd::xi_step(p.channels, ld) +
-                                                        winograd::xi_step(rows, ld)));
+  const std::int64_t ld = winograd::block_ld(block_tiles);
+  // U for output channels [o_first, o_last), in this thread's scratch.
+  const auto transformed_weights = [&](int o_first, int o_last) {
+    float* u = scratch<float>(scratch_slot::winograd,
+                              16 * static_cast<std::size_t>(o_last - o_first) * p.channels);
+    winograd::transform_weights(p, o_first, o_last, w, u);
+    return u;
+  };
+  // Tiles [first, last) of output channels [o_first, o_last), block by block.
+  const auto run = [&](std::int64_t first, std::int64_t last, int o_first, int o_last,
+                       const float* u) {
+    float* v = scratch<float>(
+        scratch_slot::gemm, 16 * static_cast<std::size_t>(winograd::xi_step(p.channels, ld) +
+                                                          winograd::xi_step(o_last - o_first, ld)));
+    float* m = v + 16 * winograd::xi_step(p.channels, ld);
+    for (std::int64_t t = first; t < last; t += block_tiles)
+      winograd::block(p, t, std::min(last, t + block_tiles), padded, u, o_first, o_last, bias, y, v,
+                      m);
   };
   // Threads take output channels when there are at least half as many as
   // tiles, each with its own slice of U, transformed and then read from its
@@ -488,29 +501,16 @@ inline void conv2d_winograd(const window_geometry& g, int batch, const float* x,
   // 512 on 7x7 at batch 8 5.6 -> 4.3; 64 on 56x56 at batch 8 would go
   // 3.3 -> 4.8 ms the other way. The results are the same bits either way.
   if (2 * std::int64_t{p.out_channels} >= p.tiles) {
-    parallel_chunks(
-        p.out_channels, sgemm::mr, work, [&](std::int64_t o_first, std::int64_t o_last) {
-          const int first = static_cast<int>(o_first), last = static_cast<int>(o_last);
-          float* u = scratch<float>(scratch_slot::winograd,
-                                    16 * static_cast<std::size_t>(last - first) * p.channels);
-          winograd::transform_weights(p, first, last, w, u);
-          float* v = scratch_for_block(last - first);
-          float* m = v + 16 * winograd::xi_step(p.channels, winograd::block_ld(block_tiles));
-          for (std::int64_t t = 0; t < p.tiles; t += block_tiles)
-            winograd::block(p, t, std::min(p.tiles, t + block_tiles), padded, u, first, last, bias,
-                            y, v, m);
-        });
+    parallel_chunks(p.out_channels, sgemm::mr, work,
+                    [&](std::int64_t o_first, std::int64_t o_last) {
+                      const int first = static_cast<int>(o_first), last = static_cast<int>(o_last);
+                      run(0, p.tiles, first, last, transformed_weights(first, last));
+                    });
     return;
   }
-  float* u = scratch<float>(scratch_slot::winograd,
-                            16 * static_cast<std::size_t>(p.out_channels) * p.channels);
-  winograd::transform_weights(p, 0, p.out_channels, w, u);
+  const float* u = transformed_weights(0, p.out_channels);
   parallel_chunks(p.tiles, sgemm::nr, work, [&](std::int64_t first, std::int64_t last) {
-    float* v = scratch_for_block(p.out_channels);
-    float* m = v + 16 * winograd::xi_step(p.channels, winograd::block_ld(block_tiles));
-    for (std::int64_t t = first; t < last; t += block_tiles)
-      winograd::block(p, t, std::min(last, t + block_tiles), padded, u, 0, p.out_channels, bias, y,
-                      v, m);
+    run(first, last, 0, p.out_channels, u);
   });
 }
 
