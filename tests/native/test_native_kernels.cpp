@@ -126,6 +126,10 @@ BOOST_AUTO_TEST_CASE(packed_convolution_matches_the_im2col_path) {
       {6, 8, 14, 2, 3, 0, 1, 2},
       {3, 5, 9, 3, 4, 2, 1, 1},
       {4, 6, 11, 5, 2, 0, 1, 1},
+      // ConvTranspose2d's column phases written in pairs: even padding, a
+      // kernel of three strides.
+      {16, 24, 10, 4, 2, 2, 1, 1},
+      {8, 12, 9, 6, 2, 0, 1, 1},
       // strided forwards on the input's phases (kernel a multiple of the
       // stride): k2 s2 with groups, k6 s3 padded by 2.
       {8, 6, 13, 2, 2, 0, 1, 2},
@@ -155,16 +159,24 @@ BOOST_AUTO_TEST_CASE(packed_convolution_matches_the_im2col_path) {
       const auto bias = random_floats(std::size_t(g.out_c), rng);
       // y and dx start as NaN: both must be overwritten, not added to.
       const float nan = std::numeric_limits<float>::quiet_NaN();
+      // The transposed convolution's bias is one per input channel of g.
+      const auto bias_t = random_floats(std::size_t(g.in_c), rng);
       std::vector<float> y(dy.size(), nan), dx(x.size(), nan), dw(w.size(), 0.5f);
+      std::vector<float> yt(x.size(), nan);
       tn::conv2d_forward(tn::Cpu{}, g, batch, x.data(), w.data(), bias.data(), y.data());
       tn::conv2d_backward_data(tn::Cpu{}, g, batch, dy.data(), w.data(), dx.data());
       tn::conv2d_backward_weight(tn::Cpu{}, g, batch, x.data(), dy.data(), dw.data());
+      tn::conv_transpose2d_forward(tn::Cpu{}, g, batch, dy.data(), w.data(), bias_t.data(),
+                                   yt.data());
 
       const auto xd = widen(x), wd = widen(w), dyd = widen(dy), bd = widen(bias);
-      std::vector<double> yd(y.size()), dxd(dx.size()), dwd(dw.size(), 0.5);
+      const auto btd = widen(bias_t);
+      std::vector<double> yd(y.size()), dxd(dx.size()), dwd(dw.size(), 0.5), ytd(x.size());
       tn::conv2d_forward(tn::Cpu{}, g, batch, xd.data(), wd.data(), bd.data(), yd.data());
       tn::conv2d_backward_data(tn::Cpu{}, g, batch, dyd.data(), wd.data(), dxd.data());
       tn::conv2d_backward_weight(tn::Cpu{}, g, batch, xd.data(), dyd.data(), dwd.data());
+      tn::conv_transpose2d_forward(tn::Cpu{}, g, batch, dyd.data(), wd.data(), btd.data(),
+                                   ytd.data());
       BOOST_TEST_INFO("batch " << batch << " in_c " << s.in_c << " out_c " << s.out_c << " kernel "
                                << s.kernel << " stride " << s.stride << " pad " << s.pad
                                << " dilation " << s.dilation << " groups " << s.groups);
@@ -175,6 +187,7 @@ BOOST_AUTO_TEST_CASE(packed_convolution_matches_the_im2col_path) {
       const std::int64_t taps = s.kernel * s.kernel;
       BOOST_TEST(worst_error(y, yd) < tolerance(1e-5, g.column_rows()));
       BOOST_TEST(worst_error(dx, dxd) < tolerance(1e-5, s.out_c / s.groups * taps));
+      BOOST_TEST(worst_error(yt, ytd) < tolerance(1e-5, s.out_c / s.groups * taps));
       BOOST_TEST(worst_error(dw, dwd) < tolerance(1e-4, batch * g.out_plane()));
     }
   }

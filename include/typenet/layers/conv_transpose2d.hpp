@@ -114,10 +114,10 @@ struct ConvTranspose2d {
     const Tensor<output_shape<In>, Device, T>& forward(parameters<In, Device, T>& p,
                                                        const Tensor<In, Device, T>& x,
                                                        const run_context&) {
-      conv2d_backward_data(Device{}, g, x.batch(), x.data(), p.weight.value.data(), this->y.data());
-      if constexpr (has_bias)
-        add_channel_bias(Device{}, x.batch(), Out, g.in_plane(), p.bias.value.data(),
-                         this->y.data());
+      const T* bias = nullptr;
+      if constexpr (has_bias) bias = p.bias.value.data();
+      conv_transpose2d_forward(Device{}, g, x.batch(), x.data(), p.weight.value.data(), bias,
+                               this->y.data());
       return this->y;
     }
 

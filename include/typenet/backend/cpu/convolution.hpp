@@ -243,7 +243,18 @@ void conv2d_forward(Cpu, const window_geometry& g, int batch, const T* x, const 
 }
 
 namespace detail {
-/// dx = conv^T(dy, w) for a strided, undilated convolution, phase by phase.
+/// Whether a strided adjoint runs phase by phase: where the GEMM + col2im
+/// would be shallow (depth out_per_group): at 64 its col2im and short
+/// accumulations cost more than the phases' scatter (ConvTranspose2d 64 ->
+/// 32 k4 s2 at batch 8: 3.3 -> 2.3 ms at one thread); at 128 and more the
+/// GEMM is 5-15% faster.
+inline bool backward_data_by_phases_applies(const window_geometry& g) {
+  return (g.stride_h > 1 || g.stride_w > 1) && g.stride_h <= 4 && g.stride_w <= 4 &&
+         g.dilation_h == 1 && g.dilation_w == 1 && g.out_c / g.groups <= 64;
+}
+
+/// dx = conv^T(dy, w) (+ bias[c] on channel c where bias is not null) for a
+/// strided, undilated convolution, phase by phase.
 /// The input positions iy = m * stride_h + ry - pad_h of one phase ry (and
 /// likewise along the row) receive only the taps ky = ry + stride_h * j,
 /// from outputs oy = m - j: their gradient is a stride-1 convolution of dy
@@ -252,7 +263,7 @@ namespace detail {
 /// GEMM). Every product is one the adjoint needs, and there is no im2col
 /// matrix and no col2im scatter-add; ConvTranspose2d's forward runs here.
 inline void conv2d_backward_data_by_phases(const window_geometry& g, int batch, const float* dy,
-                                           const float* w, float* dx) {
+                                           const float* w, float* dx, const float* bias = nullptr) {
   const int out_per_group = g.out_c / g.groups;
   struct phase {
     window_geometry sub;  // the stride-1 convolution of dy that gives it
@@ -297,6 +308,8 @@ inline void conv2d_backward_data_by_phases(const window_geometry& g, int batch, 
     const phase& p = phases[k];
     flipped_phase_kernel(g, w, p.ry, p.rx, p.sub.kernel_h, p.sub.kernel_w, sub_w + p.weights);
   }
+  // Every position of dx in some phase, two phases per row: see below.
+  const bool interleaved = stacked && g.stride_w == 2 && covered == g.in_plane();
   // Sample by sample, so that each phase's full output is scattered from
   // L2: each thread its own samples when the batch fills the team.
   const std::int64_t work = 2 * g.out_c * g.out_plane() * g.column_rows();
@@ -309,11 +322,42 @@ inline void conv2d_backward_data_by_phases(const window_geometry& g, int batch, 
     for (std::int64_t n = first_sample; n < last_sample; ++n) {
       float* dxn = dx + n * g.in_size();
       const float* dyn = dy + n * g.out_size();
-      // Positions no window reaches, where there are any, keep zeros.
-      if (covered < g.in_plane()) std::fill(dxn, dxn + g.in_size(), 0.0f);
+      // Positions no window reaches, where there are any, keep zeros (the bias).
+      if (covered < g.in_plane())
+        for (int c = 0; c < g.in_c; ++c)
+          std::fill(dxn + c * g.in_plane(), dxn + (c + 1) * g.in_plane(), bias ? bias[c] : 0.0f);
       if (stacked)
         conv2d_forward(Cpu{}, all, 1, dyn, static_cast<const float*>(sub_w),
                        static_cast<const float*>(nullptr), full);
+      if (interleaved) {
+        // Column phases rx = 0 and 1 of a row phase ry alternate along each
+        // row of dx: dx row x is I[x + pad_w] of the sequence I[2j] = phase
+        // (ry, 0)[j], I[2j + 1] = phase (ry, 1)[j], written as pairs.
+        const std::int64_t phase_plane = phases[0].sub.out_plane();
+        const int phase_w = phases[0].sub.out_w;
+        cpu::parallel_for(g.in_c, g.in_plane(), [&](std::int64_t c) {
+          const float b = bias ? bias[c] : 0.0f;
+          for (int ry = 0; ry < g.stride_h; ++ry) {
+            const float* even = full + ((2 * ry) * g.in_c + c) * phase_plane;
+            const float* odd = full + ((2 * ry + 1) * g.in_c + c) * phase_plane;
+            const phase_range rows = phases[2 * ry].rows;
+            for (int m = rows.begin; m < rows.end; ++m) {
+              float* dst =
+                  dxn + c * g.in_plane() + std::int64_t{m * g.stride_h + ry - g.pad_h} * g.in_w;
+              const float* e = even + std::int64_t{m} * phase_w + (g.pad_w + 1) / 2;
+              const float* o = odd + std::int64_t{m} * phase_w + g.pad_w / 2;
+              int x = 0;
+              if (g.pad_w % 2) dst[x++] = *o++ + b;
+              for (; x + 1 < g.in_w; x += 2) {
+                dst[x] = *e++ + b;
+                dst[x + 1] = *o++ + b;
+              }
+              if (x < g.in_w) dst[x] = *e + b;
+            }
+          }
+        });
+        continue;
+      }
       for (int k = 0; k < count; ++k) {
         const phase& p = phases[k];
         const float* phase_full = stacked ? full + k * g.in_c * p.sub.out_plane() : full;
@@ -323,11 +367,12 @@ inline void conv2d_backward_data_by_phases(const window_geometry& g, int batch, 
         cpu::parallel_for(g.in_c, p.sub.out_plane(), [&](std::int64_t c) {
           const float* src = phase_full + c * p.sub.out_plane();
           float* dst = dxn + c * g.in_plane() + p.rx - g.pad_w;
+          const float b = bias ? bias[c] : 0.0f;
           for (int m = p.rows.begin; m < p.rows.end; ++m) {
             const float* src_row = src + std::int64_t{m} * p.sub.out_w;
             float* dst_row = dst + std::int64_t{m * g.stride_h + p.ry - g.pad_h} * g.in_w;
             for (int mx = p.cols.begin; mx < p.cols.end; ++mx)
-              dst_row[mx * g.stride_w] = src_row[mx];
+              dst_row[mx * g.stride_w] = src_row[mx] + b;
           }
         });
       }
@@ -335,6 +380,22 @@ inline void conv2d_backward_data_by_phases(const window_geometry& g, int batch, 
   });
 }
 }  // namespace detail
+
+/// y = conv^T(x, w) + bias (a null bias adds nothing): ConvTranspose2d's
+/// forward, conv2d_backward_data of the convolution g with the bias added
+/// where the phases write their outputs instead of in a pass of its own.
+template <class T>
+void conv_transpose2d_forward(Cpu, const window_geometry& g, int batch, const T* x, const T* w,
+                              const T* bias, T* y) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (detail::backward_data_by_phases_applies(g)) {
+      detail::conv2d_backward_data_by_phases(g, batch, x, w, y, bias);
+      return;
+    }
+  }
+  conv2d_backward_data(Cpu{}, g, batch, x, w, y);
+  if (bias) add_channel_bias(Cpu{}, batch, g.in_c, g.in_plane(), bias, y);
+}
 
 /// dx = conv^T(dy, w): the gradient of conv2d_forward with respect to x. dx is overwritten.
 template <class T>
@@ -362,12 +423,7 @@ void conv2d_backward_data(Cpu, const window_geometry& g, int batch, const T* dy,
                      static_cast<const float*>(nullptr), dx);
       return;
     }
-    // By phases where the GEMM below would be shallow (depth out_per_group):
-    // at 64 its col2im and short accumulations cost more than the phases'
-    // scatter (ConvTranspose2d 64 -> 32 k4 s2 at batch 8: 3.3 -> 2.3 ms at
-    // one thread); at 128 and more the GEMM is 5-15% faster.
-    if ((g.stride_h > 1 || g.stride_w > 1) && g.stride_h <= 4 && g.stride_w <= 4 &&
-        g.dilation_h == 1 && g.dilation_w == 1 && out_per_group <= 64) {
+    if (detail::backward_data_by_phases_applies(g)) {
       detail::conv2d_backward_data_by_phases(g, batch, dy, w, dx);
       return;
     }

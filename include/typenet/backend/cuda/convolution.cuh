@@ -156,6 +156,14 @@ void conv2d_backward_data(Cuda, const window_geometry& g, int batch, const T* dy
   }
 }
 
+/// y = conv^T(x, w) + bias (a null bias adds nothing): ConvTranspose2d's forward.
+template <class T>
+void conv_transpose2d_forward(Cuda, const window_geometry& g, int batch, const T* x, const T* w,
+                              const T* bias, T* y) {
+  conv2d_backward_data(Cuda{}, g, batch, x, w, y);
+  if (bias) add_channel_bias(Cuda{}, batch, g.in_c, g.in_plane(), bias, y);
+}
+
 /// dw += the gradient of conv2d_forward with respect to w, summed over the batch.
 template <class T>
 void conv2d_backward_weight(Cuda, const window_geometry& g, int batch, const T* x, const T* dy,
