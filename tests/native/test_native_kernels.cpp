@@ -130,6 +130,11 @@ BOOST_AUTO_TEST_CASE(packed_convolution_matches_the_im2col_path) {
       // kernel of three strides.
       {16, 24, 10, 4, 2, 2, 1, 1},
       {8, 12, 9, 6, 2, 0, 1, 1},
+      // The weight gradient's packer by kernel rows: 4-wide kernels (a
+      // partial panel, stride 1), 11-wide with stride 4 (rows cut by panels).
+      {3, 30, 9, 4, 2, 1, 1, 1},
+      {8, 32, 11, 4, 1, 1, 1, 1},
+      {3, 8, 30, 11, 4, 2, 1, 1},
       // strided forwards on the input's phases (kernel a multiple of the
       // stride): k2 s2 with groups, k6 s3 padded by 2.
       {8, 6, 13, 2, 2, 0, 1, 2},
