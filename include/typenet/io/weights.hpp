@@ -255,12 +255,12 @@ load_report load_state(const io::checkpoint& file, std::vector<StateRef> state,
 
 }  // namespace detail
 
-/// Loads a weight file into `model`, on any device: a Cuda model's tensors
-/// are converted on the host and copied into device memory.
+/// Loads tensors already read from a file (`io::read_weight_file`) into
+/// `model`, on any device: a Cuda model's tensors are converted on the host
+/// and copied into device memory.
 template <class M>
-load_report load_weights(M& model, const std::string& path, const load_options& options = {}) {
+load_report load_weights(M& model, const io::checkpoint& file, const load_options& options = {}) {
   using device = typename M::device;
-  const io::checkpoint file = io::read_weight_file(path, options.state_dict_key);
   return detail::load_state<typename M::network>(
       file, model.state(), options, M::network::type_name(),
       [](const StateRef& target, const io::tensor_record& r) {
@@ -287,6 +287,12 @@ load_report load_weights(M& model, const std::string& path, const load_options& 
             break;
         }
       });
+}
+
+/// Loads a weight file into `model`, on any device.
+template <class M>
+load_report load_weights(M& model, const std::string& path, const load_options& options = {}) {
+  return load_weights(model, io::read_weight_file(path, options.state_dict_key), options);
 }
 
 namespace detail {
