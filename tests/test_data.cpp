@@ -24,6 +24,13 @@
 #include <utility>
 #include <vector>
 
+#include <unistd.h>
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
+#include "typenet/backend/cpu/parallel.hpp"
+#include "typenet/core/parallel_exceptions.hpp"
 #include "typenet/data/celeba.hpp"
 #include "typenet/data/cifar.hpp"
 #include "typenet/data/example.hpp"
@@ -456,6 +463,117 @@ BOOST_AUTO_TEST_CASE(unlabeled_image_folder) {
                         td::data_error, says({"unlabeled_empty", "no image files"}));
   BOOST_CHECK_EXCEPTION((void)td::UnlabeledImageFolder(data_dir() / "no_such_folder"),
                         td::data_error, says({"no_such_folder", "does not exist"}));
+}
+
+namespace {
+
+/// A fresh folder under the system's temporary folder, removed with its contents.
+struct temp_folder {
+  fs::path path;
+  explicit temp_folder(const std::string& name)
+      : path(fs::temp_directory_path() / ("typenet_" + name + "_" + std::to_string(::getpid()) +
+                                          "_" + std::to_string(std::random_device{}()))) {
+    fs::create_directories(path);
+  }
+  ~temp_folder() {
+    std::error_code ec;
+    fs::permissions(path, fs::perms::owner_all, fs::perm_options::add, ec);
+    fs::remove_all(path, ec);
+  }
+  temp_folder(const temp_folder&) = delete;
+  temp_folder& operator=(const temp_folder&) = delete;
+};
+
+void write_photo(const fs::path& file) {
+  fs::create_directories(file.parent_path());
+  tn::write_png(tn::image(4, 3, 3, 0.5f), file);
+}
+
+std::vector<std::string> relative_paths(const td::UnlabeledImageFolder& ds, const fs::path& root) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < ds.size(); ++i)
+    out.push_back(ds.path(i).lexically_relative(root).generic_string());
+  return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(image_folder_walk_survives_link_loops_and_counts_what_it_skips) {
+  temp_folder tmp("folder_loops");
+  const fs::path root = tmp.path / "photos";
+  for (const char* f : {"a.png", "b.png", "sub/c.png", "sub/d.png"}) write_photo(root / f);
+  fs::create_directory_symlink("..", root / "sub" / "up");   // back to the root: a loop
+  fs::create_directory_symlink(".", root / "sub" / "here");  // to itself
+  fs::create_directory_symlink(root, root / "loop");         // absolute, to the root
+  fs::create_symlink("missing.png", root / "gone.png");      // broken
+  fs::create_symlink("self.png", root / "self.png");         // a link to itself
+  const td::UnlabeledImageFolder ds(root);
+  BOOST_TEST(relative_paths(ds, root) ==
+                 (std::vector<std::string>{"a.png", "b.png", "sub/c.png", "sub/d.png"}),
+             boost::test_tools::per_element());
+  const auto& s = ds.skipped();
+  BOOST_TEST(s.repeated_folders == 3u);
+  BOOST_TEST(s.broken_links == 2u);
+  BOOST_TEST(s.unreadable == 0u);
+  BOOST_TEST(s.total() == 5u);
+  // Entries are walked in sorted order: gone.png is the first problem.
+  BOOST_TEST(s.first.find((root / "gone.png").string()) == 0u, s.first);
+  BOOST_TEST(s.first.find("broken symbolic link") != std::string::npos, s.first);
+  BOOST_TEST(ds.get(3).image.width() == 4);
+
+  // A linked folder outside the tree is followed, once: the second link to it is skipped.
+  const fs::path outside = tmp.path / "outside";
+  for (const char* f : {"x.png", "y.png"}) write_photo(outside / f);
+  const fs::path linked = tmp.path / "linked";
+  write_photo(linked / "z.png");
+  fs::create_directory_symlink(outside, linked / "first");
+  fs::create_directory_symlink(outside, linked / "second");
+  const td::UnlabeledImageFolder with_links(linked);
+  BOOST_TEST(relative_paths(with_links, linked) ==
+                 (std::vector<std::string>{"first/x.png", "first/y.png", "z.png"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(with_links.skipped().repeated_folders == 1u);
+  BOOST_TEST(with_links.skipped().first.find((linked / "second").string()) == 0u,
+             with_links.skipped().first);
+
+  // Nothing but broken links: the error says what was skipped.
+  const fs::path only_broken = tmp.path / "only_broken";
+  fs::create_directories(only_broken);
+  fs::create_symlink("nowhere.jpg", only_broken / "a.jpg");
+  BOOST_CHECK_EXCEPTION((void)td::UnlabeledImageFolder(only_broken), td::data_error,
+                        says({"no image files", "skipped 1 entries", "a.jpg", "broken"}));
+}
+
+BOOST_AUTO_TEST_CASE(image_folder_classes_with_broken_links_and_loops) {
+  temp_folder tmp("folder_classes_links");
+  const fs::path root = tmp.path;
+  for (const char* f : {"cats/a.png", "cats/b.png", "dogs/c.png"}) write_photo(root / f);
+  fs::create_directory_symlink(".", root / "cats" / "again");
+  fs::create_symlink("nowhere.png", root / "dogs" / "broken.png");
+  fs::create_symlink("no_such_class", root / "broken_class");  // no class, and no error
+  const td::ImageFolder ds(root);
+  BOOST_TEST(ds.classes() == (std::vector<std::string>{"cats", "dogs"}),
+             boost::test_tools::per_element());
+  BOOST_TEST_REQUIRE(ds.size() == 3u);
+  BOOST_TEST(ds.label(2) == 1);
+  BOOST_TEST(ds.skipped().repeated_folders == 1u);
+  BOOST_TEST(ds.skipped().broken_links == 1u);
+  BOOST_TEST(ds.skipped().first.find((root / "cats" / "again").string()) == 0u, ds.skipped().first);
+}
+
+BOOST_AUTO_TEST_CASE(image_folder_skips_unreadable_subfolders) {
+  if (::geteuid() == 0) {
+    BOOST_TEST_MESSAGE("running as root: permissions do not stop reading; not tested");
+    return;
+  }
+  temp_folder tmp("folder_unreadable");
+  for (const char* f : {"a.png", "locked/b.png"}) write_photo(tmp.path / f);
+  fs::permissions(tmp.path / "locked", fs::perms::none);
+  const td::UnlabeledImageFolder ds(tmp.path);
+  fs::permissions(tmp.path / "locked", fs::perms::owner_all);
+  BOOST_TEST(ds.size() == 1u);
+  BOOST_TEST(ds.skipped().unreadable == 1u);
+  BOOST_TEST(ds.skipped().first.find("cannot list") != std::string::npos, ds.skipped().first);
 }
 
 // ---- CelebA ------------------------------------------------------------------------------
@@ -900,4 +1018,132 @@ BOOST_AUTO_TEST_CASE(loader_refuses_images_of_the_wrong_size) {
              boost::test_tools::per_element());
 }
 
-BOOST_AUTO_TEST_SUITE_END()
+// ---- exceptions out of OpenMP regions (loaders and kernels run in them) -----------------
+
+BOOST_AUTO_TEST_SUITE(parallel_exceptions)
+
+namespace {
+
+/// An exception type of our own, to see that the one thrown arrives, not a copy as a base.
+struct index_error : std::runtime_error {
+  std::int64_t index;
+  explicit index_error(std::int64_t i)
+      : std::runtime_error("failed at " + std::to_string(i)), index(i) {}
+};
+
+/// Runs `f` with OpenMP's default team set to `threads`, then restores it.
+template <class F>
+void with_threads(int threads, F&& f) {
+#if defined(_OPENMP)
+  const int before = omp_get_max_threads();
+  omp_set_num_threads(threads);
+  try {
+    f();
+  } catch (...) {
+    omp_set_num_threads(before);
+    throw;
+  }
+  omp_set_num_threads(before);
+#else
+  (void)threads;
+  f();
+#endif
+}
+
+int thread_number() {
+#if defined(_OPENMP)
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(first_exception_carries_the_exception_out_of_a_parallel_for) {
+  constexpr std::int64_t n = 64;
+  std::vector<int> ran(n, 0), thread_of(n, -1);
+  tn::first_exception error;
+#pragma omp parallel for num_threads(2) schedule(static)
+  for (std::int64_t i = 0; i < n; ++i)
+    error.run([&] {
+      thread_of[static_cast<std::size_t>(i)] = thread_number();
+      ran[static_cast<std::size_t>(i)] = 1;
+      if (i == 40) throw index_error(i);  // in the second thread's half
+    });
+  BOOST_TEST(error.failed());
+#if defined(_OPENMP)
+  BOOST_TEST(thread_of[40] == 1, "index 40 ran on thread " << thread_of[40] << ", not 1");
+#endif
+  BOOST_CHECK_EXCEPTION(error.rethrow_if_any(), index_error, [](const index_error& e) {
+    return e.index == 40 && std::string(e.what()) == "failed at 40";
+  });
+  // The thread that threw skips its remaining indices.
+  BOOST_TEST(std::count(ran.begin() + 41, ran.end(), 1) == 0);
+  // run() reports a skip once failed, and a success otherwise.
+  BOOST_TEST(!error.run([] {}));
+  tn::first_exception fine;
+  BOOST_TEST(fine.run([] {}));
+  BOOST_CHECK_NO_THROW(fine.rethrow_if_any());
+}
+
+BOOST_AUTO_TEST_CASE(first_exception_keeps_one_when_every_thread_throws) {
+  tn::first_exception error;
+  int started = 0;
+#pragma omp parallel num_threads(2)
+  {
+    error.run([&] {
+#pragma omp atomic
+      ++started;
+      throw index_error(thread_number());
+    });
+  }
+  BOOST_TEST(started >= 1);
+  BOOST_CHECK_EXCEPTION(error.rethrow_if_any(), index_error,
+                        [](const index_error& e) { return e.index == 0 || e.index == 1; });
+}
+
+BOOST_AUTO_TEST_CASE(cpu_parallel_loops_rethrow_a_body_exception_to_the_caller) {
+  namespace cpu = tn::cpu;
+  constexpr std::int64_t n = 1000, work = 1 << 20;  // big enough to fork
+  with_threads(2, [&] {
+    BOOST_TEST_REQUIRE(cpu::available_threads() == 2);
+    BOOST_TEST_REQUIRE(cpu::team_size(n, work) == 2);
+    std::vector<int> thread_of(n, -1);
+    BOOST_CHECK_EXCEPTION(cpu::parallel_for(n, work,
+                                            [&](std::int64_t i) {
+                                              thread_of[static_cast<std::size_t>(i)] =
+                                                  thread_number();
+                                              if (i == 700) throw index_error(i);
+                                            }),
+                          index_error, [](const index_error& e) { return e.index == 700; });
+#if defined(_OPENMP)
+    BOOST_TEST(thread_of[700] == 1);  // it was thrown in the second thread
+#endif
+    BOOST_CHECK_EXCEPTION(cpu::parallel_ranges(n, work,
+                                               [&](int t, std::int64_t begin, std::int64_t) {
+                                                 if (t == 1) throw index_error(begin);
+                                               }),
+                          index_error, [&](const index_error& e) { return e.index == n / 2; });
+    BOOST_CHECK_EXCEPTION(cpu::parallel_chunks(n, 8, work,
+                                               [&](std::int64_t begin, std::int64_t) {
+                                                 if (begin > 0) throw index_error(begin);
+                                               }),
+                          index_error, [](const index_error& e) { return e.index > 0; });
+    // The library's own image errors keep their type through a region.
+    BOOST_CHECK_EXCEPTION(cpu::parallel_for(n, work,
+                                            [&](std::int64_t i) {
+                                              if (i == n - 1)
+                                                throw tn::image_error("photo.jpg: not an image");
+                                            }),
+                          tn::image_error, says({"photo.jpg"}));
+    // And after all that, a loop that does not throw runs every index.
+    std::vector<int> ran(n, 0);
+    cpu::parallel_for(n, work, [&](std::int64_t i) { ran[static_cast<std::size_t>(i)] = 1; });
+    BOOST_TEST(std::count(ran.begin(), ran.end(), 1) == n);
+  });
+}
+
+BOOST_AUTO_TEST_SUITE_END()  // parallel_exceptions
+
+BOOST_AUTO_TEST_SUITE_END()  // data

@@ -5,10 +5,17 @@
 // be nested (a GEMM inside a per-sample loop) without oversubscription. The
 // static partition gives each index the same thread for a fixed thread count,
 // which keeps results bit-identical from run to run.
+//
+// An exception thrown by a body inside a region (std::bad_alloc from the
+// per-thread scratch, or anything a caller's body throws) does not reach
+// std::terminate: the first one is kept, the threads skip their remaining
+// indices, and it is rethrown to the caller after the region, as thrown.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
+
+#include "typenet/core/parallel_exceptions.hpp"
 
 #if defined(_OPENMP)
 #include <omp.h>
@@ -36,12 +43,16 @@ void parallel_for(std::int64_t n, std::int64_t work_per_item, Body&& body) {
     // A plain region with a hand-made static partition: `omp for` costs an
     // allocation per loop in LLVM's libomp, and a training step must not allocate.
     const int team = static_cast<int>(std::min<std::int64_t>(threads, n));
+    first_exception error;
 #pragma omp parallel num_threads(team)
     {
       const std::int64_t t = omp_get_thread_num(), size = omp_get_num_threads();
       const std::int64_t begin = n * t / size, end = n * (t + 1) / size;
-      for (std::int64_t i = begin; i < end; ++i) body(i);
+      error.run([&] {
+        for (std::int64_t i = begin; i < end && !error.failed(); ++i) body(i);
+      });
     }
+    error.rethrow_if_any();
     return;
 #endif
   }
@@ -69,15 +80,19 @@ void parallel_ranges(std::int64_t n, std::int64_t work, Body&& body) {
     return;
   }
 #if defined(_OPENMP)
+  first_exception error;
 #pragma omp parallel num_threads(team)
   {
     const std::int64_t t = omp_get_thread_num(), size = omp_get_num_threads();
-    // A team smaller than asked for leaves the missing threads' ranges to thread 0.
-    if (t == 0)
-      for (std::int64_t missing = size; missing < team; ++missing)
-        body(static_cast<int>(missing), n * missing / team, n * (missing + 1) / team);
-    body(static_cast<int>(t), n * t / team, n * (t + 1) / team);
+    error.run([&] {
+      // A team smaller than asked for leaves the missing threads' ranges to thread 0.
+      if (t == 0)
+        for (std::int64_t missing = size; missing < team && !error.failed(); ++missing)
+          body(static_cast<int>(missing), n * missing / team, n * (missing + 1) / team);
+      if (!error.failed()) body(static_cast<int>(t), n * t / team, n * (t + 1) / team);
+    });
   }
+  error.rethrow_if_any();
 #endif
 }
 
@@ -95,13 +110,15 @@ void parallel_chunks(std::int64_t n, std::int64_t align, std::int64_t work, Body
     return;
   }
 #if defined(_OPENMP)
+  first_exception error;
 #pragma omp parallel num_threads(threads)
   {
     const std::int64_t t = omp_get_thread_num(), size = omp_get_num_threads();
     const std::int64_t begin = std::min(n, units * t / size * align);
     const std::int64_t end = std::min(n, units * (t + 1) / size * align);
-    if (begin < end) body(begin, end);
+    if (begin < end) error.run([&] { body(begin, end); });
   }
+  error.rethrow_if_any();
 #else
   body(std::int64_t{0}, n);
 #endif
