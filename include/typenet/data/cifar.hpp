@@ -11,14 +11,16 @@
 //              a fine label byte (0-99) and 3072 pixel bytes.
 // Pixels are the red, green and blue planes of a 32x32 image, rows top to
 // bottom. Examples are 32x32x3 images in [0, 1]. A file whose size is not a
-// whole number of records, or a label out of range, throws data_error naming
-// the file and record.
+// whole number of records, a label out of range, or a file (read or, when
+// gzip'd, inflated) larger than cifar_options::max_file_bytes throws
+// data_error naming the file, the record or the limit.
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <new>
 #include <span>
 #include <string>
 #include <vector>
@@ -32,6 +34,13 @@ namespace typenet::data {
 
 enum class cifar100_labels { fine, coarse };
 
+/// Bounds on what a CIFAR batch file may hold.
+struct cifar_options {
+  /// The most bytes one file may hold (or inflate to, when gzip'd); the
+  /// largest official file (CIFAR-100's train.bin) has 153,700,000.
+  std::size_t max_file_bytes = std::size_t{1} << 30;
+};
+
 namespace detail {
 
 inline constexpr std::size_t cifar_pixels = 32 * 32 * 3;
@@ -40,20 +49,46 @@ inline constexpr std::size_t cifar_pixels = 32 * 32 * 3;
 class cifar_records {
  public:
   void append(const std::filesystem::path& file, std::size_t label_bytes, std::size_t which,
-              int classes) {
-    const auto bytes = read_file_bytes(file);
+              int classes, const cifar_options& options) {
+    const auto raw =
+        read_raw(file, options.max_file_bytes,
+                 "the limit for a CIFAR file; cifar_options::max_file_bytes raises it");
+    append_bytes(raw, file.string(), label_bytes, which, classes, options);
+  }
+
+  /// The same from a file's bytes as they lie on disk (plain or gzip'd).
+  void append_bytes(std::span<const std::uint8_t> raw, const std::string& name,
+                    std::size_t label_bytes, std::size_t which, int classes,
+                    const cifar_options& options) {
+    std::vector<std::uint8_t> inflated;
+    std::span<const std::uint8_t> bytes = raw;
+    if (is_gzip(raw)) {
+      try {
+        inflated = gunzip(raw, name, options.max_file_bytes,
+                          "the limit for a CIFAR file; cifar_options::max_file_bytes raises it");
+      } catch (const std::bad_alloc&) {
+        throw data_error(name + ": out of memory inflating it");
+      }
+      bytes = inflated;
+    } else if (raw.size() > options.max_file_bytes) {
+      throw data_error(name + ": " + std::to_string(raw.size()) +
+                       " bytes, more than the limit of " + std::to_string(options.max_file_bytes) +
+                       " (the limit for a CIFAR file; cifar_options::max_file_bytes raises it)");
+    }
     const std::size_t record = label_bytes + cifar_pixels;
     if (bytes.empty() || bytes.size() % record != 0)
-      throw data_error(file.string() + ": " + std::to_string(bytes.size()) +
+      throw data_error(name + ": " + std::to_string(bytes.size()) +
                        " bytes is not a whole number of " + std::to_string(record) +
                        "-byte CIFAR records (truncated file, or CIFAR-10 and CIFAR-100 mixed up?)");
     const std::size_t n = bytes.size() / record;
+    labels_.reserve(labels_.size() + n);
+    pixels_.reserve(pixels_.size() + n * cifar_pixels);
     for (std::size_t i = 0; i < n; ++i) {
       const auto* r = bytes.data() + i * record;
       for (std::size_t l = 0; l < label_bytes; ++l) {
         const int limit = label_bytes == 1 ? classes : (l == 0 ? 20 : 100);
         if (r[l] >= limit)
-          throw data_error(file.string() + ": record " + std::to_string(i) + " has label " +
+          throw data_error(name + ": record " + std::to_string(i) + " has label " +
                            std::to_string(r[l]) + ", out of range [0, " + std::to_string(limit) +
                            ")");
       }
@@ -87,16 +122,23 @@ class cifar_records {
 class CIFAR10 {
  public:
   /// The batches of `split` under `root` (the extracted cifar-10-batches-bin).
-  CIFAR10(const std::filesystem::path& root, split s) {
+  CIFAR10(const std::filesystem::path& root, split s, const cifar_options& options = {}) {
     if (s == split::train)
       for (int b = 1; b <= 5; ++b)
-        records_.append(root / ("data_batch_" + std::to_string(b) + ".bin"), 1, 0, 10);
+        records_.append(root / ("data_batch_" + std::to_string(b) + ".bin"), 1, 0, 10, options);
     else
-      records_.append(root / "test_batch.bin", 1, 0, 10);
+      records_.append(root / "test_batch.bin", 1, 0, 10, options);
   }
   /// Any list of CIFAR-10 batch files, in order.
-  explicit CIFAR10(std::span<const std::filesystem::path> files) {
-    for (const auto& f : files) records_.append(f, 1, 0, 10);
+  explicit CIFAR10(std::span<const std::filesystem::path> files,
+                   const cifar_options& options = {}) {
+    for (const auto& f : files) records_.append(f, 1, 0, 10, options);
+  }
+  /// One batch file's bytes as they lie on disk (plain or gzip'd); `name`
+  /// stands for the file in messages.
+  CIFAR10(std::span<const std::uint8_t> file_bytes, const std::string& name,
+          const cifar_options& options = {}) {
+    records_.append_bytes(file_bytes, name, 1, 0, 10, options);
   }
 
   std::size_t size() const noexcept { return records_.size(); }
@@ -121,10 +163,20 @@ class CIFAR100 {
   /// train.bin or test.bin under `root` (the extracted cifar-100-binary), with
   /// fine (100 classes) or coarse (20 superclasses) labels.
   CIFAR100(const std::filesystem::path& root, split s,
-           cifar100_labels labels = cifar100_labels::fine)
-      : CIFAR100(root / (s == split::train ? "train.bin" : "test.bin"), labels) {}
-  CIFAR100(const std::filesystem::path& file, cifar100_labels labels) : labels_(labels) {
-    records_.append(file, 2, labels == cifar100_labels::coarse ? 0 : 1, 100);
+           cifar100_labels labels = cifar100_labels::fine, const cifar_options& options = {})
+      : CIFAR100(root / (s == split::train ? "train.bin" : "test.bin"), labels, options) {}
+  CIFAR100(const std::filesystem::path& file, cifar100_labels labels,
+           const cifar_options& options = {})
+      : labels_(labels) {
+    records_.append(file, 2, labels == cifar100_labels::coarse ? 0 : 1, 100, options);
+  }
+  /// A file's bytes as they lie on disk (plain or gzip'd); `name` stands for
+  /// the file in messages.
+  CIFAR100(std::span<const std::uint8_t> file_bytes, const std::string& name,
+           cifar100_labels labels, const cifar_options& options = {})
+      : labels_(labels) {
+    records_.append_bytes(file_bytes, name, 2, labels == cifar100_labels::coarse ? 0 : 1, 100,
+                          options);
   }
 
   std::size_t size() const noexcept { return records_.size(); }

@@ -11,13 +11,18 @@
 // installs them) or plain. The root folder holds
 //   train-images-idx3-ubyte[.gz]  train-labels-idx1-ubyte[.gz]
 //   t10k-images-idx3-ubyte[.gz]   t10k-labels-idx1-ubyte[.gz]
-// A wrong magic number, a size that disagrees with the header, image and
-// label counts that differ, or a label >= 10 throw data_error naming the file.
+// A wrong magic number, a size that disagrees with the header, a header that
+// declares more than idx_options::max_values, image and label counts that
+// differ, or a label >= 10 throw data_error naming the file. A gzip'd file is
+// inflated no further than its header declares (plus one byte, to find
+// trailing data), so a gzip bomb costs at most the declared size.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <new>
 #include <span>
 #include <string>
 #include <vector>
@@ -36,10 +41,29 @@ struct idx_array {
   std::vector<std::uint8_t> values;
 };
 
-/// Parses IDX bytes; `name` is the file name for messages.
-inline idx_array parse_idx(std::span<const std::uint8_t> b, const std::string& name) {
-  if (b.size() < 4)
-    throw data_error(name + ": too short for an IDX file (" + std::to_string(b.size()) + " bytes)");
+/// Bounds on what an IDX file may declare.
+struct idx_options {
+  /// The most values (the product of the dimensions) a file may declare;
+  /// MNIST's largest file holds 47,040,000.
+  std::size_t max_values = std::size_t{1} << 31;
+};
+
+namespace detail {
+
+/// The header at the start of `b`: the dimensions and the header's size, or
+/// nothing when `b` is too short to hold it (`need` is then the bytes it
+/// needs). Throws on a bad magic number, type or rank, or dimensions whose
+/// product overflows or exceeds idx_options::max_values.
+struct idx_header {
+  std::vector<std::size_t> dims;
+  std::size_t size = 0;   ///< bytes of the header
+  std::size_t count = 0;  ///< values that follow
+};
+
+inline bool parse_idx_header(std::span<const std::uint8_t> b, const std::string& name,
+                             const idx_options& options, idx_header& h, std::size_t& need) {
+  need = 4;
+  if (b.size() < 4) return false;
   if (b[0] != 0 || b[1] != 0)
     throw data_error(name + ": not an IDX file (magic number starts with " + std::to_string(b[0]) +
                      ", " + std::to_string(b[1]) + " instead of 0, 0)");
@@ -48,31 +72,107 @@ inline idx_array parse_idx(std::span<const std::uint8_t> b, const std::string& n
                      " is not supported (only 8 = unsigned byte, as in MNIST)");
   const std::size_t rank = b[3];
   if (rank == 0) throw data_error(name + ": IDX file with 0 dimensions");
-  if (b.size() < 4 + 4 * rank)
-    throw data_error(name + ": truncated IDX header (" + std::to_string(rank) + " dimensions)");
-  idx_array a;
-  std::size_t count = 1;
+  need = 4 + 4 * rank;
+  if (b.size() < need) return false;
+  h.dims.clear();
+  h.size = need;
+  h.count = 1;
+  bool zero = false;
+  std::uint64_t count = 1;  // saturates at max_values + 1
   for (std::size_t d = 0; d < rank; ++d) {
     const auto* p = b.data() + 4 + 4 * d;
     const std::size_t n = (std::size_t{p[0]} << 24) | (std::size_t{p[1]} << 16) |
                           (std::size_t{p[2]} << 8) | std::size_t{p[3]};
-    a.dims.push_back(n);
-    if (n != 0 && count > (std::size_t{1} << 40) / n)
-      throw data_error(name + ": IDX dimensions too large");
-    count *= n;
+    h.dims.push_back(n);
+    zero = zero || n == 0;
+    count =
+        n == 0 ? count : std::min<std::uint64_t>(count * n, std::uint64_t{options.max_values} + 1);
   }
-  const std::size_t data_bytes = b.size() - 4 - 4 * rank;
-  if (data_bytes != count)
-    throw data_error(name + ": IDX header promises " + std::to_string(count) + " values but " +
-                     std::to_string(data_bytes) + " follow (" +
-                     (data_bytes < count ? "truncated file" : "trailing data") + ")");
-  a.values.assign(b.begin() + static_cast<std::ptrdiff_t>(4 + 4 * rank), b.end());
+  if (!zero && count > options.max_values) {
+    std::string dims;
+    for (const auto n : h.dims) dims += (dims.empty() ? "" : " x ") + std::to_string(n);
+    throw data_error(name + ": IDX header declares " + dims + " values, more than the limit of " +
+                     std::to_string(options.max_values) + " (idx_options::max_values raises it)");
+  }
+  h.count = zero ? 0 : static_cast<std::size_t>(count);
+  return true;
+}
+
+inline std::string idx_count_mismatch(const std::string& name, std::size_t count,
+                                      std::size_t data_bytes) {
+  return name + ": IDX header promises " + std::to_string(count) + " values but " +
+         std::to_string(data_bytes) + " follow (" +
+         (data_bytes < count ? "truncated file" : "trailing data") + ")";
+}
+
+}  // namespace detail
+
+/// Parses IDX bytes; `name` is the file name for messages.
+inline idx_array parse_idx(std::span<const std::uint8_t> b, const std::string& name,
+                           const idx_options& options = {}) {
+  detail::idx_header h;
+  std::size_t need = 0;
+  if (!detail::parse_idx_header(b, name, options, h, need)) {
+    if (need == 4)
+      throw data_error(name + ": too short for an IDX file (" + std::to_string(b.size()) +
+                       " bytes)");
+    throw data_error(name + ": truncated IDX header (" + std::to_string((need - 4) / 4) +
+                     " dimensions)");
+  }
+  const std::size_t data_bytes = b.size() - h.size;
+  if (data_bytes != h.count)
+    throw data_error(detail::idx_count_mismatch(name, h.count, data_bytes));
+  idx_array a;
+  a.dims = std::move(h.dims);
+  a.values.assign(b.begin() + static_cast<std::ptrdiff_t>(h.size), b.end());
   return a;
 }
 
+/// Reads an IDX file's bytes as they lie on disk, plain or gzip'd (the
+/// in-memory entry point; `name` stands for the file in messages). A gzip'd
+/// file is inflated only as far as its header declares: the header first,
+/// then its values, then one byte more to find trailing data; a stream that
+/// inflates beyond the declaration is an error, whatever it would inflate to.
+inline idx_array read_idx_bytes(std::span<const std::uint8_t> file, const std::string& name,
+                                const idx_options& options = {}) {
+  if (!detail::is_gzip(file)) return parse_idx(file, name, options);
+  try {
+    gzip_stream z(file, name);
+    std::vector<std::uint8_t> head(4);
+    detail::idx_header h;
+    std::size_t need = 0;
+    std::size_t have = z.read(head.data(), 4);
+    while (!detail::parse_idx_header(std::span(head.data(), have), name, options, h, need) &&
+           have == head.size() && need > have) {
+      head.resize(need);
+      have += z.read(head.data() + have, need - have);
+    }
+    if (have < need) return parse_idx(std::span(head.data(), have), name, options);  // throws
+    idx_array a;
+    a.dims = std::move(h.dims);
+    // The buffer grows with what inflates: a header that declares much and
+    // a stream that holds little cost only what the stream holds.
+    std::size_t got = 0;
+    while (got < h.count) {
+      a.values.resize(std::min(h.count, std::max<std::size_t>(2 * got, std::size_t{1} << 20)));
+      const std::size_t n = z.read(a.values.data() + got, a.values.size() - got);
+      got += n;
+      if (got < a.values.size()) break;  // the stream ended
+    }
+    if (got < h.count) throw data_error(detail::idx_count_mismatch(name, h.count, got));
+    std::uint8_t spare;
+    if (z.read(&spare, 1) != 0)
+      throw data_error(name + ": inflates to more than the " + std::to_string(h.size + h.count) +
+                       " bytes its IDX header declares (trailing data)");
+    return a;
+  } catch (const std::bad_alloc&) {
+    throw data_error(name + ": out of memory reading it (idx_options::max_values bounds it)");
+  }
+}
+
 /// Reads an IDX file, plain or gzip'd.
-inline idx_array read_idx(const std::filesystem::path& path) {
-  return parse_idx(read_file_bytes(path), path.string());
+inline idx_array read_idx(const std::filesystem::path& path, const idx_options& options = {}) {
+  return read_idx_bytes(detail::read_raw(path), path.string(), options);
 }
 
 /// MNIST-format images and labels: 1-channel images with labels in [0, classes).
