@@ -17,6 +17,8 @@ with an input batch and the eval-mode output:
     trunk_io.tnfx                            resnet18.pth's first six children on a
                                              grayscale input, conv1 summed over channels
     resnet34_wrapped.pth                     {"state_dict": {"module." + key: ...}, "epoch": 3}
+    hostile/deep_json.safetensors            a header of 60,000 nested JSON arrays (120 KB)
+    hostile/nested_70.safetensors            an entry nested 70 levels deep (limit: 64)
 
 Also: `--check FILE NETWORK` loads a safetensors file written by typenet into
 the torchvision NETWORK (strict) and prints the eval output's sum, for the
@@ -176,6 +178,29 @@ def main():
     randomize_buffers(colorizer, 224)
     torch.save(colorizer.state_dict(), os.path.join(out, "colorization.pth"))
     io_case(os.path.join(out, "colorization_io.tnfx"), colorizer, (2, 1, 64, 64), 6)
+
+    write_hostile_files(os.path.join(out, "hostile"))
+
+
+def write_hostile_files(out):
+    """Crafted files that attack the reader rather than describe weights."""
+    os.makedirs(out, exist_ok=True)
+
+    def raw_safetensors(path, header):
+        header += " " * (-len(header) % 8)
+        with open(path, "wb") as f:
+            f.write(struct.pack("<Q", len(header)) + header.encode())
+
+    # 60,000 nested arrays in 120 KB: a JSON tree built from it recurses once
+    # per level and overflowed the stack before the depth limit.
+    depth = 60000
+    raw_safetensors(os.path.join(out, "deep_json.safetensors"),
+                    '{"a":' + "[" * depth + "]" * depth + "}")
+    # 70 levels inside an entry: over the default limit of 64, valid JSON
+    # otherwise, so a raised limit lets the reader go on to the entry itself.
+    raw_safetensors(os.path.join(out, "nested_70.safetensors"),
+                    '{"a":{"dtype":"F32","shape":[],"data_offsets":[0,0],"x":'
+                    + "[" * 68 + "]" * 68 + "}}")
 
 
 if __name__ == "__main__":

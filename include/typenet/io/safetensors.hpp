@@ -7,16 +7,15 @@
 // implementation does and more: header inside the file and below 100 MB,
 // JSON object, known dtypes, non-negative shapes, end - begin equal to the
 // tensor's byte size, tensors laid end to end without overlap or holes and
-// covering the data exactly. The file is memory-mapped. Writing pads the
-// header with spaces to a multiple of 8 bytes and writes through a temporary
-// file that is renamed into place, so a crash never leaves half a file.
+// covering the data exactly. Limits on the header's size and JSON nesting
+// (safetensors_limits) are checked before any JSON value is built. The file
+// is memory-mapped. Writing pads the header with spaces to a multiple of 8
+// bytes and goes through write_file_durably: a crash or power loss never
+// leaves half a file.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -25,12 +24,61 @@
 #include <vector>
 
 #include "typenet/io/checkpoint.hpp"
+#include "typenet/io/durable_file.hpp"
 #include "typenet/io/errors.hpp"
 #include "typenet/io/mapped_file.hpp"
 
 namespace typenet::io {
 
+/// Bounds on a safetensors header, checked before any JSON value is built.
+/// A real header is a few levels deep (object, tensor entry, shape array)
+/// and a few hundred bytes per tensor; the defaults leave ample room.
+struct safetensors_limits {
+  /// The JSON header's length in bytes (the reference implementation's 100 MB).
+  std::uint64_t max_header_bytes = 100'000'000;
+  /// Nesting of JSON objects and arrays: a deep header would exhaust the
+  /// stack while a JSON tree is built.
+  int max_depth = 64;
+};
+
 namespace detail {
+
+/// A SAX pass that builds nothing and stops at the first value nested
+/// deeper than `max_depth` (nlohmann's SAX parser keeps its own state on
+/// the heap, so this pass cannot overflow the stack).
+struct json_depth_check : nlohmann::json_sax<nlohmann::ordered_json> {
+  int max_depth;
+  int depth = 0;
+  bool too_deep = false;
+  std::string error;
+
+  explicit json_depth_check(int limit) : max_depth(limit) {}
+  bool enter() {
+    too_deep = ++depth > max_depth;
+    return !too_deep;
+  }
+  bool leave() {
+    --depth;
+    return true;
+  }
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override { return enter(); }
+  bool key(string_t&) override { return true; }
+  bool end_object() override { return leave(); }
+  bool start_array(std::size_t) override { return enter(); }
+  bool end_array() override { return leave(); }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) override {
+    error = e.what();
+    return false;
+  }
+};
+
 inline bool parse_element_type(const std::string& name, element_type& out) {
   static const std::pair<const char*, element_type> known[] = {
       {"F16", element_type::f16},     {"BF16", element_type::bf16}, {"F32", element_type::f32},
@@ -48,7 +96,8 @@ inline bool parse_element_type(const std::string& name, element_type& out) {
 
 /// Parses safetensors bytes held by `storage`; `source` names them in errors.
 inline checkpoint read_safetensors(std::shared_ptr<const byte_storage> storage,
-                                   const std::string& source) {
+                                   const std::string& source,
+                                   const safetensors_limits& limits = {}) {
   const auto bytes = storage->bytes();
   if (bytes.size() < 8)
     throw format_error(source + ": too short for a safetensors file (" +
@@ -57,15 +106,25 @@ inline checkpoint read_safetensors(std::shared_ptr<const byte_storage> storage,
   for (int i = 7; i >= 0; --i)
     header_size =
         (header_size << 8) | static_cast<std::uint8_t>(bytes[static_cast<std::size_t>(i)]);
-  constexpr std::uint64_t max_header = 100'000'000;
-  if (header_size > max_header)
+  if (header_size > limits.max_header_bytes)
     throw format_error(source + ": header length " + std::to_string(header_size) +
-                       " exceeds the 100 MB limit");
+                       " bytes exceeds the limit of " + std::to_string(limits.max_header_bytes) +
+                       " (safetensors_limits::max_header_bytes raises it)");
   if (header_size > bytes.size() - 8)
     throw format_error(source + ": header length " + std::to_string(header_size) +
                        " runs past the end of the file (" + std::to_string(bytes.size()) +
                        " bytes)");
   const char* header_begin = reinterpret_cast<const char*>(bytes.data() + 8);
+  {
+    detail::json_depth_check check(limits.max_depth);
+    const bool parsed =
+        nlohmann::ordered_json::sax_parse(header_begin, header_begin + header_size, &check);
+    if (check.too_deep)
+      throw format_error(source + ": the JSON header nests deeper than the limit of " +
+                         std::to_string(limits.max_depth) +
+                         " levels (safetensors_limits::max_depth raises it)");
+    if (!parsed) throw format_error(source + ": the header is not valid JSON: " + check.error);
+  }
   nlohmann::ordered_json header;
   try {
     header = nlohmann::ordered_json::parse(header_begin, header_begin + header_size);
@@ -161,8 +220,8 @@ inline checkpoint read_safetensors(std::shared_ptr<const byte_storage> storage,
 }
 
 /// Reads a safetensors file (memory-mapped).
-inline checkpoint read_safetensors(const std::string& path) {
-  return read_safetensors(std::make_shared<mapped_file>(path), path);
+inline checkpoint read_safetensors(const std::string& path, const safetensors_limits& limits = {}) {
+  return read_safetensors(std::make_shared<mapped_file>(path), path, limits);
 }
 
 /// A tensor to write: contiguous row-major bytes of `type` and `shape`.
@@ -173,7 +232,8 @@ struct tensor_to_write {
   std::span<const std::byte> bytes;
 };
 
-/// Writes tensors (in the given order) and metadata; atomic (temporary file + rename).
+/// Writes tensors (in the given order) and metadata, atomically and durably
+/// (io/durable_file.hpp: temporary file, fsync, rename, fsync of the directory).
 inline void write_safetensors(const std::string& path, const std::vector<tensor_to_write>& tensors,
                               const std::map<std::string, std::string>& metadata) {
   nlohmann::ordered_json header = nlohmann::ordered_json::object();
@@ -197,28 +257,15 @@ inline void write_safetensors(const std::string& path, const std::vector<tensor_
   }
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');
-  const std::string temporary = path + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out) throw format_error(temporary + ": cannot open for writing");
-    unsigned char size_bytes[8];
-    std::uint64_t n = text.size();
-    for (auto& b : size_bytes) {
-      b = static_cast<unsigned char>(n & 0xff);
-      n >>= 8;
-    }
-    out.write(reinterpret_cast<const char*>(size_bytes), 8);
-    out.write(text.data(), static_cast<std::streamsize>(text.size()));
-    for (const auto& t : tensors)
-      out.write(reinterpret_cast<const char*>(t.bytes.data()),
-                static_cast<std::streamsize>(t.bytes.size()));
-    out.flush();
-    if (!out) throw format_error(temporary + ": write failed");
+  std::byte size_bytes[8];
+  std::uint64_t n = text.size();
+  for (auto& b : size_bytes) {
+    b = static_cast<std::byte>(n & 0xff);
+    n >>= 8;
   }
-  std::error_code ec;
-  std::filesystem::rename(temporary, path, ec);
-  if (ec)
-    throw format_error(path + ": cannot rename the temporary file into place: " + ec.message());
+  std::vector<std::span<const std::byte>> parts{size_bytes, std::as_bytes(std::span(text))};
+  for (const auto& t : tensors) parts.push_back(t.bytes);
+  write_file_durably(path, parts);
 }
 
 }  // namespace typenet::io
