@@ -241,6 +241,90 @@ BOOST_AUTO_TEST_CASE(checkpoints_load_back_and_refuse_other_networks) {
   BOOST_CHECK_THROW(tn::load_training_checkpoint(weights_only, other, sgd2), tn::format_error);
 }
 
+BOOST_AUTO_TEST_CASE(out_of_range_counts_in_a_checkpoint_change_nothing) {
+  temp_dir dir("range");
+  fs::create_directories(dir.path);
+  Model m(1);
+  tn::SGD<float> sgd(m.parameters(), {.lr = 0.05, .momentum = 0.9});
+  tn::fit(m, cross_entropy, sgd, make_loader(0),
+          {.epochs = 1, .progress = tn::progress_mode::never});
+  // Every value of the optimizer's state, to see that a refused load changes none.
+  const auto optimizer_values = [](auto& optimizer) {
+    std::vector<double> v;
+    for (const auto& e : optimizer.state())
+      for (std::int64_t i = 0; i < e.size; ++i)
+        v.push_back(e.type == tn::dtype::f32 ? static_cast<const float*>(e.data)[i]
+                    : e.type == tn::dtype::f64
+                        ? static_cast<const double*>(e.data)[i]
+                        : static_cast<double>(static_cast<const std::int64_t*>(e.data)[i]));
+    return v;
+  };
+  struct bad_state {
+    tn::training_state state;
+    const char* expected;
+  };
+  const bad_state cases[] = {
+      // INT_MAX used to overflow fit's epoch counter, and resume ran ~2^31 epochs.
+      {{.epoch = std::numeric_limits<int>::max()},
+       "'typenet.epoch' = 2147483647 is outside [-1, 2147483645]"},
+      {{.epoch = -2}, "'typenet.epoch' = -2 is outside"},
+      {{.epoch = 3, .step = -1}, "'typenet.step' = -1 is outside"},
+      {{.epoch = 3, .best_epoch = 4}, "'typenet.best_epoch' = 4 is outside [-1, 3]"},
+      {{.epoch = 3, .best_metric = std::numeric_limits<double>::quiet_NaN()},
+       "'typenet.best_metric' is nan"},
+  };
+  const auto path = (dir.path / "bad.safetensors").string();
+  Model target(7);
+  tn::SGD<float> target_sgd(target.parameters(), {.lr = 0.05, .momentum = 0.9});
+  tn::fit(target, cross_entropy, target_sgd, make_loader(0),
+          {.epochs = 1, .progress = tn::progress_mode::never});
+  const auto weights = weights_of(target);
+  const auto state = optimizer_values(target_sgd);
+  BOOST_TEST_REQUIRE(!state.empty());
+  for (const auto& c : cases) {
+    tn::save_training_checkpoint(path, m, sgd, c.state);
+    std::string message;
+    try {
+      tn::load_training_checkpoint(path, target, target_sgd);
+    } catch (const tn::format_error& e) {
+      message = e.what();
+    }
+    BOOST_TEST(message.find(c.expected) != std::string::npos, message);
+    BOOST_TEST(weights_of(target) == weights, boost::test_tools::per_element());
+    BOOST_TEST(optimizer_values(target_sgd) == state, boost::test_tools::per_element());
+  }
+  // The same file with sound counts loads.
+  tn::save_training_checkpoint(path, m, sgd, {.epoch = 3, .step = 18, .best_epoch = 2});
+  BOOST_TEST(tn::load_training_checkpoint(path, target, target_sgd).step == 18);
+  BOOST_TEST(weights_of(target) == weights_of(m), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(fit_refuses_an_unwritable_checkpoint_folder_before_training) {
+  temp_dir dir("unwritable");
+  fs::create_directories(dir.path);
+  const auto file = dir.path / "a_file";
+  std::ofstream(file) << "not a folder";
+  Model m(1);
+  tn::SGD<float> sgd(m.parameters(), {.lr = 0.05, .momentum = 0.9});
+  const auto weights = weights_of(m);
+  int epochs_run = 0;
+  std::string message;
+  try {
+    tn::fit(m, cross_entropy, sgd, make_loader(0),
+            {.epochs = 2,
+             .checkpoint_dir = file / "runs",
+             .progress = tn::progress_mode::never,
+             .on_epoch = [&](const tn::epoch_result&) { return ++epochs_run > 0; }});
+  } catch (const tn::file_error& e) {
+    message = e.what();
+  }
+  BOOST_TEST(
+      message.find((file / "runs").string() + ": cannot create the directory") != std::string::npos,
+      message);
+  BOOST_TEST(epochs_run == 0);
+  BOOST_TEST(weights_of(m) == weights, boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(precomputed_features_train_the_head) {
   using Trunk = tn::DropLast<Net, 1>;  // conv, relu, dropout, flatten: Shape<256>
   using Features = tn::Shape<256>;

@@ -11,6 +11,8 @@
 #endif
 #include <boost/test/unit_test.hpp>
 
+#include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <cstdio>
 #include <cstring>
@@ -25,6 +27,7 @@
 #include <vector>
 
 #include "fixtures.hpp"
+#include "peak_memory.hpp"
 
 namespace tn = typenet;
 using namespace typenet_test;
@@ -318,7 +321,7 @@ BOOST_AUTO_TEST_CASE(malformed_safetensors_files_throw_specific_errors) {
       {"header_beyond_file", safetensors_bytes(good, 36, 1'000'000),
        "runs past the end of the file"},
       {"huge_header", safetensors_bytes(good, 36, std::uint64_t{1} << 40),
-       "exceeds the 100 MB limit"},
+       "exceeds the limit of 100000000 (safetensors_limits::max_header_bytes raises it)"},
       {"not_json", safetensors_bytes("{\"a\": [1, 2", 0), "not valid JSON"},
       {"not_object", safetensors_bytes("[1, 2, 3]", 0), "not a JSON object"},
       {"unknown_dtype",
@@ -394,6 +397,75 @@ BOOST_AUTO_TEST_CASE(typenet_files_load_in_pytorch) {
   const double torch_sum = std::stod(std::string(line).substr(5));
   BOOST_TEST(std::abs(torch_sum - sum) <= 1e-4 * (1 + std::abs(torch_sum)),
              "typenet " << sum << " torch " << torch_sum);
+}
+
+BOOST_AUTO_TEST_CASE(deeply_nested_json_is_refused_before_a_tree_is_built) {
+  // 60,000 nested arrays used to overflow the stack in every loader.
+  const auto path = weights_dir() + "hostile/deep_json.safetensors";
+  tn::Model<tn::Sequential<tn::Linear<3>>, tn::Shape<2>> model;
+  const auto before = model.parameters()[0].value();
+  const std::vector<float> weights(before.begin(), before.end());
+  const auto run = typenet_test::peak_growth([&] { tn::load_weights(model, path); });
+  const std::string message = typenet_test::error_message(run);
+  BOOST_TEST(message.find("nests deeper than the limit of 64 levels "
+                          "(safetensors_limits::max_depth raises it)") != std::string::npos,
+             message);
+  BOOST_TEST(message.find(path) != std::string::npos, message);
+  BOOST_TEST(run.bytes < (std::size_t{64} << 20), run.bytes << " bytes");
+  const auto after = model.parameters()[0].value();
+  BOOST_TEST(std::vector<float>(after.begin(), after.end()) == weights,
+             boost::test_tools::per_element());
+
+  // 70 levels: refused by default, read past the depth check with a raised limit.
+  const auto nested = weights_dir() + "hostile/nested_70.safetensors";
+  expect_error("nested_70", "deeper than the limit of 64",
+               [&] { tn::io::read_safetensors(nested); });
+  expect_error("nested_70 with max_depth 80", "span 0 bytes but F32 [] needs 4",
+               [&] { tn::io::read_safetensors(nested, {.max_depth = 80}); });
+  expect_error("max_header_bytes", "exceeds the limit of 100 (safetensors_limits",
+               [&] { tn::io::read_safetensors(nested, {.max_header_bytes = 100}); });
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_save_says_why_keeps_the_old_file_and_leaves_no_temporary) {
+  const auto dir = scratch_dir() / "durable";
+  std::filesystem::create_directories(dir);
+  const auto path = (dir / "w.safetensors").string();
+  tn::Model<tn::Sequential<tn::Flatten, tn::Linear<64>>, tn::Shape<1, 32, 32>> model;
+  tn::save_weights(model, path);
+  const auto saved = read_bytes(path);
+  BOOST_TEST_REQUIRE(saved.size() > 200'000u);
+
+  // A full disk, as the file-size limit makes it: write() fails part way.
+  model.parameters()[0].value()[0] += 1.0f;
+  ::rlimit old_limit{};
+  BOOST_TEST_REQUIRE(::getrlimit(RLIMIT_FSIZE, &old_limit) == 0);
+  const auto old_handler = ::signal(SIGXFSZ, SIG_IGN);  // EFBIG instead of a signal
+  ::rlimit small = old_limit;
+  small.rlim_cur = 64 * 1024;
+  BOOST_TEST_REQUIRE(::setrlimit(RLIMIT_FSIZE, &small) == 0);
+  std::string message;
+  try {
+    tn::save_weights(model, path);
+  } catch (const tn::file_error& e) {
+    message = e.what();
+  }
+  ::setrlimit(RLIMIT_FSIZE, &old_limit);
+  ::signal(SIGXFSZ, old_handler);
+  BOOST_TEST(
+      message.find(path + ".tmp: write failed: " + std::strerror(EFBIG)) != std::string::npos,
+      message);
+  BOOST_TEST(!std::filesystem::exists(path + ".tmp"));
+  BOOST_TEST((read_bytes(path) == saved));
+
+  // A directory that cannot exist: the system's reason, no file left anywhere.
+  const auto under_a_file = path + "/x.safetensors";
+  expect_error("under a file", std::string("cannot open for writing: ") + std::strerror(ENOTDIR),
+               [&] { tn::save_weights(model, under_a_file); });
+  expect_error("check_writable_directory", "cannot create the directory",
+               [&] { tn::io::check_writable_directory(path + "/sub"); });
+  tn::io::check_writable_directory(dir / "new" / "deeper");
+  BOOST_TEST(std::filesystem::is_directory(dir / "new" / "deeper"));
+  BOOST_TEST(std::filesystem::is_empty(dir / "new" / "deeper"));
 }
 
 BOOST_AUTO_TEST_CASE(safetensors_whose_header_length_starts_with_0x80) {

@@ -1,4 +1,4 @@
-// typenet/io/errors.hpp — errors of reading and writing weight files.
+// typenet/io/errors.hpp — errors of reading and writing files.
 #pragma once
 
 #include <string>
@@ -10,6 +10,13 @@ namespace typenet {
 /// A weight file is malformed, truncated, or not what it claims to be. The
 /// message names the file and the offending entry.
 struct format_error : error {
+  using error::error;
+};
+
+/// The operating system refused a file operation (permissions, a full disk,
+/// a missing directory); the message names the file, the step and the
+/// system's reason (strerror).
+struct file_error : error {
   using error::error;
 };
 

@@ -9,13 +9,15 @@
 // alone), the optimizer's state() under "optimizer.", and in the metadata
 // the epoch, the global step, the best validation metric so far and the
 // model's seed and forward count (its random stream's position). Written
-// atomically (temporary file + rename): a crash leaves the previous
-// checkpoint. Loading checks everything before changing anything: a file of
-// another network or a mismatched optimizer state throws and leaves model
-// and optimizer as they were. A Cuda model's and optimizer's tensors are
+// atomically and durably (io/durable_file.hpp): a crash or power loss
+// leaves the previous checkpoint. Loading reads the file once and checks
+// everything before changing anything: a file of another network, an
+// epoch, step or best epoch out of range, or a mismatched optimizer state
+// throws and leaves model and optimizer as they were. A Cuda model's and optimizer's tensors are
 // staged through host memory both ways.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -91,6 +93,30 @@ inline double metadata_double(const io::checkpoint& file, const std::string& key
   return d;
 }
 
+/// The epoch, step and best-so-far of a checkpoint, each range-checked: a
+/// resume must neither overflow an int nor start from a negative step.
+inline training_state read_training_state(const io::checkpoint& file) {
+  const auto in_range = [&](const std::string& key, std::int64_t low, std::int64_t high) {
+    const std::int64_t v = metadata_int(file, key);
+    if (v < low || v > high)
+      throw format_error(file.source + ": metadata '" + key + "' = " + std::to_string(v) +
+                         " is outside [" + std::to_string(low) + ", " + std::to_string(high) + "]");
+    return v;
+  };
+  training_state state;
+  // An epoch one below INT_MAX still lets fit count the next one.
+  state.epoch =
+      static_cast<int>(in_range("typenet.epoch", -1, std::numeric_limits<int>::max() - 2));
+  state.step = in_range("typenet.step", 0, std::numeric_limits<std::int64_t>::max() - 1);
+  state.best_epoch = static_cast<int>(in_range("typenet.best_epoch", -1, state.epoch));
+  state.best_metric = metadata_double(file, "typenet.best_metric");
+  if (std::isnan(state.best_metric) || state.best_metric == std::numeric_limits<double>::infinity())
+    throw format_error(file.source + ": metadata 'typenet.best_metric' is " +
+                       file.metadata.at("typenet.best_metric") +
+                       ", not a number a later epoch could beat");
+  return state;
+}
+
 }  // namespace detail
 
 template <class M, class Optimizer>
@@ -113,18 +139,17 @@ void save_training_checkpoint(const std::string& path, M& model, Optimizer& opti
                          {"typenet.forward_count", std::to_string(model.forward_count())}});
 }
 
+/// Restores model and optimizer from a checkpoint already read
+/// (io::read_safetensors); nothing changes unless all of it is valid.
 template <class M, class Optimizer>
-training_state load_training_checkpoint(const std::string& path, M& model, Optimizer& optimizer) {
-  const io::checkpoint file = io::read_safetensors(path);
+training_state load_training_checkpoint(const io::checkpoint& file, M& model,
+                                        Optimizer& optimizer) {
+  const std::string& path = file.source;
   const std::string& network = detail::metadata_value(file, "typenet.network");
   if (network != M::network::type_name())
     throw weights_mismatch(path + " is a checkpoint of another network:\n  file:  " + network +
                            "\n  model: " + M::network::type_name());
-  training_state state;
-  state.epoch = static_cast<int>(detail::metadata_int(file, "typenet.epoch"));
-  state.step = detail::metadata_int(file, "typenet.step");
-  state.best_epoch = static_cast<int>(detail::metadata_int(file, "typenet.best_epoch"));
-  state.best_metric = detail::metadata_double(file, "typenet.best_metric");
+  const training_state state = detail::read_training_state(file);
   const auto seed = detail::metadata_uint(file, "typenet.seed");
   const auto forward_count = detail::metadata_uint(file, "typenet.forward_count");
 
@@ -173,9 +198,15 @@ training_state load_training_checkpoint(const std::string& path, M& model, Optim
   detail::load_state<typename M::network>(file, model.state(), options, M::network::type_name(),
                                           [](const StateRef&, const io::tensor_record&) {});
   optimizer.load_state(entries);
-  load_weights(model, path, options);
+  load_weights(model, file, options);
   model.restore_random_stream(seed, forward_count);
   return state;
+}
+
+/// Restores model and optimizer from the checkpoint file at `path`, read once.
+template <class M, class Optimizer>
+training_state load_training_checkpoint(const std::string& path, M& model, Optimizer& optimizer) {
+  return load_training_checkpoint(io::read_safetensors(path), model, optimizer);
 }
 
 }  // namespace typenet

@@ -21,7 +21,9 @@
 // - With checkpoint_dir set, `last.safetensors` (model, optimizer state,
 //   epoch, RNG position; train/checkpoint.hpp) is written after every epoch
 //   and `best.safetensors` (the model alone, loadable with load_weights)
-//   whenever the validation metric improves; both atomically.
+//   whenever the validation metric improves; both atomically and durably.
+//   fit checks that it can create files in checkpoint_dir before the first
+//   epoch (file_error with the system's reason otherwise).
 // - resume = true continues from `last.safetensors` when it exists: the
 //   result is bit-identical to an uninterrupted run on the CPU with the same
 //   thread count (the loader's order and augmentation depend only on seed,
@@ -45,6 +47,7 @@
 #include "typenet/core/errors.hpp"
 #include "typenet/core/shape.hpp"
 #include "typenet/core/tensor.hpp"
+#include "typenet/io/durable_file.hpp"
 #include "typenet/metrics/classification.hpp"
 #include "typenet/train/checkpoint.hpp"
 #include "typenet/train/losses.hpp"
@@ -182,7 +185,8 @@ fit_result fit(M& model, Loss&& loss, Optimizer& optimizer, const TrainLoader& t
   const auto best_path = options.checkpoint_dir / "best.safetensors";
   double best_metric = -std::numeric_limits<double>::infinity();
   std::int64_t step = 0;
-  if (!options.checkpoint_dir.empty()) std::filesystem::create_directories(options.checkpoint_dir);
+  // Before the first epoch, not after it: a run that cannot save says so now.
+  if (!options.checkpoint_dir.empty()) io::check_writable_directory(options.checkpoint_dir);
   if (options.resume && !options.checkpoint_dir.empty() && std::filesystem::exists(last_path)) {
     const auto state = load_training_checkpoint(last_path.string(), model, optimizer);
     result.start_epoch = state.epoch + 1;
