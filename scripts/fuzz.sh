@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets of the weight-file parsers with clang-14
+# Builds the libFuzzer targets of the readers of untrusted files with clang-14
 # (AddressSanitizer + UndefinedBehaviorSanitizer) and runs each for SECONDS
-# (default 60), seeded with the test suite's weight files. Exits non-zero on
+# (default 60), seeded with the test suite's files and the corpora checked in
+# under fuzz/corpus/. Exits non-zero on
 # any crash, sanitizer report, leak or timeout; the input is kept in
 # build/fuzz/artifacts/. Details: fuzz/README.md.
 set -euo pipefail
@@ -15,6 +16,8 @@ flags=(-std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recov
        -Iinclude)
 clang++-14 "${flags[@]}" fuzz/fuzz_torch_file.cpp -lz -o "${out}/fuzz_torch_file"
 clang++-14 "${flags[@]}" fuzz/fuzz_safetensors.cpp -o "${out}/fuzz_safetensors"
+clang++-14 "${flags[@]}" -I/usr/include/eigen3 -fopenmp fuzz/fuzz_checkpoint.cpp \
+  -o "${out}/fuzz_checkpoint"
 
 # Seeds: the torch test files, and small safetensors files written here.
 /usr/bin/python3 tools/make_torch_files.py --out "${out}" > /dev/null
@@ -43,4 +46,6 @@ run() {
 }
 run fuzz_torch_file "${out}/corpus_torch" "${out}/torch"
 run fuzz_safetensors "${out}/corpus_safetensors" "${out}/seeds_safetensors"
+mkdir -p "${out}/corpus_checkpoint"
+run fuzz_checkpoint "${out}/corpus_checkpoint" fuzz/corpus/checkpoint
 echo "==> fuzzing: no crash in ${SECONDS_PER_TARGET}s per target"
