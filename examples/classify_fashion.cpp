@@ -21,6 +21,7 @@
 
 #include <omp.h>
 
+#include "command_line.hpp"
 #include "typenet/typenet.hpp"
 
 namespace tn = typenet;
@@ -116,28 +117,41 @@ int main(int argc, char** argv) {
   app.add_option("--model", s.model, "lenet or bn-cnn")
       ->check(CLI::IsMember({"lenet", "bn-cnn"}))
       ->capture_default_str();
-  app.add_option("--epochs", s.epochs, "epochs")->capture_default_str();
-  app.add_option("--batch", s.batch, "batch size")->capture_default_str();
-  app.add_option("--max-lr", s.max_lr, "one-cycle peak learning rate")->capture_default_str();
-  app.add_option("--limit", s.limit, "train on the first N images only (0: all)");
+  app.add_option("--epochs", s.epochs, "epochs")
+      ->check(examples::between(1, 10000))
+      ->capture_default_str();
+  app.add_option("--batch", s.batch, "batch size")
+      ->check(examples::between(1, 60000))
+      ->capture_default_str();
+  app.add_option("--max-lr", s.max_lr, "one-cycle peak learning rate")
+      ->check(examples::greater_than(0))
+      ->capture_default_str();
+  app.add_option("--limit", s.limit, "train on the first N images only (0: all)")
+      ->check(examples::at_least(0));
   app.add_option("--crop-padding", s.crop_padding,
                  "random 28x28 crops of the image padded by this many pixels (0: no crops)")
-      ->check(CLI::Range(0, 14))
+      ->check(examples::between(0, 14))
       ->capture_default_str();
   bool no_flip = false;
   app.add_flag("--no-flip", no_flip, "no random horizontal flips");
-  app.add_option("--workers", s.workers, "loader threads")->capture_default_str();
-  app.add_option("--seed", s.seed, "seed of weights, order and augmentation")
+  app.add_option("--workers", s.workers, "loader threads")
+      ->check(examples::workers())
       ->capture_default_str();
-  app.add_option("--out", s.out, "where to save the model")->capture_default_str();
+  app.add_option("--seed", s.seed, "seed of weights, order and augmentation")
+      ->check(examples::at_least(0))
+      ->capture_default_str();
+  app.add_option("--out", s.out, "where to save the model (checked to be writable before training)")
+      ->capture_default_str();
   bool no_save = false;
   app.add_flag("--no-save", no_save, "do not save the model");
   app.add_option("--expect-accuracy", s.expect_accuracy,
-                 "exit with status 1 if the test accuracy is lower");
+                 "exit with status 1 if the test accuracy is lower")
+      ->check(examples::between(0, 1));
   CLI11_PARSE(app, argc, argv);
   if (no_save) s.out.clear();
   s.flip = !no_flip;
   try {
+    if (!s.out.empty()) examples::require_writable_file(s.out, "--out");
     return s.model == "lenet" ? run<tn::models::LeNet5<>>(s) : run<BnCnn>(s);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "classify_fashion: %s\n", e.what());

@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 
+#include "command_line.hpp"
 #include "typenet/cuda.cuh"
 
 namespace tn = typenet;
@@ -92,13 +93,23 @@ int main(int argc, char** argv) {
   settings s;
   CLI::App app{"Train LeNet-5 on Fashion-MNIST on the GPU"};
   app.add_option("--data", s.data, "folder of the IDX files (plain or .gz)")->capture_default_str();
-  app.add_option("--epochs", s.epochs, "epochs")->capture_default_str();
-  app.add_option("--batch", s.batch, "batch size")->capture_default_str();
-  app.add_option("--max-lr", s.max_lr, "one-cycle peak learning rate")->capture_default_str();
-  app.add_option("--limit", s.limit, "train on the first N images only (0: all)");
-  app.add_option("--seed", s.seed, "seed of weights and order")->capture_default_str();
+  app.add_option("--epochs", s.epochs, "epochs")
+      ->check(examples::between(1, 10000))
+      ->capture_default_str();
+  app.add_option("--batch", s.batch, "batch size")
+      ->check(examples::between(1, 60000))
+      ->capture_default_str();
+  app.add_option("--max-lr", s.max_lr, "one-cycle peak learning rate")
+      ->check(examples::greater_than(0))
+      ->capture_default_str();
+  app.add_option("--limit", s.limit, "train on the first N images only (0: all)")
+      ->check(examples::at_least(0));
+  app.add_option("--seed", s.seed, "seed of weights and order")
+      ->check(examples::at_least(0))
+      ->capture_default_str();
   app.add_option("--expect-accuracy", s.expect_accuracy,
-                 "exit with status 1 if the test accuracy is lower");
+                 "exit with status 1 if the test accuracy is lower")
+      ->check(examples::between(0, 1));
   CLI11_PARSE(app, argc, argv);
   int devices = 0;
   const cudaError_t status = cudaGetDeviceCount(&devices);

@@ -52,6 +52,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "command_line.hpp"
 #include "typenet/train/image_classifier.hpp"
 #include "typenet/typenet.hpp"
 
@@ -259,6 +260,15 @@ int train(const settings& s) {
     std::printf("%s%s", c ? ", " : "", classes[c].c_str());
   std::printf("), %zu training and %zu validation images, %s at %dx%d\n", data.train.size(),
               data.valid.size(), s.arch.c_str(), kSize, kSize);
+  for (const auto* set : {data.train_set.get(), data.valid_set.get()}) {
+    const auto& skipped = set->skipped();
+    if (skipped.total())
+      std::printf(
+          "%s: skipped %zu entries (%zu broken links, %zu folders reached a second time through "
+          "links, %zu unreadable); first: %s\n",
+          set == data.train_set.get() ? "train/" : "valid/", skipped.total(), skipped.broken_links,
+          skipped.repeated_folders, skipped.unreadable, skipped.first.c_str());
+  }
   Trunk<ResNet> trunk(s.seed);
   if (s.weights.empty()) {
     std::printf(
@@ -370,32 +380,48 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"resnet34", "resnet18"}))
       ->capture_default_str();
   train_cmd->add_option("--epochs", s.epochs, "epochs of the head on precomputed features")
+      ->check(examples::between(1, 10000))
       ->capture_default_str();
   train_cmd
       ->add_option("--unfreeze-epochs", s.unfreeze_epochs,
-                   "then epochs of the whole network on augmented images")
+                   "then epochs of the whole network on augmented images (0: none)")
+      ->check(examples::between(0, 10000))
       ->capture_default_str();
   train_cmd->add_option("--lr", s.lr, "learning rate of the head (SGD, momentum 0.9)")
+      ->check(examples::greater_than(0))
       ->capture_default_str();
   train_cmd->add_option("--trunk-lr", s.trunk_lr, "learning rate of the trunk when unfrozen")
+      ->check(examples::greater_than(0))
       ->capture_default_str();
   train_cmd->add_flag("--train-bn", s.train_bn,
                       "when unfrozen, BatchNorm uses batch statistics and updates its running "
                       "ones (default: it keeps the pretrained ones, which small data needs)");
-  train_cmd->add_option("--batch", s.batch, "batch size")->capture_default_str();
-  train_cmd->add_option("--workers", s.workers, "loader threads")->capture_default_str();
-  train_cmd->add_option("--seed", s.seed, "seed of the head, order and augmentation")
+  train_cmd->add_option("--batch", s.batch, "batch size")
+      ->check(examples::between(1, 4096))
       ->capture_default_str();
-  train_cmd->add_option("--out", s.out, "where to save the model")->capture_default_str();
+  train_cmd->add_option("--workers", s.workers, "loader threads")
+      ->check(examples::workers())
+      ->capture_default_str();
+  train_cmd->add_option("--seed", s.seed, "seed of the head, order and augmentation")
+      ->check(examples::at_least(0))
+      ->capture_default_str();
+  train_cmd
+      ->add_option("--out", s.out,
+                   "where to save the model (checked to be writable before training)")
+      ->capture_default_str();
   bool no_save = false;
   train_cmd->add_flag("--no-save", no_save, "do not save the model");
-  train_cmd->add_option("--expect-accuracy", s.expect_accuracy,
-                        "exit with status 1 if the valid accuracy is lower");
+  train_cmd
+      ->add_option("--expect-accuracy", s.expect_accuracy,
+                   "exit with status 1 if the valid accuracy is lower")
+      ->check(examples::between(0, 1));
 
   auto* predict_cmd = app.add_subcommand("predict", "predict the class of images");
   predict_cmd->add_option("--model", s.model, "a file saved by classify_folder train")->required();
   predict_cmd->add_option("images", s.images, "image files")->required();
-  predict_cmd->add_option("--workers", s.workers, "loader threads")->capture_default_str();
+  predict_cmd->add_option("--workers", s.workers, "loader threads")
+      ->check(examples::workers())
+      ->capture_default_str();
   predict_cmd
       ->add_option("--expect-class", s.expect_class,
                    "exit with status 1 unless every image is predicted as this class (one name, "
@@ -406,6 +432,7 @@ int main(int argc, char** argv) {
   if (no_save) s.out.clear();
   try {
     if (*predict_cmd) return predict(s);
+    if (!s.out.empty()) examples::require_writable_file(s.out, "--out");
     return s.arch == "resnet34" ? train<tn::models::ResNet34<>>(s)
                                 : train<tn::models::ResNet18<>>(s);
   } catch (const std::exception& e) {

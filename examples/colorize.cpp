@@ -60,6 +60,8 @@
 
 #include <omp.h>
 
+#include "command_line.hpp"
+#include "typenet/core/parallel_exceptions.hpp"
 #include "typenet/typenet.hpp"
 
 namespace tn = typenet;
@@ -171,7 +173,9 @@ bool held_out_by_hash(std::uint64_t hash) {
   return hash % 5 == 0;
 }
 
-/// Image files of the sources, in order (folders: recursively, sorted).
+/// Image files of the sources, in order (folders: recursively, sorted; a
+/// folder's broken links, link loops and unreadable entries are skipped
+/// with a note).
 std::vector<fs::path> list_photos(const std::vector<std::string>& sources, bool defaults) {
   std::vector<fs::path> files;
   for (std::size_t i = 0; i < sources.size(); ++i) {
@@ -180,6 +184,13 @@ std::vector<fs::path> list_photos(const std::vector<std::string>& sources, bool 
     if (fs::is_directory(p, ec)) {
       const data::UnlabeledImageFolder folder(p);
       for (std::size_t k = 0; k < folder.size(); ++k) files.push_back(folder.path(k));
+      const auto& skipped = folder.skipped();
+      if (skipped.total())
+        std::printf(
+            "%s: skipped %zu entries (%zu broken links, %zu folders reached a second time "
+            "through links, %zu unreadable); first: %s\n",
+            p.string().c_str(), skipped.total(), skipped.broken_links, skipped.repeated_folders,
+            skipped.unreadable, skipped.first.c_str());
     } else if (fs::is_regular_file(p, ec)) {
       files.push_back(p);
     } else {
@@ -226,19 +237,41 @@ double mean_chroma(const tn::image& rgb) {
   return sum / (static_cast<double>(ab.width()) * ab.height());
 }
 
-/// Decodes and shrinks the photos (two at a time); gray ones are dropped.
+/// Decodes and shrinks the photos (in parallel); gray ones are dropped, and
+/// so are files that cannot be read or decoded (image_error), each with a
+/// note. Any other exception (out of memory) stops the program.
 std::vector<photo> load_photos(const std::vector<fs::path>& files, const char* side) {
   std::vector<photo> photos(files.size());
+  std::vector<std::string> unreadable(files.size());  // why photo i was not read, or ""
+  tn::first_exception error;  // an exception must not leave the OpenMP region
 #pragma omp parallel for schedule(dynamic)
-  for (std::size_t i = 0; i < files.size(); ++i) {
-    photos[i].path = files[i];
-    photos[i].group = group_key(files[i]);
-    photos[i].hash = fnv1a64(photos[i].group);
-    photos[i].rgb =
-        tn::resize_shorter(tn::read_image(files[i], {.channels = 3}), stored_short_side);
+  for (std::size_t i = 0; i < files.size(); ++i)
+    error.run([&] {
+      photos[i].path = files[i];
+      photos[i].group = group_key(files[i]);
+      photos[i].hash = fnv1a64(photos[i].group);
+      try {
+        photos[i].rgb =
+            tn::resize_shorter(tn::read_image(files[i], {.channels = 3}), stored_short_side);
+      } catch (const tn::image_error& e) {
+        unreadable[i] = e.what();
+      }
+    });
+  error.rethrow_if_any();
+  const auto bad = static_cast<std::size_t>(std::count_if(
+      unreadable.begin(), unreadable.end(), [](const auto& u) { return !u.empty(); }));
+  if (bad) {
+    std::printf("  skipping %zu of %zu %s photos that cannot be read:\n", bad, files.size(), side);
+    constexpr std::size_t shown = 5;
+    std::size_t listed = 0;
+    for (const auto& why : unreadable)
+      if (!why.empty() && listed++ < shown) std::printf("    %s\n", why.c_str());
+    if (bad > shown) std::printf("    ... and %zu more\n", bad - shown);
   }
   std::vector<photo> kept;
-  for (auto& p : photos) {
+  for (std::size_t i = 0; i < photos.size(); ++i) {
+    if (!unreadable[i].empty()) continue;
+    photo& p = photos[i];
     const double chroma = mean_chroma(p.rgb);
     if (chroma < 2.0) {
       std::printf("  skipping %s (%s): mean chroma %.2f, no colour to learn\n",
@@ -378,7 +411,7 @@ int train(const train_settings& s) {
       std::make_shared<const std::vector<photo>>(load_photos(split.train, "training"));
   const auto held_out = load_photos(split.held_out, "held out");
   if (train_photos->empty() || held_out.empty())
-    throw tn::usage_error("need at least one colour photo on each side of the split (" +
+    throw tn::usage_error("need at least one readable colour photo on each side of the split (" +
                           std::to_string(train_photos->size()) + " training, " +
                           std::to_string(held_out.size()) +
                           " held out); give more photos or another --limit");
@@ -595,18 +628,32 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--decoder", t.decoder, "upsample (ColorizationNet) or transposed")
       ->check(CLI::IsMember({"upsample", "transposed"}))
       ->capture_default_str();
-  train_cmd->add_option("--out", t.out, "folder for the model and the grids")
+  train_cmd
+      ->add_option("--out", t.out,
+                   "folder for the model and the grids (created, and checked to be writable, "
+                   "before training)")
       ->capture_default_str();
   train_cmd->add_option("--steps", t.steps, "training steps (rounded up to whole epochs)")
+      ->check(examples::between(1, 1e8))
       ->capture_default_str();
-  train_cmd->add_option("--epoch-steps", t.epoch_steps, "steps per epoch")->capture_default_str();
-  train_cmd->add_option("--batch", t.batch, "batch size")->capture_default_str();
+  train_cmd->add_option("--epoch-steps", t.epoch_steps, "steps per epoch")
+      ->check(examples::between(1, 1e6))
+      ->capture_default_str();
+  train_cmd->add_option("--batch", t.batch, "batch size")
+      ->check(examples::between(1, 4096))
+      ->capture_default_str();
   train_cmd->add_option("--lr", t.lr, "Adam's peak learning rate (one-cycle schedule)")
+      ->check(examples::greater_than(0))
       ->capture_default_str();
-  train_cmd->add_option("--limit", t.limit,
-                        "use only the first N training and N held-out photos (0: all)");
-  train_cmd->add_option("--workers", t.workers, "loader threads")->capture_default_str();
+  train_cmd
+      ->add_option("--limit", t.limit,
+                   "use only the first N training and N held-out photos (0: all)")
+      ->check(examples::at_least(0));
+  train_cmd->add_option("--workers", t.workers, "loader threads")
+      ->check(examples::workers())
+      ->capture_default_str();
   train_cmd->add_option("--seed", t.seed, "seed of weights, order and crops")
+      ->check(examples::at_least(0))
       ->capture_default_str();
   train_cmd->add_flag("--expect-better", t.expect_better,
                       "exit with status 1 unless the held-out ab MSE beats both baselines");
@@ -624,14 +671,20 @@ int main(int argc, char** argv) {
   apply_cmd->add_option("input", a.input, "photo (PNG, JPEG, ...)")
       ->required()
       ->check(CLI::ExistingFile);
-  apply_cmd->add_option("output", a.output, "colorized photo (.png or .jpg)")->required();
+  apply_cmd
+      ->add_option("output", a.output,
+                   "colorized photo (.png or .jpg; its folder is created and checked first)")
+      ->required();
 
   CLI11_PARSE(app, argc, argv);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // keep the report in order with fit's stderr lines
   try {
-    if (*train_cmd)
+    if (*train_cmd) {
+      examples::require_writable_folder(t.out, "--out");
       return t.decoder == "transposed" ? train<tn::models::ColorizationNetTransposed>(t)
                                        : train<tn::models::ColorizationNet>(t);
+    }
+    examples::require_writable_file(a.output, "output");
     a.decoder_given = a.decoder != "auto";
     if (!a.decoder_given) a.decoder = decoder_of(a.weights);
     return a.decoder == "transposed" ? apply<tn::models::ColorizationNetTransposed>(a)

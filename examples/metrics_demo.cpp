@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "command_line.hpp"
 #include "typenet/metrics/detection.hpp"
 #include "typenet/metrics/segmentation.hpp"
 
@@ -395,6 +396,7 @@ int main(int argc, char** argv) {
       "Box IoU, detection precision / recall / AP and segmentation accuracy / IoU on a small "
       "example, each checked against the value worked out by hand"};
   app.add_option("--tolerance", tolerance, "largest accepted |computed - by hand|")
+      ->check(examples::at_least(0))
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   try {

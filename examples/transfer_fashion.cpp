@@ -49,6 +49,7 @@
 
 #include <omp.h>
 
+#include "command_line.hpp"
 #include "typenet/typenet.hpp"
 
 namespace tn = typenet;
@@ -421,41 +422,47 @@ int main(int argc, char** argv) {
       "5-9 from K images per class with a new head only, by fine-tuning, or from scratch"};
   app.add_option("--data", s.data, "folder of the IDX files (plain or .gz)")->capture_default_str();
   app.add_option("--per-class", s.per_class, "K, labelled training images per class of task B")
-      ->check(CLI::PositiveNumber)
+      ->check(examples::between(1, 6000))
       ->capture_default_str();
   app.add_option("--seeds", s.seeds, "runs, with seeds 1, 2, ...")
-      ->check(CLI::PositiveNumber)
+      ->check(examples::between(1, 1000))
       ->capture_default_str();
   app.add_option("--pretrain-limit", s.pretrain_limit,
-                 "pretrain on the first N images of classes 0-4 only (0: all 30,000)");
+                 "pretrain on the first N images of classes 0-4 only (0: all 30,000)")
+      ->check(examples::at_least(0));
   app.add_option("--pretrain-epochs", s.pretrain_epochs, "pretraining epochs")
-      ->check(CLI::PositiveNumber)
+      ->check(examples::between(1, 10000))
       ->capture_default_str();
   app.add_option("--new-head", s.new_head,
                  "what is replaced: the classifier (Linear 120, 84, 5) or the last Linear")
       ->check(CLI::IsMember({"classifier", "last"}))
       ->capture_default_str();
   app.add_option("--steps", s.steps, "optimizer steps of each arm on task B")
-      ->check(CLI::PositiveNumber)
+      ->check(examples::between(1, 1e8))
       ->capture_default_str();
   app.add_option("--batch", s.batch, "batch size on task B")
-      ->check(CLI::PositiveNumber)
+      ->check(examples::between(1, 4096))
       ->capture_default_str();
   app.add_option("--copies", s.copies,
                  "images per labelled example: the example and copies - 1 augmented copies "
                  "(1: no augmentation)")
-      ->check(CLI::PositiveNumber)
+      ->check(examples::between(1, 1000))
       ->capture_default_str();
   app.add_flag("--flip", s.flip, "augment with horizontal flips too");
   app.add_option("--lr", s.lr, "one-cycle peak learning rate of the heads and of scratch")
+      ->check(examples::greater_than(0))
       ->capture_default_str();
   app.add_option("--trunk-lr-factor", s.trunk_lr_factor,
-                 "the fine-tuned trunk's learning rate relative to --lr")
+                 "the fine-tuned trunk's learning rate relative to --lr (0: trunk frozen)")
+      ->check(examples::at_least(0))
       ->capture_default_str();
-  app.add_option("--workers", s.workers, "loader threads for pretraining")->capture_default_str();
+  app.add_option("--workers", s.workers, "loader threads for pretraining")
+      ->check(examples::workers())
+      ->capture_default_str();
   app.add_option("--expect-margin", s.expect_margin,
                  "exit with status 1 if, at the smallest K, the better transfer arm's mean "
-                 "accuracy beats scratch's by fewer points");
+                 "accuracy beats scratch's by fewer points")
+      ->check(examples::between(-100, 100));
   CLI11_PARSE(app, argc, argv);
   try {
     return run(s);
