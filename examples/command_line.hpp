@@ -38,8 +38,7 @@ namespace detail {
 
 /// A bound as a person would write it: 1000000, 0.5, 1e-12.
 inline std::string shortest(double v) {
-  if (v == std::floor(v) && std::fabs(v) < 1e15)
-    return std::to_string(static_cast<long long>(v));
+  if (v == std::floor(v) && std::fabs(v) < 1e15) return std::to_string(static_cast<long long>(v));
   std::ostringstream out;
   out << v;
   return out.str();
