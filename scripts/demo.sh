@@ -22,7 +22,8 @@ JOBS="${JOBS:-2}"
 # libboost-test-dev: the release preset also configures the tests.
 phase "install Debian packages" ensure_packages \
   build-essential cmake g++ libeigen3-dev libboost-dev libboost-test-dev nlohmann-json3-dev \
-  zlib1g-dev libstb-dev pkg-config libcli11-dev dataset-fashion-mnist python3-skimage \
+  zlib1g-dev libstb-dev libjpeg62-turbo-dev libpng-dev libgif-dev pkg-config libcli11-dev \
+  dataset-fashion-mnist python3-skimage \
   mate-backgrounds lomiri-wallpapers-20.04 lomiri-wallpapers-16.04 plasma-workspace-wallpapers
 phase "configure" cmake --preset release
 phase "build" cmake --build --preset release -j "${JOBS}" \

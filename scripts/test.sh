@@ -17,6 +17,7 @@ PRESETS="${PRESETS:-release asan}"
 phase "install Debian packages" ensure_packages \
   build-essential cmake g++ clang-14 libclang-rt-14-dev libeigen3-dev libboost-dev libboost-test-dev \
   python3-torch python3-torchvision libstb-dev nlohmann-json3-dev libcli11-dev zlib1g-dev \
+  libjpeg62-turbo-dev libpng-dev libgif-dev \
   libopenblas0-pthread libbenchmark-dev pkg-config python3-skimage python3-pil \
   dataset-fashion-mnist mate-backgrounds lomiri-wallpapers-20.04 lomiri-wallpapers-16.04 plasma-workspace-wallpapers
 

@@ -8,21 +8,35 @@ Writes into DIR/image/:
     photo.png, photo.jpg, ...   a 64x48 crop of skimage's chelsea.png (a real
                                 photograph, Debian python3-skimage) in every
                                 format typenet reads, written by PIL: PNG
-                                (RGB, gray, RGBA, palette, 16-bit), JPEG
-                                (baseline, progressive), BMP (RGB, palette,
-                                RGBA), TGA (RGB, gray, RGBA, palette, RLE),
-                                GIF, PPM, PGM; pixel.* are 1x1 images
+                                (RGB, gray, RGBA, palette with and without
+                                tRNS, gray+alpha, 1-bit, gray and RGB with
+                                tRNS, 16-bit; interlaced and 16-bit RGB(A)
+                                ones written here), JPEG (baseline,
+                                progressive, gray, CMYK), BMP (RGB, palette,
+                                RGBA), GIF, PPM, PGM; pixel.* are 1x1 images
     bad/...                     missing-data cases: truncated copies of each
                                 format, an empty file, garbage, a PNG header
                                 alone, a JPEG with a damaged header, and
                                 skimage's own truncated.jpg
+    refused/...                 TGA (written by PIL), PSD, HDR and PIC files:
+                                formats typenet refuses (docs/images.md)
+    hostile/...                 crafted files (each under 1 KB) that once cost
+                                gigabytes or wrote out of bounds under
+                                stb_image: a JPEG and a PNG declaring
+                                16384x16384, a PNG and a GIF declaring
+                                65535x65535 or more, a JPEG whose DHT segment
+                                has 300 codes, an RLE TGA declaring
+                                65535x65535, and inputs fuzz/fuzz_image.cpp
+                                found (a PGM whose width has 99 digits)
     reference.tnfx              the arrays below, in the TNFX format of
                                 tools/make_fixtures.py (tests/fixtures.hpp reads it)
 
 Arrays (float64 unless noted; images are H x W x C, values in [0, 1]):
 
     decoded.<file>      PIL's decoding of each good file, in the channels
-                        stb_image gives (16-bit PNG: / 65535)
+                        stb_image gave (16-bit PNG: / 65535; files written
+                        here: the array written; CMYK JPEG: stb_image's
+                        C * K / 255 of PIL's raw CMYK)
     photo               decoded.photo.png
     lab.photo           skimage.color.rgb2lab(photo)
     gray.photo          skimage.color.rgb2gray(photo)
@@ -40,9 +54,12 @@ Arrays (float64 unless noted; images are H x W x C, values in [0, 1]):
 """
 
 import argparse
+import io
 import os
 import shutil
+import struct
 import warnings
+import zlib
 
 import numpy as np
 from PIL import Image
@@ -88,6 +105,82 @@ def resize_area(photo, w, h):
     return out
 
 
+def png_chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def write_png_raw(path, array, bit_depth, color_type, interlace=False):
+    """A PNG of a H x W x C uint array (PIL writes neither Adam7 nor 16-bit RGB)."""
+    h, w, c = array.shape
+    dtype = ">u2" if bit_depth == 16 else "u1"
+
+    def scanlines(sub):
+        return b"".join(b"\x00" + row.astype(dtype).tobytes() for row in sub)
+
+    if interlace:
+        passes = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4),
+                  (1, 0, 2, 2), (0, 1, 1, 2)]
+        raw = b"".join(scanlines(array[y0::dy, x0::dx]) for x0, y0, dx, dy in passes
+                       if array[y0::dy, x0::dx].size)
+    else:
+        raw = scanlines(array)
+    ihdr = struct.pack(">IIBBBBB", w, h, bit_depth, color_type, 0, 0, 1 if interlace else 0)
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) +
+                png_chunk(b"IDAT", zlib.compress(raw, 9)) + png_chunk(b"IEND", b""))
+
+
+def jpeg_with_size(jpg, width, height):
+    """The JPEG with its SOF segment's size replaced (the data still fits 8x8)."""
+    out = bytearray(jpg)
+    at = 2
+    while at + 4 < len(out):
+        marker, length = out[at + 1], struct.unpack(">H", out[at + 2:at + 4])[0]
+        if marker in (0xC0, 0xC1, 0xC2):
+            out[at + 5:at + 9] = struct.pack(">HH", height, width)
+            return bytes(out)
+        at += 2 + length
+    raise ValueError("no SOF segment")
+
+
+def write_hostile(hostile, tiny_jpg):
+    """Crafted files that once cost gigabytes or wrote out of bounds (tests: hostile_*)."""
+    def put(name, data):
+        assert len(data) < 1024, name
+        with open(os.path.join(hostile, name), "wb") as f:
+            f.write(data)
+
+    put("jpeg_16384x16384.jpg", jpeg_with_size(tiny_jpg, 16384, 16384))
+    # 300 Huffman codes in one table: more than the 256 a table can hold.
+    counts = [0, 0, 0, 0, 0, 0, 0, 0, 44, 128, 128, 0, 0, 0, 0, 0]
+    dht = bytes([0x00]) + bytes(counts) + bytes(i % 256 for i in range(sum(counts)))
+    put("jpeg_dht_300_codes.jpg", b"\xff\xd8" + b"\xff\xc4" + struct.pack(">H", 2 + len(dht)) +
+        dht + b"\xff\xd9")
+
+    def png_of(width, height, rows):
+        ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+        return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) +
+                png_chunk(b"IDAT", zlib.compress(b"\x00" * (1 + 3 * width) * rows, 9)) +
+                png_chunk(b"IEND", b""))
+
+    put("png_100000x100000.png", png_of(100000, 100000, 1))
+    put("png_16384x16384.png", png_of(16384, 16384, 2))
+
+    def gif_of(width, height):
+        lzw = bytes([0x02, 0x02, 0x4C, 0x01, 0x00])  # code size 2: clear, 0, end
+        return (b"GIF89a" + struct.pack("<HHBBB", width, height, 0x80, 0, 0) +
+                b"\x00\x00\x00\xff\xff\xff" + b"," + struct.pack("<HHHHB", 0, 0, width, height, 0) +
+                lzw + b";")
+
+    put("gif_65535x65535.gif", gif_of(65535, 65535))
+    put("gif_16384x16384.gif", gif_of(16384, 16384))
+    # RLE true-colour TGA, 65535x65535, a few packets of 128 pixels each.
+    tga = struct.pack("<BBBHHBHHHHBB", 0, 0, 10, 0, 0, 0, 0, 0, 65535, 65535, 24, 0)
+    put("tga_65535x65535_rle.tga", tga + (b"\xff\x10\x20\x30") * 20)
+    # Found by fuzz/fuzz_image.cpp: a 99-digit width overflowed stb_image's PNM parser (UBSan).
+    put("pnm_long_number.pgm", b"P5" + b"6" * 99 + b"\n5 \xea4\x80\xab")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True)
@@ -100,29 +193,28 @@ def main():
     chelsea = Image.open(os.path.join(data, "chelsea.png")).convert("RGB")
     crop = chelsea.crop(PHOTO_BOX)
     pixel = crop.crop((10, 10, 11, 11))
+    palette_trns = crop.convert("P")
+    palette_trns.info["transparency"] = 7  # palette index 7 becomes transparent
     # name: (writer, the PIL mode whose decoding stb_image's must equal)
     files = {
         "photo.png": (lambda p: crop.save(p), "RGB"),
         "photo_gray.png": (lambda p: crop.convert("L").save(p), "L"),
         "photo_rgba.png": (lambda p: crop.convert("RGBA").save(p), "RGBA"),
         "photo_palette.png": (lambda p: crop.convert("P").save(p), "RGB"),
+        "photo_palette_trns.png": (lambda p: palette_trns.save(p), "RGBA"),
+        "photo_gray_alpha.png": (lambda p: crop.convert("LA").save(p), "LA"),
+        "photo_bilevel.png": (lambda p: crop.convert("1").save(p), "L"),
         "photo.bmp": (lambda p: crop.save(p), "RGB"),
         "photo_gray.bmp": (lambda p: crop.convert("L").save(p), "RGB"),  # a palette BMP
         "photo_rgba.bmp": (lambda p: crop.convert("RGBA").save(p), "RGBA"),
-        "photo.tga": (lambda p: crop.save(p), "RGB"),
-        "photo_rle.tga": (lambda p: crop.save(p, compression="tga_rle"), "RGB"),
-        "photo_gray.tga": (lambda p: crop.convert("L").save(p), "L"),
-        "photo_gray_rle.tga": (lambda p: crop.convert("L").save(p, compression="tga_rle"), "L"),
-        "photo_rgba.tga": (lambda p: crop.convert("RGBA").save(p), "RGBA"),
-        "photo_palette.tga": (lambda p: crop.convert("P").save(p), "RGB"),
         "photo.gif": (lambda p: crop.save(p), "RGBA"),
         "photo.ppm": (lambda p: crop.save(p), "RGB"),
         "photo.pgm": (lambda p: crop.convert("L").save(p), "L"),
         "pixel.png": (lambda p: pixel.save(p), "RGB"),
         "pixel.bmp": (lambda p: pixel.save(p), "RGB"),
-        "pixel.tga": (lambda p: pixel.save(p), "RGB"),
         "photo.jpg": (lambda p: crop.save(p, quality=90), "RGB"),
         "photo_progressive.jpg": (lambda p: crop.save(p, quality=90, progressive=True), "RGB"),
+        "photo_gray.jpg": (lambda p: crop.convert("L").save(p, quality=90), "L"),
     }
     arrays = []
     for name, (save, mode) in files.items():
@@ -132,6 +224,38 @@ def main():
         if decoded.ndim == 2:
             decoded = decoded[..., None]
         arrays.append((f"decoded.{name}", decoded.astype(np.float64) / 255.0))
+    # tRNS on gray and RGB files: stb_image (and typenet) add an alpha channel.
+    gray = crop.convert("L")
+    gray.save(os.path.join(out, "photo_gray_trns.png"), transparency=int(np.asarray(gray)[5, 5]))
+    g = np.asarray(gray).astype(np.float64)[..., None]
+    arrays.append(("decoded.photo_gray_trns.png",
+                   np.concatenate([g, (g != g[5, 5]) * 255.0], -1) / 255.0))
+    rgb = np.asarray(crop).astype(np.float64)
+    key = tuple(int(v) for v in rgb[6, 9])
+    crop.save(os.path.join(out, "photo_rgb_trns.png"), transparency=key)
+    alpha = np.any(rgb != np.array(key, dtype=np.float64), axis=-1, keepdims=True) * 255.0
+    arrays.append(("decoded.photo_rgb_trns.png", np.concatenate([rgb, alpha], -1) / 255.0))
+    # Written here: Adam7-interlaced 8-bit RGB, 16-bit RGB, interlaced 16-bit RGBA.
+    rng = np.random.default_rng(5)
+    crop_rgb = np.asarray(crop)
+    write_png_raw(os.path.join(out, "photo_interlaced.png"), crop_rgb, 8, 2, interlace=True)
+    arrays.append(("decoded.photo_interlaced.png", crop_rgb.astype(np.float64) / 255.0))
+    rgb16 = rng.integers(0, 65536, size=(13, 11, 3), dtype=np.uint32)
+    write_png_raw(os.path.join(out, "photo_rgb16.png"), rgb16, 16, 2)
+    arrays.append(("decoded.photo_rgb16.png", rgb16.astype(np.float64) / 65535.0))
+    rgba16 = rng.integers(0, 65536, size=(13, 11, 4), dtype=np.uint32)
+    write_png_raw(os.path.join(out, "photo_rgba16_interlaced.png"), rgba16, 16, 6, interlace=True)
+    arrays.append(("decoded.photo_rgba16_interlaced.png", rgba16.astype(np.float64) / 65535.0))
+    # A CMYK JPEG (Adobe, stored inverted): stb_image's RGB is C * K / 255 of the stored values.
+    crop.convert("CMYK").save(os.path.join(out, "photo_cmyk.jpg"), quality=90)
+    stored = 255 - np.asarray(Image.open(os.path.join(out, "photo_cmyk.jpg"))).astype(np.int64)
+
+    def blinn(x, k):
+        t = x * k + 128
+        return (t + (t >> 8)) >> 8
+
+    cmyk_rgb = np.stack([blinn(stored[..., i], stored[..., 3]) for i in range(3)], -1)
+    arrays.append(("decoded.photo_cmyk.jpg", cmyk_rgb.astype(np.float64) / 255.0))
     # A 16-bit gray PNG (values that 8 bits cannot hold).
     ramp = (np.arange(48 * 64, dtype=np.uint32).reshape(48, 64) * 21 % 65536).astype(np.uint16)
     Image.fromarray(ramp.astype(np.int32), mode="I").save(os.path.join(out, "photo16.png"))
@@ -170,8 +294,8 @@ def main():
     write_tnfx(os.path.join(out, "reference.tnfx"), arrays)
 
     # Files that must be refused with a message, never decoded or crashed on.
-    for name in ["photo.png", "photo.jpg", "photo_progressive.jpg", "photo.bmp", "photo.tga",
-                 "photo_rle.tga", "photo.ppm"]:
+    for name in ["photo.png", "photo.jpg", "photo_progressive.jpg", "photo.bmp", "photo.gif",
+                 "photo.ppm", "photo_interlaced.png"]:
         blob = open(os.path.join(out, name), "rb").read()
         stem, ext = os.path.splitext(name)
         for fraction in (0.5, 0.9):
@@ -190,6 +314,28 @@ def main():
     with open(os.path.join(bad, "damaged_header.jpg"), "wb") as f:
         f.write(bytes(damaged))
     shutil.copyfile(os.path.join(data, "truncated.jpg"), os.path.join(bad, "skimage_truncated.jpg"))
+
+    # Formats refused whatever their content (image.hpp: stb_image is their only decoder).
+    refused = os.path.join(out, "refused")
+    os.makedirs(refused, exist_ok=True)
+    crop.save(os.path.join(refused, "photo.tga"))
+    crop.save(os.path.join(refused, "photo_rle.tga"), compression="tga_rle")
+    crop.convert("L").save(os.path.join(refused, "photo_gray.tga"))
+    crop.convert("P").save(os.path.join(refused, "photo_palette.tga"))
+    with open(os.path.join(refused, "tiny.psd"), "wb") as f:  # 1x1 RGB, raw
+        f.write(b"8BPS" + struct.pack(">H6xHIIHH", 1, 3, 1, 1, 8, 3) + b"\0" * 12 +
+                struct.pack(">H", 0) + b"\x10\x20\x30")
+    with open(os.path.join(refused, "tiny.hdr"), "wb") as f:
+        f.write(b"#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y 1 +X 1\n\x80\x80\x80\x81")
+    with open(os.path.join(refused, "tiny.pic"), "wb") as f:
+        f.write(b"\x53\x80\xf6\x34" + b"\0" * 84 + b"PICT" + struct.pack(">HH", 1, 1) +
+                b"\0" * 8 + b"\x00\x08\x02\xe0" + b"\x10\x20\x30")
+
+    hostile = os.path.join(out, "hostile")
+    os.makedirs(hostile, exist_ok=True)
+    tiny = io.BytesIO()
+    crop.crop((0, 0, 8, 8)).save(tiny, format="JPEG", quality=90)
+    write_hostile(hostile, tiny.getvalue())
 
 
 if __name__ == "__main__":

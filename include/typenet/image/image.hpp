@@ -1,6 +1,6 @@
 // typenet/image/image.hpp — an image in memory, and reading / writing image files.
 //
-//   auto photo = tn::read_image("cat.jpg", {.channels = 3});   // PNG, JPEG, BMP, TGA, GIF, ...
+//   auto photo = tn::read_image("cat.jpg", {.channels = 3});   // PNG, JPEG, GIF, BMP, PNM
 //   photo(y, x, c);                                            // float in [0, 1]
 //   tn::write_png(photo, "cat.png");                           // lossless; write_jpeg(.., quality)
 //
@@ -13,15 +13,18 @@
 // exactly through it (u / 255 and back, rounded). Values read from files are
 // in [0, 1]; 16-bit PNGs keep their 16 bits.
 //
-// Decoding uses stb_image and encoding stb_image_write, from Debian's
-// compiled libstb (link `pkg-config --libs stb`; no typenet header defines
-// STB_IMAGE_IMPLEMENTATION, DESIGN.md §4b). A missing, unreadable, corrupt or
-// truncated file throws image_error (a format_error) naming the file, its
-// detected format and stb's reason; stb decodes truncated BMP and TGA files
-// without complaint, so reads that run past the end are caught here.
+// Decoding is meant to be safe on untrusted files (docs/images.md): JPEG by
+// libjpeg-turbo, PNG by libpng, GIF by giflib, binary PNM by a reader here,
+// BMP by stb_image (Debian's compiled libstb; no typenet header defines
+// STB_IMAGE_IMPLEMENTATION, DESIGN.md §4b); TGA, PSD, HDR and PIC are refused
+// because stb_image, the only decoder at hand for them, is not safe on
+// hostile input. Every decoder checks the header's size against
+// read_options::max_pixels before allocating anything image-sized. A
+// missing, unreadable, corrupt, truncated, refused or too large file throws
+// image_error (a format_error) naming the file, its detected format and the
+// reason. Encoding uses stb_image_write.
 #pragma once
 
-#include <stb/stb_image.h>
 #include <stb/stb_image_write.h>
 
 #include <algorithm>
@@ -36,12 +39,19 @@
 #include <ios>
 #include <iterator>
 #include <memory>
+#include <new>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "typenet/core/errors.hpp"
+#include "typenet/image/detail/decoded_pixels.hpp"
+#include "typenet/image/detail/gif_decoder.hpp"
+#include "typenet/image/detail/jpeg_decoder.hpp"
+#include "typenet/image/detail/png_decoder.hpp"
+#include "typenet/image/detail/pnm_decoder.hpp"
+#include "typenet/image/detail/stb_decoder.hpp"
 #include "typenet/io/errors.hpp"
 
 namespace typenet {
@@ -134,19 +144,25 @@ inline std::vector<std::uint8_t> to_bytes(const image& img) {
 // ---- reading ---------------------------------------------------------------------------
 
 struct read_options {
-  /// 0 keeps the file's channels; 1 to 4 converts as stb does (RGB to gray by
-  /// (77 R + 150 G + 29 B) / 256, alpha dropped or set opaque). For skimage's
-  /// gray, read 3 channels and call rgb_to_gray (image/color.hpp).
+  /// 0 keeps the file's channels; 1 to 4 converts as stb_image does (RGB to
+  /// gray by (77 R + 150 G + 29 B) / 256 rounded down, alpha dropped or set
+  /// opaque). For skimage's gray, read 3 channels and call rgb_to_gray
+  /// (image/color.hpp).
   int channels = 0;
-  /// Larger images are refused before decoding (a corrupt header could ask
-  /// for gigabytes).
-  std::int64_t max_pixels = std::int64_t{1} << 28;
+  /// Larger images (width x height) are refused after the header is read and
+  /// before anything is decoded or allocated. The default, 89,478,485, is
+  /// Pillow's MAX_IMAGE_PIXELS (the size at which PIL warns of a
+  /// decompression bomb; it refuses twice that): about 9459 x 9459, a 1 GiB
+  /// 3-channel float image. A crafted file that declares more than it holds
+  /// fails as soon as its data runs out, having touched memory only for the
+  /// rows it really decoded. Raise it for trusted larger images.
+  std::int64_t max_pixels = 89'478'485;
 };
 
 namespace detail {
 
-/// The format by its signature, for messages. TGA has no signature (stb
-/// tries it last); a plausible header byte pattern is taken for one.
+/// The format by its signature. TGA has no signature: a plausible header
+/// (image type, colour-map flag and pixel depth that agree) is taken for one.
 inline std::string image_format_name(std::span<const std::uint8_t> b) {
   const auto starts = [&](std::string_view sig) {
     return b.size() >= sig.size() && std::memcmp(b.data(), sig.data(), sig.size()) == 0;
@@ -159,82 +175,47 @@ inline std::string image_format_name(std::span<const std::uint8_t> b) {
   if (starts("#?RADIANCE") || starts("#?RGBE")) return "HDR";
   if (starts("\x53\x80\xF6\x34")) return "PIC";
   if (starts("P5") || starts("P6")) return "PNM";
-  if (b.size() >= 18 && b[1] <= 1 &&
-      (b[2] == 1 || b[2] == 2 || b[2] == 3 || b[2] == 9 || b[2] == 10 || b[2] == 11))
-    return "TGA";
+  if (b.size() >= 18) {
+    const int type = b[2], mapped = b[1], depth = b[16];
+    const bool color_mapped = type == 1 || type == 9;
+    const bool known = color_mapped || type == 2 || type == 3 || type == 10 || type == 11;
+    if (known && mapped == (color_mapped ? 1 : 0) &&
+        (depth == 8 || depth == 15 || depth == 16 || depth == 24 || depth == 32))
+      return "TGA";
+  }
   return "unrecognized";
 }
 
-/// stb reads through these callbacks so that a decoder asking for bytes past
-/// the end is noticed: stb substitutes zeros there and reports success for
-/// truncated BMP and TGA files.
-struct stb_source {
-  std::span<const std::uint8_t> bytes;
-  std::size_t position = 0;
-  bool ran_past_end = false;
-
-  static int read(void* user, char* out, int size) {
-    auto& s = *static_cast<stb_source*>(user);
-    const std::size_t n =
-        std::min(static_cast<std::size_t>(size > 0 ? size : 0), s.bytes.size() - s.position);
-    if (n == 0 && size > 0) s.ran_past_end = true;
-    if (n > 0) std::memcpy(out, s.bytes.data() + s.position, n);
-    s.position += n;
-    return static_cast<int>(n);
+/// Decoded samples as an image of `wanted` channels (0: as decoded),
+/// converted as stb_image's stbi__convert_format does.
+template <class Sample>
+image to_image(const Sample* p, int width, int height, int stored, int wanted) {
+  constexpr Sample opaque = Sample(~Sample{0});
+  constexpr float full = opaque;  // u / 255.0f (or / 65535.0f), as before: exact for 8 bits
+  const int channels = wanted ? wanted : stored;
+  image img(width, height, channels);
+  float* out = img.data();
+  const std::size_t pixels = static_cast<std::size_t>(width) * static_cast<std::size_t>(height);
+  if (channels == stored) {
+    std::transform(p, p + pixels * stored, out, [](Sample v) { return v / full; });
+    return img;
   }
-  static void skip(void* user, int n) {
-    auto& s = *static_cast<stb_source*>(user);
-    if (n < 0) {
-      s.position -= std::min(s.position, static_cast<std::size_t>(-static_cast<long long>(n)));
-    } else if (static_cast<std::size_t>(n) > s.bytes.size() - s.position) {
-      s.ran_past_end = true;
-      s.position = s.bytes.size();
+  const bool color = stored >= 3, alpha = stored == 2 || stored == 4;
+  for (std::size_t i = 0; i < pixels; ++i, p += stored, out += channels) {
+    const Sample r = p[0], g = color ? p[1] : p[0], b = color ? p[2] : p[0];
+    const Sample a = alpha ? p[stored - 1] : opaque;
+    const Sample gray = color ? static_cast<Sample>((r * 77 + g * 150 + 29 * b) >> 8) : r;
+    if (channels <= 2) {
+      out[0] = gray / full;
+      if (channels == 2) out[1] = a / full;
     } else {
-      s.position += static_cast<std::size_t>(n);
+      out[0] = r / full;
+      out[1] = g / full;
+      out[2] = b / full;
+      if (channels == 4) out[3] = a / full;
     }
   }
-  static int eof(void* user) {
-    const auto& s = *static_cast<stb_source*>(user);
-    return s.position >= s.bytes.size() ? 1 : 0;
-  }
-  static constexpr stbi_io_callbacks callbacks{&read, &skip, &eof};
-};
-
-inline std::uint16_t le16(std::span<const std::uint8_t> b, std::size_t at) {
-  return static_cast<std::uint16_t>(b[at] | (b[at + 1] << 8));
-}
-
-/// An uncompressed TGA (types 1, 2, 3) must hold all its pixels; stb's row
-/// reads do not tell when the last row comes up short.
-inline std::size_t tga_expected_size(std::span<const std::uint8_t> b) {
-  if (b.size() < 18) return 18;
-  const int type = b[2];
-  if (type != 1 && type != 2 && type != 3) return 0;
-  std::size_t size = 18 + b[0];
-  if (b[1] == 1) size += std::size_t{le16(b, 5)} * ((b[7] + 7u) / 8u);
-  size += std::size_t{le16(b, 12)} * le16(b, 14) * ((b[16] + 7u) / 8u);
-  return size;
-}
-
-/// A binary PNM (P5, P6) must hold all its samples after the header (three
-/// numbers, comments allowed, then one whitespace byte); stb reads short
-/// data silently. Returns SIZE_MAX when the header itself is cut off.
-inline std::size_t pnm_expected_size(std::span<const std::uint8_t> b) {
-  std::size_t at = 2;
-  std::size_t numbers[3] = {0, 0, 0};
-  for (auto& number : numbers) {
-    while (at < b.size() && (std::isspace(b[at]) || b[at] == '#')) {
-      if (b[at] == '#')
-        while (at < b.size() && b[at] != '\n' && b[at] != '\r') ++at;
-      else
-        ++at;
-    }
-    if (at >= b.size() || !std::isdigit(b[at])) return SIZE_MAX;
-    while (at < b.size() && std::isdigit(b[at]) && number < (std::size_t{1} << 32))
-      number = number * 10 + (b[at++] - '0');
-  }
-  const std::size_t samples = b[1] == '6' ? 3 : 1, depth = numbers[2] > 255 ? 2 : 1;
-  return at + 1 + numbers[0] * numbers[1] * samples * depth;
+  return img;
 }
 
 }  // namespace detail
@@ -251,64 +232,44 @@ inline image decode_image(std::span<const std::uint8_t> bytes, const read_option
     throw usage_error("read_image: channels must be 0 (as in the file) or 1 to 4, not " +
                       std::to_string(options.channels));
   if (bytes.empty()) throw fail("empty file");
-  if (bytes.size() > static_cast<std::size_t>(INT_MAX)) throw fail("file too large for stb_image");
-
-  int width = 0, height = 0, stored = 0;
-  {
-    detail::stb_source probe{bytes};
-    if (!stbi_info_from_callbacks(&detail::stb_source::callbacks, &probe, &width, &height, &stored))
-      throw fail(std::string("not a decodable image: stb_image: ") +
-                 (stbi_failure_reason() ? stbi_failure_reason() : "no reason given"));
+  if (format == "TGA" || format == "PSD" || format == "HDR" || format == "PIC") {
+    std::string ext = format;
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    throw fail(format +
+               " is not decoded: its only decoder here, stb_image, is not safe on untrusted "
+               "input; convert the file to PNG first (for example `convert in." +
+               ext + " out.png`)");
   }
-  if (std::int64_t{width} * height > options.max_pixels)
-    throw fail("image of " + std::to_string(width) + "x" + std::to_string(height) +
-               " pixels exceeds read_options::max_pixels = " + std::to_string(options.max_pixels));
-
-  bool sixteen = false;
-  {
-    detail::stb_source probe{bytes};
-    sixteen = stbi_is_16_bit_from_callbacks(&detail::stb_source::callbacks, &probe) != 0;
+  if (format == "unrecognized")
+    throw fail(
+        "not a decodable image: unrecognized format (typenet reads PNG, JPEG, GIF, BMP and "
+        "binary PNM: P5, P6)");
+  detail::decoded_pixels pixels;
+  try {
+    if (format == "JPEG")
+      pixels = detail::decode_jpeg(bytes, options.max_pixels);
+    else if (format == "PNG")
+      pixels = detail::decode_png(bytes, options.max_pixels);
+    else if (format == "GIF")
+      pixels = detail::decode_gif(bytes, options.max_pixels);
+    else if (format == "PNM")
+      pixels = detail::decode_pnm(bytes, options.max_pixels);
+    else
+      pixels = detail::decode_bmp(bytes, options.max_pixels);
+  } catch (const detail::decode_failure& e) {
+    throw fail(e.what());
+  } catch (const std::bad_alloc&) {
+    throw fail("not enough memory to decode the image");
   }
-
-  detail::stb_source source{bytes};
-  const int wanted = options.channels;
-  int channels = 0;
-  std::unique_ptr<void, void (*)(void*)> pixels(nullptr, &stbi_image_free);
-  if (sixteen)
-    pixels.reset(stbi_load_16_from_callbacks(&detail::stb_source::callbacks, &source, &width,
-                                             &height, &channels, wanted));
-  else
-    pixels.reset(stbi_load_from_callbacks(&detail::stb_source::callbacks, &source, &width, &height,
-                                          &channels, wanted));
-  if (!pixels) {
-    const char* why = stbi_failure_reason();
-    const std::string reason = why && *why ? why : "no reason given";
-    throw fail("corrupt or truncated image: stb_image: " + reason);
-  }
-  if (source.ran_past_end)
-    throw fail("truncated image: the decoder needed more than the file's bytes");
-  if (format == "TGA" && bytes.size() < detail::tga_expected_size(bytes))
-    throw fail("truncated image: an uncompressed TGA of " + std::to_string(width) + "x" +
-               std::to_string(height) + " needs " +
-               std::to_string(detail::tga_expected_size(bytes)) + " bytes");
-
-  if (format == "PNM" && bytes.size() < detail::pnm_expected_size(bytes))
-    throw fail("truncated image: a binary PNM of " + std::to_string(width) + "x" +
-               std::to_string(height) + " needs more bytes");
-
-  image img(width, height, wanted ? wanted : channels);
-  const auto n = static_cast<std::size_t>(img.size());
-  if (sixteen) {
-    const auto* p = static_cast<const std::uint16_t*>(pixels.get());
-    std::transform(p, p + n, img.data(), [](std::uint16_t v) { return v / 65535.0f; });
-  } else {
-    const auto* p = static_cast<const std::uint8_t*>(pixels.get());
-    std::transform(p, p + n, img.data(), [](std::uint8_t v) { return v / 255.0f; });
-  }
-  return img;
+  if (pixels.sixteen)
+    return detail::to_image(pixels.samples16.get(), pixels.width, pixels.height, pixels.channels,
+                            options.channels);
+  return detail::to_image(pixels.samples8.get(), pixels.width, pixels.height, pixels.channels,
+                          options.channels);
 }
 
-/// Reads and decodes an image file (PNG, JPEG, BMP, TGA, GIF's first frame, PSD, PNM, HDR).
+/// Reads and decodes an image file (PNG, JPEG, GIF's first frame, BMP, binary PNM).
 inline image read_image(const std::filesystem::path& path, const read_options& options = {}) {
   std::error_code dir_ec;
   if (std::filesystem::is_directory(path, dir_ec))
