@@ -8,6 +8,11 @@
 // every value); bad ones must fail with a format_error whose message names the
 // file and says what is wrong; every good file cut short anywhere must fail
 // with a format_error too, never crash (this suite also runs under ASan+UBSan).
+//
+// The memory-limit cases load the hostile files of $TYPENET_FIXTURES/torch_limits
+// (zip bombs, stride-0 views; see make_torch_files.py) into small models and
+// check the error, that the model is untouched, and that peak resident memory
+// grows by less than 256 MB (tests/peak_memory.hpp).
 #ifndef BOOST_TEST_DYN_LINK
 #define BOOST_TEST_DYN_LINK
 #endif
@@ -28,6 +33,10 @@
 #include <vector>
 
 #include <typenet/io/torch_file.hpp>
+#include <typenet/io/weights.hpp>
+#include <typenet/typenet.hpp>
+
+#include "peak_memory.hpp"
 
 namespace {
 
@@ -352,6 +361,156 @@ BOOST_AUTO_TEST_CASE(unpickler_bounds_and_aliasing) {
   BOOST_TEST(idoc.get<pk::py_int>(items[1])->value == -1);
   BOOST_TEST(idoc.get<pk::py_long>(items[2]) != nullptr);  // 2**63
   BOOST_TEST(idoc.get<pk::py_int>(items[3])->value == -1);
+}
+
+// ---- memory limits: hostile files against small models ----------------------------------
+
+namespace {
+
+namespace tn = typenet;
+constexpr std::size_t peak_limit = std::size_t{256} << 20;
+
+fs::path limits_dir() {
+  return expected().dir.parent_path() / "torch_limits";
+}
+
+using Small = tn::Model<tn::Sequential<tn::Linear<4>>, tn::Shape<3>>;          // 0.weight [4, 3]
+using Gray = tn::Model<tn::Sequential<tn::Conv2d<4, 3>>, tn::Shape<1, 5, 5>>;  // [4, 1, 3, 3]
+
+/// Every parameter and buffer of a model, as doubles.
+template <class M>
+std::vector<double> snapshot(M& model) {
+  std::vector<double> out;
+  for (const auto& s : model.state())
+    for (std::int64_t i = 0; i < s.size; ++i) {
+      if (s.type == tn::dtype::f32) out.push_back(static_cast<const float*>(s.data)[i]);
+      if (s.type == tn::dtype::f64) out.push_back(static_cast<const double*>(s.data)[i]);
+      if (s.type == tn::dtype::i64)
+        out.push_back(static_cast<double>(static_cast<const std::int64_t*>(s.data)[i]));
+    }
+  return out;
+}
+
+/// Loads `file` into `model`, expecting a failure of type E whose message holds
+/// every needle, the model untouched and peak memory growth under peak_limit.
+template <class E, class M>
+void expect_refused(M& model, const std::string& file, const tn::load_options& options,
+                    std::initializer_list<std::string> needles) {
+  const auto before = snapshot(model);
+  const auto path = (limits_dir() / file).string();
+  const auto grown = typenet_test::peak_growth([&] { tn::load_weights(model, path, options); });
+  const auto message = typenet_test::error_message(grown);
+  BOOST_TEST_CONTEXT(file << ": " << message) {
+    BOOST_TEST_REQUIRE(static_cast<bool>(grown.error), "no exception");
+    bool right_type = false;
+    try {
+      std::rethrow_exception(grown.error);
+    } catch (const E&) {
+      right_type = true;
+    } catch (...) {
+    }
+    BOOST_TEST(right_type);
+    BOOST_TEST(message.find(path) != std::string::npos);
+    for (const auto& needle : needles)
+      BOOST_TEST(message.find(needle) != std::string::npos, "missing: " << needle);
+    BOOST_TEST(grown.bytes < peak_limit, "peak growth " << grown.bytes << " bytes");
+    BOOST_TEST((snapshot(model) == before), "the model changed");
+  }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(zip_bomb_whose_keys_match_nothing_is_never_inflated) {
+  Small model(1);
+  expect_refused<tn::weights_mismatch>(
+      model, "bomb_unmatched.pth", {},
+      {"2 keys of the model are missing from the file: '0.weight' [4, 3], '0.bias' [4]",
+       "10 keys of the file match no key of the model: 'bomb.0', 'bomb.1'"});
+  // Reading the file alone inflates nothing either: sizes are the records' declared ones.
+  const auto path = (limits_dir() / "bomb_unmatched.pth").string();
+  const auto grown = typenet_test::peak_growth([&] {
+    const auto c = io::read_torch(path);
+    BOOST_TEST(c.tensors.size() == 10u);
+    BOOST_TEST(c.tensors[0].second.storage->size() == std::size_t{256} << 20);
+  });
+  BOOST_TEST(typenet_test::error_message(grown) == "");
+  BOOST_TEST(grown.bytes < peak_limit, "peak growth " << grown.bytes << " bytes");
+}
+
+BOOST_AUTO_TEST_CASE(zip_bomb_storage_is_inflated_only_as_far_as_the_matched_views) {
+  Small model(1);
+  tn::load_report report;
+  const auto path = (limits_dir() / "bomb_prefix.pth").string();
+  const auto grown =
+      typenet_test::peak_growth([&] { report = tn::load_weights(model, path, {.strict = false}); });
+  BOOST_TEST_REQUIRE(typenet_test::error_message(grown) == "");
+  BOOST_TEST(grown.bytes < peak_limit, "peak growth " << grown.bytes << " bytes");
+  BOOST_TEST(report.loaded.size() == 2u);
+  BOOST_TEST(report.unexpected.size() == 10u);
+  std::vector<double> want(16);
+  for (int i = 0; i < 16; ++i) want[static_cast<std::size_t>(i)] = i + 1;
+  BOOST_TEST(snapshot(model) == want, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(views_deep_into_a_deflated_storage_hit_max_inflate_bytes) {
+  Small model(1);
+  expect_refused<tn::weights_mismatch>(
+      model, "bomb_tail.pth", {},
+      {"reading the matched tensors would inflate 268435456 bytes of deflated records, more than "
+       "the limit of 67108992",
+       "load_options::max_inflate_bytes raises it"});
+  // Raised, the same file loads: the last 16 floats are 1 ... 16.
+  Small raised(1);
+  tn::load_weights(raised, (limits_dir() / "bomb_tail.pth").string(),
+                   {.max_inflate_bytes = std::uint64_t{300} << 20});
+  std::vector<double> want(16);
+  for (int i = 0; i < 16; ++i) want[static_cast<std::size_t>(i)] = i + 1;
+  BOOST_TEST(snapshot(raised) == want, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(stride0_view_under_sum_input_channels_is_refused_before_expanding) {
+  Gray model(1);
+  expect_refused<tn::weights_mismatch>(
+      model, "stride0_huge.pth", {.transforms = {{"0.weight", tn::sum_input_channels}}},
+      {"key '0.weight': the file's tensor F32 [4, 1000000000, 3, 3] (file key '0.weight') has "
+       "36000000000 elements, more than 64 times the 36 of the model's F32 [4, 1, 3, 3]",
+       "load_options::max_transform_ratio raises the limit"});
+  // Without the transform the shapes differ, and nothing is read.
+  expect_refused<tn::weights_mismatch>(
+      model, "stride0_huge.pth", {},
+      {"key '0.weight': the model expects F32 [4, 1, 3, 3], the file has F32 [4, 1000000000, 3, "
+       "3]"});
+  // A legitimate stride-0 view: three equal channels, summed.
+  tn::load_weights(model, (limits_dir() / "stride0_rgb.pth").string(),
+                   {.transforms = {{"0.weight", tn::sum_input_channels}}});
+  std::vector<double> want;
+  for (int i = 1; i <= 36; ++i) want.push_back(3.0 * i);
+  for (const double b : {0.5, 1.5, 2.5, 3.5}) want.push_back(b);
+  BOOST_TEST(snapshot(model) == want, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(deflated_storages_inflate_lazily_and_fail_alike) {
+  // A deflated record's storage knows its size, inflates a prefix on request,
+  // and checks its CRC when read whole.
+  const auto path = (expected().dir / "dtypes.deflate.pth").string();
+  const auto c = io::read_torch(path);
+  for (const auto& [name, r] : c.tensors) {
+    BOOST_TEST(r.storage->made_on_demand());
+    BOOST_TEST(r.storage->prefix(0).size() <= r.storage->size());
+    BOOST_TEST(r.storage->bytes().size() == r.storage->size());
+  }
+  // A pickle that would inflate past max_pickle_bytes is refused before inflating.
+  io::torch_read_options small;
+  small.max_pickle_bytes = 10;
+  BOOST_CHECK_EXCEPTION(
+      io::read_torch(path, small), typenet::format_error, [&](const typenet::format_error& e) {
+        const std::string what = e.what();
+        BOOST_TEST_INFO("message: " << what);
+        return what.find(path) != std::string::npos &&
+               what.find(
+                   "more than the limit of 10 "
+                   "(torch_read_options::max_pickle_bytes raises it)") != std::string::npos;
+      });
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -17,6 +17,20 @@ hundred files next to other fixture generators' ones), from fixed seeds:
   bad_*                malformed or malicious files, each crafted to fail one check
   expected.txt         what the C++ test compares against
 
+and into DIR/torch_limits the hostile files of the memory-limit tests (each a
+few hundred KB to 3 MB, inflating to gigabytes; they load into small models in
+tests/test_io_torch.cpp, which knows their contents):
+
+  bomb_unmatched.pth   ten deflated float32 storages of 256 MiB (zeros), keys
+                       'bomb.0' ... 'bomb.9' matching no model
+  bomb_prefix.pth      the same plus '0.weight' [4, 3] and '0.bias' [4]: views of
+                       the first 16 elements (1, 2, ..., 16) of storage 'bomb.0'
+  bomb_tail.pth        '0.weight' and '0.bias' viewing the last 16 elements of a
+                       256 MiB deflated storage (the same 1 ... 16 there)
+  stride0_huge.pth     '0.weight' [4, 1000000000, 3, 3] with input-channel stride 0
+                       over 36 stored floats (1 ... 36), '0.bias' [4] (0.5, ...)
+  stride0_rgb.pth      the same with 3 input channels: a legitimate stride-0 view
+
 expected.txt, one record per line, fields separated by single spaces except
 where a tab is shown:
 
@@ -613,6 +627,87 @@ def bad_files(good):
     return bad
 
 
+# ---- hostile files for the memory-limit tests ---------------------------------------------
+
+BOMB_BYTES = 256 << 20  # one storage: 64 Mi float32
+
+
+def deflated(head, total, tail=b""):
+    """(raw deflate of head + zeros + tail, crc32), `total` bytes in all, made in chunks."""
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    crc = zlib.crc32(head)
+    body = [c.compress(head)]
+    zeros = bytes(1 << 20)
+    left = total - len(head) - len(tail)
+    while left > 0:
+        chunk = zeros[:min(left, len(zeros))]
+        crc = zlib.crc32(chunk, crc)
+        body.append(c.compress(chunk))
+        left -= len(chunk)
+    crc = zlib.crc32(tail, crc)
+    body.append(c.compress(tail))
+    body.append(c.flush())
+    return b"".join(body), crc
+
+
+def raw_zip(records):
+    """records: [(name, body, method, crc, size)] -> a plain (32-bit) zip archive."""
+    out, central = bytearray(), bytearray()
+    for name, body, method, crc, size in records:
+        name_b, offset = name.encode(), len(out)
+        out += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, method, 0, 0x21, crc, len(body),
+                           size, len(name_b), 0) + name_b + body
+        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, method, 0, 0x21, crc,
+                               len(body), size, len(name_b), 0, 0, 0, 0, 0, offset) + name_b
+    cd_offset = len(out)
+    out += central
+    out += struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(records), len(records), len(central),
+                       cd_offset, 0)
+    return bytes(out)
+
+
+def zip_state_dict(tensors):
+    """A protocol-2 pickle of {key: tensor}; tensors: [(key, storage_key, numel, offset,
+    shape, strides)], all FloatStorage, as torch's zip format pickles them."""
+    body = b"".join(op_unicode(key) + op_tensor(op_pid("FloatStorage", skey, numel, legacy=False),
+                                                offset, shape, strides, v2=True)
+                    for key, skey, numel, offset, shape, strides in tensors)
+    return b"\x80\x02}(" + body + b"u."
+
+
+def stored(name, data):
+    return (name, data, 0, zlib.crc32(data), len(data))
+
+
+def limit_files():
+    files = {}
+    numel = BOMB_BYTES // 4
+    zeros_body, zeros_crc = deflated(b"", BOMB_BYTES)
+    bombs = [(f"bomb.{i}", f"{i}", numel, 0, (numel,), (1,)) for i in range(10)]
+    bomb_records = [(f"archive/data/{i}", zeros_body, 8, zeros_crc, BOMB_BYTES)
+                    for i in range(10)]
+    files["bomb_unmatched.pth"] = raw_zip([stored("archive/data.pkl", zip_state_dict(bombs))]
+                                          + bomb_records)
+    sixteen = f32(*range(1, 17))
+    head_body, head_crc = deflated(sixteen, BOMB_BYTES)
+    views = [("0.weight", "0", numel, 0, (4, 3), (3, 1)), ("0.bias", "0", numel, 12, (4,), (1,))]
+    files["bomb_prefix.pth"] = raw_zip(
+        [stored("archive/data.pkl", zip_state_dict(bombs + views))]
+        + [("archive/data/0", head_body, 8, head_crc, BOMB_BYTES)] + bomb_records[1:])
+    tail_body, tail_crc = deflated(b"", BOMB_BYTES, sixteen)
+    tail = [("0.weight", "0", numel, numel - 16, (4, 3), (3, 1)),
+            ("0.bias", "0", numel, numel - 4, (4,), (1,))]
+    files["bomb_tail.pth"] = raw_zip([stored("archive/data.pkl", zip_state_dict(tail)),
+                                      ("archive/data/0", tail_body, 8, tail_crc, BOMB_BYTES)])
+    for name, channels in (("stride0_huge.pth", 10**9), ("stride0_rgb.pth", 3)):
+        weight = ("0.weight", "0", 36, 0, (4, channels, 3, 3), (9, 0, 3, 1))
+        bias = ("0.bias", "1", 4, 0, (4,), (1,))
+        files[name] = raw_zip([stored("archive/data.pkl", zip_state_dict([weight, bias])),
+                               stored("archive/data/0", f32(*range(1, 37))),
+                               stored("archive/data/1", f32(0.5, 1.5, 2.5, 3.5))])
+    return files
+
+
 # ---- driver -------------------------------------------------------------------------------
 
 def save(obj, new_format, protocol=2):
@@ -673,6 +768,11 @@ def main():
             f.write(data)
     with open(os.path.join(out, "expected.txt"), "w") as f:
         f.write("\n".join(lines) + "\n")
+    limits = os.path.join(args.out, "torch_limits")
+    os.makedirs(limits, exist_ok=True)
+    for name, data in limit_files().items():
+        with open(os.path.join(limits, name), "wb") as f:
+            f.write(data)
     print(f"make_torch_files.py: {len(files)} files in {out}", file=sys.stderr)
 
 

@@ -72,10 +72,29 @@ inline const char* element_name(element_type t) {
   return "?";
 }
 
-/// Bytes that records point into; owners keep them alive (a mapping, a buffer).
+/// Bytes that records point into; owners keep them alive (a mapping, a
+/// buffer, a deflated zip record inflated on demand).
+///
+/// A storage knows its size without producing its bytes, so records are
+/// checked against it before anything is read. `prefix(n)` gives at least the
+/// first n bytes: a storage that produces its bytes on demand (inflating,
+/// computing) produces no more than that, so a reader that touches only the
+/// start of a huge storage costs only the start. Spans stay valid as long as
+/// the storage lives. All members are safe to call from several threads.
 struct byte_storage {
   virtual ~byte_storage() = default;
+  /// Every byte (a storage made on demand makes them all).
   virtual std::span<const std::byte> bytes() const = 0;
+  /// The number of bytes, known without producing them.
+  virtual std::size_t size() const { return bytes().size(); }
+  /// At least the first `n` (<= size()) bytes; the span may be longer.
+  virtual std::span<const std::byte> prefix(std::size_t n) const {
+    (void)n;
+    return bytes();
+  }
+  /// Whether reading costs memory for the bytes read (inflated or computed
+  /// on demand), rather than viewing bytes that already exist.
+  virtual bool made_on_demand() const { return false; }
 };
 
 /// A storage that owns a heap buffer.
@@ -105,13 +124,25 @@ struct tensor_record {
     return s + "]";
   }
 
-  /// Throws format_error unless every element lies inside the storage.
+  /// The storage bytes the record spans: from the storage's start through its
+  /// last element (0 when it has no elements). Call after validate().
+  std::uint64_t extent() const {
+    std::int64_t last = offset;
+    for (std::size_t i = 0; i < shape.size(); ++i) {
+      if (shape[i] == 0) return 0;
+      last += (shape[i] - 1) * strides[i];
+    }
+    return static_cast<std::uint64_t>(last + 1) * element_size(type);
+  }
+
+  /// Throws format_error unless every element lies inside the storage (its
+  /// size(): nothing is read or inflated).
   void validate(const std::string& where) const {
     if (!storage) throw format_error(where + ": tensor without storage");
     if (strides.size() != shape.size())
       throw format_error(where + ": " + std::to_string(shape.size()) + " dimensions but " +
                          std::to_string(strides.size()) + " strides");
-    const auto available = static_cast<std::int64_t>(storage->bytes().size() / element_size(type));
+    const auto available = static_cast<std::int64_t>(storage->size() / element_size(type));
     if (offset < 0) throw format_error(where + ": negative storage offset");
     std::int64_t last = offset;
     for (std::size_t i = 0; i < shape.size(); ++i) {
@@ -207,11 +238,14 @@ inline double element_at(element_type type, const std::byte* p) {
 
 /// Copies the record's elements in row-major order into `out` (numel()
 /// elements), converting to T (float, double or std::int64_t).
+/// Only the storage's prefix up to the record's last element is produced
+/// (inflated), not the whole storage.
 template <class T>
 void read_as(const tensor_record& r, T* out) {
-  const auto* base = r.storage->bytes().data();
-  const std::size_t size = element_size(r.type);
   const std::int64_t n = r.numel();
+  if (n == 0) return;
+  const auto* base = r.storage->prefix(static_cast<std::size_t>(r.extent())).data();
+  const std::size_t size = element_size(r.type);
   const std::size_t rank = r.shape.size();
   const bool same_type = (std::is_same_v<T, float> && r.type == element_type::f32) ||
                          (std::is_same_v<T, double> && r.type == element_type::f64) ||

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -63,8 +64,13 @@ class storage_slice final : public byte_storage {
   storage_slice(std::shared_ptr<const byte_storage> whole, std::size_t offset, std::size_t size)
       : whole_(std::move(whole)), offset_(offset), size_(size) {}
   std::span<const std::byte> bytes() const override {
-    return whole_->bytes().subspan(offset_, size_);
+    return whole_->prefix(offset_ + size_).subspan(offset_, size_);
   }
+  std::size_t size() const override { return size_; }
+  std::span<const std::byte> prefix(std::size_t n) const override {
+    return whole_->prefix(offset_ + std::min(n, size_)).subspan(offset_, std::min(n, size_));
+  }
+  bool made_on_demand() const override { return whole_->made_on_demand(); }
 
  private:
   std::shared_ptr<const byte_storage> whole_;

@@ -17,7 +17,13 @@
 // options)` from a copy of bytes in memory (the fuzzer's entry point).
 //
 // The file is memory-mapped; tensors of stored zip records and of legacy files
-// point into the mapping, which the checkpoint keeps alive. Tensors that share
+// point into the mapping, which the checkpoint keeps alive. A deflated zip
+// record (re-packed by a zip tool) is not inflated while the file is read:
+// its storage knows its declared size, and inflates on first access only as
+// far as a reader asks (io::read_as: the record's last element), so a file
+// whose storages would inflate to gigabytes costs nothing until a tensor is
+// read, and then only that tensor's bytes. Such a record's CRC-32 is checked
+// when it is inflated in full (a prefix cannot be checked). Tensors that share
 // a storage (views such as x and x[1:] or x.t()) share one byte_storage, with
 // their own offset and strides. Parameters are read as their tensors; 0-d
 // tensors (num_batches_tracked) have shape [] and strides []. Keys are kept as
@@ -31,11 +37,14 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <iterator>
 #include <limits>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <new>
 #include <span>
 #include <string>
 #include <string_view>
@@ -69,9 +78,62 @@ struct torch_read_options {
 
   /// Bounds on the pickle (objects, container items, stack, memo, nesting).
   pickle::limits pickle_limits = {};
+
+  /// The most bytes a deflated pickle record (`<dir>/data.pkl` re-packed by a
+  /// zip tool) may inflate to; torch's own pickles are a few KB to a few MB.
+  std::uint64_t max_pickle_bytes = std::uint64_t{64} << 20;
 };
 
 namespace detail {
+
+/// A deflated zip record as a storage: its size is the record's declared one;
+/// its bytes are inflated on first access, as far as prefix() asks. Each
+/// longer request continues the stream into a larger buffer; earlier buffers
+/// are kept, so spans handed out stay valid. Thread-safe.
+class deflated_storage final : public byte_storage {
+ public:
+  deflated_storage(std::shared_ptr<const byte_storage> file, const zip_archive& zip,
+                   const zip_entry& e, bool verify_crc)
+      : file_(std::move(file)),
+        source_(zip.source()),
+        inflater_(zip.compressed(e), e, zip.source(), verify_crc) {}
+
+  std::span<const std::byte> bytes() const override { return prefix(size()); }
+  std::size_t size() const override { return static_cast<std::size_t>(inflater_.entry().size); }
+  bool made_on_demand() const override { return true; }
+
+  std::span<const std::byte> prefix(std::size_t n) const override {
+    const std::lock_guard lock(mutex_);
+    n = std::min(n, size());
+    const std::size_t have = buffers_.empty() ? 0 : buffers_.back().size();
+    if (n <= have) return buffers_.empty() ? std::span<const std::byte>{} : buffers_.back();
+    if (!failure_.empty()) throw format_error(failure_);
+    // Requests that creep up (views read one after another) grow the buffer
+    // geometrically; a first request gets exactly what it asks.
+    const std::size_t want = have == 0 ? n : std::max(n, std::min(size(), 2 * have));
+    try {
+      std::vector<std::byte> next(want);
+      if (have) std::memcpy(next.data(), buffers_.back().data(), have);
+      inflater_.inflate_to(next.data(), want);
+      buffers_.push_back(std::move(next));
+    } catch (const format_error& e) {
+      failure_ = e.what();  // the stream is spent: every later read fails alike
+      throw;
+    } catch (const std::bad_alloc&) {
+      throw format_error(source_ + ": out of memory inflating " + std::to_string(want) +
+                         " bytes of deflated record '" + inflater_.entry().name + "'");
+    }
+    return buffers_.back();
+  }
+
+ private:
+  std::shared_ptr<const byte_storage> file_;  // keeps the compressed bytes alive
+  std::string source_;
+  mutable std::mutex mutex_;
+  mutable zip_inflater inflater_;
+  mutable std::vector<std::vector<std::byte>> buffers_;
+  mutable std::string failure_;
+};
 
 /// The part `bytes` of `whole`'s bytes, as a storage that keeps `whole` alive.
 inline std::shared_ptr<const byte_storage> torch_slice(std::shared_ptr<const byte_storage> whole,
@@ -229,11 +291,10 @@ inline checkpoint torch_records(const pickle::document& doc, pickle::object_id s
       throw format_error(where + " views storage " + torch_quote(s.key) + " as torch." +
                          s.type_name + ", another tensor as torch." + root.type_name);
     }
-    if (root.bytes->bytes().size() != static_cast<std::uint64_t>(s.numel) * s.element_size)
+    if (root.bytes->size() != static_cast<std::uint64_t>(s.numel) * s.element_size)
       throw format_error(where + ": storage " + torch_quote(s.key) + " is said to hold " +
                          std::to_string(s.numel) + " elements by one tensor, " +
-                         std::to_string(root.bytes->bytes().size() / s.element_size) +
-                         " by another");
+                         std::to_string(root.bytes->size() / s.element_size) + " by another");
     std::shared_ptr<const byte_storage> storage = root.bytes;
     if (!s.view_key.empty()) {  // a legacy storage view: part of the root
       auto& view = views[{s.key, s.view_key}];
@@ -301,6 +362,9 @@ inline checkpoint read_torch_zip(std::shared_ptr<const byte_storage> file,
   const auto dir = pickle_entry->name.substr(0, pickle_entry->name.size() - 8);  // "<dir>/"
 
   if (const auto* e = zip.find(dir + "byteorder")) {
+    if (e->size > 16)
+      throw format_error(source + ": record " + torch_quote(e->name) + " holds " +
+                         std::to_string(e->size) + " bytes, not a byte order ('little' or 'big')");
     const auto bytes = zip.extract(*e, options.verify_checksums);
     const std::string order(reinterpret_cast<const char*>(bytes.data()), bytes.size());
     if (order != "little")
@@ -314,6 +378,14 @@ inline checkpoint read_torch_zip(std::shared_ptr<const byte_storage> file,
   if (pickle_entry->method == 0) {
     pickle_bytes = zip.stored(*pickle_entry, options.verify_checksums);
   } else {
+    // A size deflate cannot reach is the forgery extract() reports; a possible one is bounded.
+    if (pickle_entry->size > options.max_pickle_bytes &&
+        pickle_entry->size <= pickle_entry->compressed_size * zip_archive::max_inflate_ratio + 1024)
+      throw format_error(source + ": deflated pickle " + torch_quote(pickle_entry->name) +
+                         " inflates to " + std::to_string(pickle_entry->size) +
+                         " bytes, more than the limit of " +
+                         std::to_string(options.max_pickle_bytes) +
+                         " (torch_read_options::max_pickle_bytes raises it)");
     inflated = zip.extract(*pickle_entry, options.verify_checksums);
     pickle_bytes = inflated;
   }
@@ -333,15 +405,14 @@ inline checkpoint read_torch_zip(std::shared_ptr<const byte_storage> file,
           source + ": record " + torch_quote(name) + " holds " + std::to_string(e->size) +
           " bytes, but the storage of tensor " + torch_quote(tensor) + " is torch." + s.type_name +
           " of " + std::to_string(s.numel) + " elements (" + std::to_string(expected) + " bytes)");
-    std::shared_ptr<const byte_storage> bytes;
-    if (e->method == 0) {
-      bytes = torch_slice(file, zip.stored(*e, options.verify_checksums));
-    } else {
-      auto buffer = std::make_shared<buffer_storage>();
-      buffer->data = zip.extract(*e, options.verify_checksums);
-      bytes = std::move(buffer);
-    }
-    return bytes;
+    if (e->method == 0) return torch_slice(file, zip.stored(*e, options.verify_checksums));
+    if (e->method != 8)
+      throw format_error(source + ": record " + torch_quote(name) + " uses compression method " +
+                         std::to_string(e->method) +
+                         "; only stored (0) and deflated (8) records can be read");
+    // Inflated when a tensor is read, and only as far as it reaches.
+    return std::shared_ptr<const byte_storage>(
+        std::make_shared<deflated_storage>(file, zip, *e, options.verify_checksums));
   };
   return torch_records(doc, state_dict, source, resolve);
 }
@@ -454,8 +525,8 @@ inline checkpoint read_torch_legacy(std::shared_ptr<const byte_storage> file,
   return torch_records(doc, state_dict, source, resolve);
 }
 
-inline checkpoint read_torch_storage(std::shared_ptr<const byte_storage> file,
-                                     const std::string& source, const torch_read_options& options) {
+inline checkpoint read_torch_format(std::shared_ptr<const byte_storage> file,
+                                    const std::string& source, const torch_read_options& options) {
   const auto bytes = file->bytes();
   const auto at = [&](std::size_t i) { return static_cast<std::uint8_t>(bytes[i]); };
   if (bytes.empty()) throw format_error(source + ": empty file");
@@ -474,6 +545,19 @@ inline checkpoint read_torch_storage(std::shared_ptr<const byte_storage> file,
     head += std::string(i ? " " : "") + hex[at(i) >> 4] + hex[at(i) & 15];
   throw format_error(source + ": not a PyTorch file: it starts with bytes " + head +
                      ", where torch.save writes 'PK' (zip) or 0x80 (a pickle)");
+}
+
+/// read_torch_format, with running out of memory (which the limits should
+/// prevent) reported as a format_error naming the file.
+inline checkpoint read_torch_storage(std::shared_ptr<const byte_storage> file,
+                                     const std::string& source, const torch_read_options& options) {
+  try {
+    return read_torch_format(std::move(file), source, options);
+  } catch (const std::bad_alloc&) {
+    throw format_error(source +
+                       ": out of memory while reading it (a hostile file? see "
+                       "torch_read_options::pickle_limits and max_pickle_bytes)");
+  }
 }
 
 }  // namespace detail

@@ -14,12 +14,26 @@
 // (missing, unexpected, shape, dtype, architecture) throws
 // weights_mismatch naming the key, the expected shape and dtype and the
 // file's, and leaves the model untouched.
+//
+// Nothing is read from the file until every key, shape and dtype has been
+// checked: transforms are lazy (sum_input_channels' sums are computed when
+// read), a deflated zip record inflates only as far as its matched tensors
+// reach, and a transform may not read more than `max_transform_ratio` file
+// elements per element of the model tensor it fills, so a stride-0 view of
+// astronomical size is refused before it is expanded. Then the matched
+// tensors are read (inflated, summed), within `max_inflate_bytes`, and only
+// then written. Every limit, when hit, is an error naming the file, the key
+// and the option that raises it; running out of memory anyway is a
+// format_error naming the file, never a bare std::bad_alloc.
 #pragma once
 
 #include <cstdint>
 #include <cstring>
 #include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
+#include <new>
 #include <set>
 #include <string>
 #include <type_traits>
@@ -40,31 +54,74 @@ namespace typenet {
 /// Reshapes a file tensor before it is matched against the model.
 using weight_transform = std::function<io::tensor_record(const io::tensor_record&)>;
 
+namespace detail {
+
+/// sum_input_channels' result, [out, 1, kh, kw] doubles summed from the
+/// file's [out, in, kh, kw] on first access, one output channel at a time.
+class channel_sum_storage final : public io::byte_storage {
+ public:
+  channel_sum_storage(io::tensor_record w, std::size_t count) : w_(std::move(w)), count_(count) {}
+
+  std::size_t size() const override { return count_ * sizeof(double); }
+  bool made_on_demand() const override { return true; }
+  std::span<const std::byte> prefix(std::size_t) const override { return bytes(); }
+  std::span<const std::byte> bytes() const override {
+    const std::lock_guard lock(mutex_);
+    if (!done_) {
+      compute();
+      done_ = true;
+    }
+    return data_;
+  }
+
+ private:
+  void compute() const {
+    const auto out = w_.shape[0], in = w_.shape[1], taps = w_.shape[2] * w_.shape[3];
+    data_.assign(size(), std::byte{});
+    auto* sums = reinterpret_cast<double*>(data_.data());
+    io::tensor_record channel = w_;  // w[o]: [in, kh, kw]
+    channel.shape.erase(channel.shape.begin());
+    channel.strides.erase(channel.strides.begin());
+    std::vector<double> values(static_cast<std::size_t>(in * taps));
+    for (std::int64_t o = 0; o < out; ++o) {
+      channel.offset = w_.offset + o * w_.strides[0];
+      io::read_as<double>(channel, values.data());
+      for (std::int64_t c = 0; c < in; ++c)
+        for (std::int64_t t = 0; t < taps; ++t)
+          sums[o * taps + t] += values[static_cast<std::size_t>(c * taps + t)];
+    }
+  }
+
+  io::tensor_record w_;
+  std::size_t count_;
+  mutable std::mutex mutex_;
+  mutable bool done_ = false;
+  mutable std::vector<std::byte> data_;
+};
+
+}  // namespace detail
+
 /// Sums a convolution weight [out, in, kh, kw] over its input channels,
 /// giving [out, 1, kh, kw]: a pretrained RGB first layer for a grayscale
 /// input, as the lecture does (`conv1.weight.sum(dim=1).unsqueeze(1)`).
+/// Lazy: the shape is known at once, the sums are computed (reading the
+/// file's tensor) when the result is first read, which load_weights does
+/// only after every key and shape has been checked.
 inline io::tensor_record sum_input_channels(const io::tensor_record& w) {
   if (w.shape.size() != 4)
     throw weights_mismatch("sum_input_channels: expected a 4-d convolution weight, got shape " +
                            w.shape_string());
-  std::vector<double> values(static_cast<std::size_t>(w.numel()));
-  io::read_as<double>(w, values.data());
-  const auto out = w.shape[0], in = w.shape[1], taps = w.shape[2] * w.shape[3];
-  auto storage = std::make_shared<io::buffer_storage>();
-  storage->data.resize(static_cast<std::size_t>(out * taps) * sizeof(double));
-  auto* sums = reinterpret_cast<double*>(storage->data.data());
-  for (std::int64_t o = 0; o < out; ++o)
-    for (std::int64_t t = 0; t < taps; ++t) {
-      double s = 0;
-      for (std::int64_t c = 0; c < in; ++c)
-        s += values[static_cast<std::size_t>((o * in + c) * taps + t)];
-      sums[o * taps + t] = s;
-    }
+  std::uint64_t count = 1;
+  for (const auto d : {w.shape[0], w.shape[2], w.shape[3]}) {
+    if (d < 0 || (d > 0 && count > (std::uint64_t{1} << 56) / static_cast<std::uint64_t>(d)))
+      throw weights_mismatch("sum_input_channels: shape " + w.shape_string() + " is too large");
+    count *= static_cast<std::uint64_t>(d);
+  }
   io::tensor_record r;
   r.type = io::element_type::f64;
-  r.shape = {out, 1, w.shape[2], w.shape[3]};
+  r.shape = {w.shape[0], 1, w.shape[2], w.shape[3]};
   r.strides = io::tensor_record::contiguous_strides(r.shape);
-  r.storage = std::move(storage);
+  r.storage = std::make_shared<detail::channel_sum_storage>(w, static_cast<std::size_t>(count));
   return r;
 }
 
@@ -85,6 +142,15 @@ struct load_options {
   /// Refuse files saved by typenet from another network type (strict loads
   /// without skips or prefixes only).
   bool check_architecture = true;
+  /// A transform may read at most this many file elements per element of
+  /// the model tensor it fills (sum_input_channels reads one per input
+  /// channel); checked before it runs, so a huge stride-0 view is refused
+  /// rather than expanded.
+  std::int64_t max_transform_ratio = 64;
+  /// The most bytes that reading the matched tensors may inflate from
+  /// deflated zip records, all together. 0 (default): 64 MiB plus twice the
+  /// bytes the matched file tensors hold.
+  std::uint64_t max_inflate_bytes = 0;
 };
 
 struct load_report {
@@ -118,6 +184,52 @@ inline std::string excerpt(const std::string& s, std::size_t at) {
 
 inline const char* dtype_text(dtype t) {
   return dtype_name(t);
+}
+
+/// Reads (inflates, computes) what the matched records need, before anything
+/// is written, so a corrupt record or a limit leaves the model untouched.
+/// Deflated storages inflate as far as the furthest record that reads them
+/// (their extent), within load_options::max_inflate_bytes.
+template <class Match>
+void read_matches(const io::checkpoint& file, const std::vector<Match>& matches,
+                  const load_options& options) {
+  std::map<const io::byte_storage*, std::uint64_t> reach;  // made on demand -> bytes needed
+  std::uint64_t held = 0;                                  // bytes the file tensors hold
+  const auto note = [&](const io::tensor_record& r) {
+    if (!r.storage->made_on_demand()) return;
+    auto& need = reach[r.storage.get()];
+    need = std::max(need, r.extent());
+  };
+  for (const auto& m : matches) {
+    held += static_cast<std::uint64_t>(m.source.numel()) * io::element_size(m.source.type);
+    note(m.source);
+  }
+  std::uint64_t total = 0;
+  for (const auto& [storage, need] : reach) total += need;
+  const std::uint64_t limit =
+      options.max_inflate_bytes ? options.max_inflate_bytes : (std::uint64_t{64} << 20) + 2 * held;
+  // Storages computed by transforms (not the file's own) are model-sized.
+  std::uint64_t inflating = 0;
+  for (const auto& m : matches)
+    if (m.source.storage->made_on_demand() && m.source.storage == m.record.storage)
+      inflating = total;
+  for (const auto& m : matches)
+    if (m.source.storage != m.record.storage && m.source.storage->made_on_demand())
+      inflating = total;
+  if (inflating > limit)
+    throw weights_mismatch(
+        file.source + ": reading the matched tensors would inflate " + std::to_string(inflating) +
+        " bytes of deflated records, more than the limit of " + std::to_string(limit) +
+        (options.max_inflate_bytes ? std::string()
+                                   : " (64 MiB plus twice the " + std::to_string(held) +
+                                         " bytes the matched tensors hold)") +
+        "; load_options::max_inflate_bytes raises it");
+  try {
+    for (const auto& m : matches)
+      if (m.record.storage->made_on_demand()) (void)m.record.storage->prefix(m.record.extent());
+  } catch (const std::bad_alloc&) {
+    throw format_error(file.source + ": out of memory reading the matched tensors");
+  }
 }
 
 /// Validates and writes a checkpoint into a model's state. Nothing is
@@ -154,8 +266,9 @@ load_report load_state(const io::checkpoint& file, std::vector<StateRef> state,
 
   struct match {
     std::size_t state_index;
-    io::tensor_record record;
+    io::tensor_record record;  ///< transformed
     std::string file_key;
+    io::tensor_record source;  ///< as in the file
   };
   std::vector<match> matches;
   std::vector<bool> found(state.size(), false);
@@ -188,14 +301,42 @@ load_report load_state(const io::checkpoint& file, std::vector<StateRef> state,
     auto transform = options.transforms.find(target.name);
     if (transform == options.transforms.end())
       transform = options.transforms.find(source_key(aliases, target.name));
-    if (transform != options.transforms.end()) r = transform->second(record);
+    std::string transformed;  // ", after its transform from the file's <dtype> <shape>"
+    if (transform != options.transforms.end()) {
+      found[it->second] = true;
+      transformed = " after its transform, from the file's " +
+                    std::string(io::element_name(record.type)) + " " + record.shape_string();
+      // record.numel() < 2^63 (readers check it); the model's is small.
+      const std::int64_t limit = std::max<std::int64_t>(target.size, 1);
+      const std::int64_t ratio = std::max<std::int64_t>(options.max_transform_ratio, 1);
+      if (record.numel() / ratio >= limit && record.numel() > limit * ratio) {
+        problems.push_back("key '" + target.name + "': the file's tensor " +
+                           io::element_name(record.type) + " " + record.shape_string() +
+                           " (file key '" + raw_key + "') has " + std::to_string(record.numel()) +
+                           " elements, more than " + std::to_string(ratio) + " times the " +
+                           std::to_string(target.size) + " of the model's " +
+                           dtype_text(target.type) + " " + shape_string(target.shape) +
+                           " that its transform fills (load_options::max_transform_ratio "
+                           "raises the limit)");
+        continue;
+      }
+      try {
+        r = transform->second(record);
+      } catch (const error& e) {
+        problems.push_back("key '" + target.name + "' (file key '" + raw_key +
+                           "'): its transform fails: " + e.what() + "; the model expects " +
+                           dtype_text(target.type) + " " + shape_string(target.shape));
+        continue;
+      }
+      found[it->second] = false;
+    }
     std::vector<std::int64_t> expected(target.shape.begin(), target.shape.end());
     if (r.shape != expected) {
       found[it->second] = true;
       problems.push_back("key '" + target.name + "': the model expects " + dtype_text(target.type) +
                          " " + shape_string(target.shape) + ", the file has " +
-                         io::element_name(r.type) + " " + r.shape_string() + " (file key '" +
-                         raw_key + "')");
+                         io::element_name(r.type) + " " + r.shape_string() + transformed +
+                         " (file key '" + raw_key + "')");
       continue;
     }
     const bool floating = r.type == io::element_type::f16 || r.type == io::element_type::bf16 ||
@@ -209,7 +350,7 @@ load_report load_state(const io::checkpoint& file, std::vector<StateRef> state,
       continue;
     }
     found[it->second] = true;
-    matches.push_back({it->second, std::move(r), raw_key});
+    matches.push_back({it->second, std::move(r), raw_key, record});
   }
   for (std::size_t i = 0; i < state.size(); ++i) {
     if (found[i]) continue;
@@ -246,6 +387,7 @@ load_report load_state(const io::checkpoint& file, std::vector<StateRef> state,
       message += "\n(use strict = false, skip, strip_prefix or add_prefix to load a subset)";
     throw weights_mismatch(file.source + ": cannot load into the model:" + message);
   }
+  read_matches(file, matches, options);
   for (auto& m : matches) {
     write(state[m.state_index], m.record);
     report.loaded.push_back(state[m.state_index].name);
@@ -253,13 +395,9 @@ load_report load_state(const io::checkpoint& file, std::vector<StateRef> state,
   return report;
 }
 
-}  // namespace detail
-
-/// Loads tensors already read from a file (`io::read_weight_file`) into
-/// `model`, on any device: a Cuda model's tensors are converted on the host
-/// and copied into device memory.
+/// load_weights' work: check, read, then write into the model's state.
 template <class M>
-load_report load_weights(M& model, const io::checkpoint& file, const load_options& options = {}) {
+load_report load_state_into(M& model, const io::checkpoint& file, const load_options& options) {
   using device = typename M::device;
   return detail::load_state<typename M::network>(
       file, model.state(), options, M::network::type_name(),
@@ -289,10 +427,28 @@ load_report load_weights(M& model, const io::checkpoint& file, const load_option
       });
 }
 
+}  // namespace detail
+
+/// Loads tensors already read from a file (`io::read_weight_file`) into
+/// `model`, on any device: a Cuda model's tensors are converted on the host
+/// and copied into device memory.
+template <class M>
+load_report load_weights(M& model, const io::checkpoint& file, const load_options& options = {}) {
+  try {
+    return detail::load_state_into(model, file, options);
+  } catch (const std::bad_alloc&) {
+    throw format_error(file.source + ": out of memory while loading it into the model");
+  }
+}
+
 /// Loads a weight file into `model`, on any device.
 template <class M>
 load_report load_weights(M& model, const std::string& path, const load_options& options = {}) {
-  return load_weights(model, io::read_weight_file(path, options.state_dict_key), options);
+  try {
+    return load_weights(model, io::read_weight_file(path, options.state_dict_key), options);
+  } catch (const std::bad_alloc&) {
+    throw format_error(path + ": out of memory while loading it into the model");
+  }
 }
 
 namespace detail {

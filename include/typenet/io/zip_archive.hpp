@@ -8,6 +8,8 @@
 // copy, which is how torch.save writes tensors; `extract()` copies a stored
 // record or inflates a deflated (method 8) one with zlib, so an archive
 // re-packed by a zip tool reads too. CRC-32s are checked on request.
+// `zip_inflater` inflates a deflated record step by step, so a reader can
+// stop at the bytes it needs (torch_file.hpp's deflated storages do).
 //
 // Guarantees: every offset and size is checked against the archive before it
 // is used; multi-disk archives, encryption, duplicate names and other methods
@@ -49,6 +51,9 @@ struct zip_entry {
 
 class zip_archive {
  public:
+  /// Deflate cannot compress better than about 1032:1; more is a forged size.
+  static constexpr std::uint64_t max_inflate_ratio = 1032;
+
   /// Parses the directory of the archive in `bytes`; `source` names it in messages.
   zip_archive(std::span<const std::byte> bytes, std::string source)
       : bytes_(bytes), source_(std::move(source)) {
@@ -74,6 +79,12 @@ class zip_archive {
     return data;
   }
 
+  /// A record's compressed bytes, a view into the archive.
+  std::span<const std::byte> compressed(const zip_entry& e) const {
+    return bytes_.subspan(static_cast<std::size_t>(e.data_offset),
+                          static_cast<std::size_t>(e.compressed_size));
+  }
+
   /// A record's bytes, copied (stored) or inflated (deflated).
   std::vector<std::byte> extract(const zip_entry& e, bool verify_crc = true) const {
     if (e.method == 0) {
@@ -83,9 +94,7 @@ class zip_archive {
     if (e.method != 8)
       fail("record '" + e.name + "' uses compression method " + std::to_string(e.method) +
            "; only stored (0) and deflated (8) records can be read");
-    auto out = inflated(e);
-    if (verify_crc) check_crc(e, out);
-    return out;
+    return inflated(e, verify_crc);
   }
 
  private:
@@ -96,9 +105,6 @@ class zip_archive {
   static constexpr std::uint32_t local_signature = 0x04034b50;
   static constexpr std::size_t eocd_size = 22, zip64_eocd_size = 56, zip64_locator_size = 20;
   static constexpr std::size_t central_size = 46, local_size = 30;
-  // Deflate cannot compress better than about 1032:1; more is a forged size.
-  static constexpr std::uint64_t max_inflate_ratio = 1032;
-
   [[noreturn]] void fail(const std::string& what) const {
     throw format_error(source_ + ": " + what);
   }
@@ -285,53 +291,113 @@ class zip_archive {
     if (crc != e.crc32) fail("record '" + e.name + "' fails its CRC-32 check (corrupt file)");
   }
 
-  std::vector<std::byte> inflated(const zip_entry& e) const {
-    if (e.size > e.compressed_size * max_inflate_ratio + 1024)
-      fail("deflated record '" + e.name + "' claims an uncompressed size of " +
-           std::to_string(e.size) + " bytes, impossible from " + std::to_string(e.compressed_size) +
-           " compressed bytes");
-    struct stream : z_stream {
-      stream() : z_stream{} {}
-      ~stream() { inflateEnd(this); }
-    } zs;
-    if (inflateInit2(&zs, -MAX_WBITS) != Z_OK) fail("zlib cannot start inflating");
-    // The buffer grows with what inflates, so a forged size costs nothing up
-    // front; one spare byte makes data beyond the declared size visible.
-    const std::uint64_t limit = e.size + 1;
-    std::vector<std::byte> out(static_cast<std::size_t>(
-        std::min<std::uint64_t>(limit, std::max<std::uint64_t>(65536, 4 * e.compressed_size))));
-    const auto* in = reinterpret_cast<const Bytef*>(bytes_.data() + e.data_offset);
-    constexpr std::uint64_t chunk = std::numeric_limits<uInt>::max();
-    for (;;) {
-      if (zs.total_out == out.size() && out.size() < limit)
-        out.resize(static_cast<std::size_t>(std::min<std::uint64_t>(limit, 2 * out.size())));
-      // zlib never writes through next_in; its type is not const only for old C.
-      zs.next_in = const_cast<Bytef*>(in + zs.total_in);
-      zs.avail_in =
-          static_cast<uInt>(std::min<std::uint64_t>(e.compressed_size - zs.total_in, chunk));
-      zs.next_out = reinterpret_cast<Bytef*>(out.data()) + zs.total_out;
-      zs.avail_out = static_cast<uInt>(std::min<std::uint64_t>(out.size() - zs.total_out, chunk));
-      const int ret = ::inflate(&zs, Z_NO_FLUSH);
-      if (ret == Z_STREAM_END) break;
-      if (ret == Z_OK) continue;
-      if (ret == Z_BUF_ERROR && zs.total_out == limit)
-        fail("deflated record '" + e.name + "' inflates to more than its declared " +
-             std::to_string(e.size) + " bytes");
-      if (ret == Z_BUF_ERROR) fail("deflated record '" + e.name + "' is truncated");
-      fail("deflated record '" + e.name +
-           "' is corrupt (zlib: " + (zs.msg ? std::string(zs.msg) : std::to_string(ret)) + ")");
-    }
-    if (zs.total_out != e.size)
-      fail("deflated record '" + e.name + "' inflates to " + std::to_string(zs.total_out) +
-           " bytes, not its declared " + std::to_string(e.size));
-    out.resize(static_cast<std::size_t>(e.size));
-    return out;
-  }
+  std::vector<std::byte> inflated(const zip_entry& e, bool verify_crc) const;
 
   std::span<const std::byte> bytes_;
   std::string source_;
   std::vector<zip_entry> entries_;
   std::unordered_map<std::string, std::size_t> index_;
 };
+
+/// Inflates one deflated (method 8) record step by step: `inflate_to(out, n)`
+/// continues the stream until `out` holds its first n bytes, so a reader that
+/// needs only a prefix of a huge record inflates only that prefix. The stream
+/// is checked as far as it is read (corrupt or truncated data); reading the
+/// whole record also checks that it ends at exactly its declared size and,
+/// on request, its CRC-32 (a record read only in part cannot be: its CRC
+/// covers every byte). The compressed bytes must outlive the inflater. Not
+/// thread-safe: its owner serialises calls. Failures are format_errors naming
+/// the archive and the record.
+class zip_inflater {
+ public:
+  zip_inflater(std::span<const std::byte> compressed, zip_entry entry, std::string source,
+               bool verify_crc)
+      : in_(compressed), e_(std::move(entry)), source_(std::move(source)), verify_(verify_crc) {
+    if (e_.method != 8)
+      fail("uses compression method " + std::to_string(e_.method) + ", not deflate (8)");
+    if (e_.size > e_.compressed_size * zip_archive::max_inflate_ratio + 1024)
+      fail("claims an uncompressed size of " + std::to_string(e_.size) +
+           " bytes, impossible from " + std::to_string(e_.compressed_size) + " compressed bytes");
+    if (inflateInit2(&zs_, -MAX_WBITS) != Z_OK) fail("cannot be inflated: zlib does not start");
+  }
+  zip_inflater(const zip_inflater&) = delete;
+  zip_inflater& operator=(const zip_inflater&) = delete;
+  ~zip_inflater() { inflateEnd(&zs_); }
+
+  const zip_entry& entry() const { return e_; }
+  /// Bytes inflated so far: out[0, produced()) was filled by earlier calls.
+  std::uint64_t produced() const { return zs_.total_out; }
+
+  /// Inflates into out[produced(), n), n <= entry().size; `out` holds the
+  /// bytes of earlier calls at [0, produced()).
+  void inflate_to(std::byte* out, std::uint64_t n) {
+    n = std::min<std::uint64_t>(n, e_.size);
+    while (zs_.total_out < n && !ended_)
+      step(reinterpret_cast<Bytef*>(out) + zs_.total_out, n - zs_.total_out);
+    if (zs_.total_out < n)
+      fail("inflates to " + std::to_string(zs_.total_out) + " bytes, not its declared " +
+           std::to_string(e_.size));
+    if (n == e_.size && !checked_) finish();
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& what) const {
+    throw format_error(source_ + ": deflated record '" + e_.name + "' " + what);
+  }
+
+  // One call of inflate(), writing at most `room` bytes at `next`.
+  void step(Bytef* next, std::uint64_t room) {
+    constexpr std::uint64_t chunk = std::numeric_limits<uInt>::max();
+    // zlib never writes through next_in; its type is not const only for old C.
+    zs_.next_in = const_cast<Bytef*>(reinterpret_cast<const Bytef*>(in_.data()) + zs_.total_in);
+    zs_.avail_in = static_cast<uInt>(std::min<std::uint64_t>(in_.size() - zs_.total_in, chunk));
+    zs_.next_out = next;
+    zs_.avail_out = static_cast<uInt>(std::min(room, chunk));
+    const int ret = ::inflate(&zs_, Z_NO_FLUSH);
+    crc_ = static_cast<std::uint32_t>(
+        ::crc32_z(crc_, next, static_cast<std::size_t>(zs_.next_out - next)));
+    if (ret == Z_STREAM_END) {
+      ended_ = true;
+      return;
+    }
+    if (ret == Z_OK) return;
+    if (ret == Z_BUF_ERROR) fail("is truncated");
+    fail("is corrupt (zlib: " + (zs_.msg ? std::string(zs_.msg) : std::to_string(ret)) + ")");
+  }
+
+  // The whole record is out: the stream must end here, and match its CRC.
+  void finish() {
+    if (!ended_) {
+      Bytef spare = 0;  // room for one byte beyond the declared size
+      while (!ended_ && zs_.total_out == e_.size) step(&spare, 1);
+      if (zs_.total_out > e_.size)
+        fail("inflates to more than its declared " + std::to_string(e_.size) + " bytes");
+    }
+    checked_ = true;
+    if (verify_ && crc_ != e_.crc32) fail("fails its CRC-32 check (corrupt file)");
+  }
+
+  std::span<const std::byte> in_;
+  zip_entry e_;
+  std::string source_;
+  bool verify_ = true;
+  bool ended_ = false, checked_ = false;
+  std::uint32_t crc_ = 0;
+  struct stream : z_stream {
+    stream() : z_stream{} {}
+  } zs_;
+};
+
+inline std::vector<std::byte> zip_archive::inflated(const zip_entry& e, bool verify_crc) const {
+  zip_inflater inflater(compressed(e), e, source_, verify_crc);
+  // The buffer grows with what inflates, so a forged size costs nothing up front.
+  std::vector<std::byte> out;
+  do {
+    out.resize(static_cast<std::size_t>(std::min<std::uint64_t>(
+        e.size, std::max<std::uint64_t>({65536, 2 * out.size(), 4 * e.compressed_size}))));
+    inflater.inflate_to(out.data(), out.size());
+  } while (out.size() < e.size);
+  return out;
+}
 
 }  // namespace typenet::io
