@@ -422,6 +422,9 @@ BOOST_AUTO_TEST_CASE(deeply_nested_json_is_refused_before_a_tree_is_built) {
                [&] { tn::io::read_safetensors(nested); });
   expect_error("nested_70 with max_depth 80", "span 0 bytes but F32 [] needs 4",
                [&] { tn::io::read_safetensors(nested, {.max_depth = 80}); });
+  expect_error("load_weights with max_depth 80", "span 0 bytes but F32 [] needs 4", [&] {
+    tn::load_weights(model, nested, {.file_limits = {.safetensors = {.max_depth = 80}}});
+  });
   expect_error("max_header_bytes", "exceeds the limit of 100 (safetensors_limits",
                [&] { tn::io::read_safetensors(nested, {.max_header_bytes = 100}); });
 }

@@ -36,18 +36,30 @@ inline weight_format detect_weight_format(std::span<const std::byte> bytes) {
   return weight_format::safetensors;
 }
 
+/// The limits of every format's reader, for a file whose format is not known yet.
+struct weight_file_limits {
+  safetensors_limits safetensors{};
+  /// Bounds on a PyTorch file's pickle (torch_read_options::pickle_limits).
+  pickle::limits pickle{};
+  /// torch_read_options::max_pickle_bytes.
+  std::uint64_t max_pickle_bytes = torch_read_options{}.max_pickle_bytes;
+};
+
 /// Reads a weight file into a checkpoint. `state_dict_key` selects the entry
 /// of a PyTorch checkpoint dict that holds the state dict ("" : the file is
 /// the state dict; "*": find it, see torch_read_options).
-inline checkpoint read_weight_file(const std::string& path, const std::string& state_dict_key) {
+inline checkpoint read_weight_file(const std::string& path, const std::string& state_dict_key,
+                                   const weight_file_limits& limits = {}) {
   auto file = std::make_shared<mapped_file>(path);
   switch (detect_weight_format(file->bytes())) {
     case weight_format::safetensors:
-      return read_safetensors(file, path);
+      return read_safetensors(file, path, limits.safetensors);
     case weight_format::torch_zip:
     case weight_format::torch_legacy: {
       torch_read_options options;
       options.state_dict_key = state_dict_key;
+      options.pickle_limits = limits.pickle;
+      options.max_pickle_bytes = limits.max_pickle_bytes;
       return read_torch(std::move(file), path, options);
     }
   }

@@ -151,6 +151,9 @@ struct load_options {
   /// deflated zip records, all together. 0 (default): 64 MiB plus twice the
   /// bytes the matched file tensors hold.
   std::uint64_t max_inflate_bytes = 0;
+  /// The readers' own limits: safetensors header size and JSON nesting,
+  /// PyTorch pickle size and contents (io/weight_file.hpp).
+  io::weight_file_limits file_limits{};
 };
 
 struct load_report {
@@ -445,7 +448,8 @@ load_report load_weights(M& model, const io::checkpoint& file, const load_option
 template <class M>
 load_report load_weights(M& model, const std::string& path, const load_options& options = {}) {
   try {
-    return load_weights(model, io::read_weight_file(path, options.state_dict_key), options);
+    return load_weights(
+        model, io::read_weight_file(path, options.state_dict_key, options.file_limits), options);
   } catch (const std::bad_alloc&) {
     throw format_error(path + ": out of memory while loading it into the model");
   }
