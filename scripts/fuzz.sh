@@ -2,9 +2,8 @@
 # Builds the libFuzzer targets of the readers of untrusted files with clang-14
 # (AddressSanitizer + UndefinedBehaviorSanitizer) and runs each for SECONDS
 # (default 60), seeded with the test suite's files and the corpora checked in
-# under fuzz/corpus/. Exits non-zero on
-# any crash, sanitizer report, leak or timeout; the input is kept in
-# build/fuzz/artifacts/. Details: fuzz/README.md.
+# under fuzz/corpus/. Exits non-zero on any crash, sanitizer report, leak or
+# timeout; the input is kept in build/fuzz/artifacts/. Details: fuzz/README.md.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -14,10 +13,27 @@ mkdir -p "${out}/artifacts" "${out}/corpus_torch" "${out}/corpus_safetensors" "$
 
 flags=(-std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
        -Iinclude)
-clang++-14 "${flags[@]}" fuzz/fuzz_torch_file.cpp -lz -o "${out}/fuzz_torch_file"
-clang++-14 "${flags[@]}" fuzz/fuzz_safetensors.cpp -o "${out}/fuzz_safetensors"
-clang++-14 "${flags[@]}" -I/usr/include/eigen3 -fopenmp fuzz/fuzz_checkpoint.cpp \
-  -o "${out}/fuzz_checkpoint"
+# The dataset readers include the image decoders, hence the image libraries.
+image_libs=(-lz -lstb -ljpeg -lpng -lgif)
+# Built two at a time (CI has two cores); any failed build fails the script.
+build() {
+  local target=$1
+  shift
+  clang++-14 "${flags[@]}" "fuzz/${target}.cpp" "$@" -o "${out}/${target}"
+}
+pids=()
+build fuzz_torch_file -lz & pids+=($!)
+build fuzz_safetensors & pids+=($!)
+for pid in "${pids[@]}"; do wait "${pid}"; done
+pids=()
+build fuzz_checkpoint -I/usr/include/eigen3 -fopenmp & pids+=($!)
+build fuzz_image -ljpeg -lpng -lgif -lz -lm & pids+=($!)
+for pid in "${pids[@]}"; do wait "${pid}"; done
+pids=()
+build fuzz_idx "${image_libs[@]}" & pids+=($!)
+build fuzz_cifar "${image_libs[@]}" & pids+=($!)
+for pid in "${pids[@]}"; do wait "${pid}"; done
+build fuzz_celeba "${image_libs[@]}"
 
 # Seeds: the torch test files, and small safetensors files written here.
 /usr/bin/python3 tools/make_torch_files.py --out "${out}" > /dev/null
@@ -37,15 +53,34 @@ write_safetensors(os.path.join(d, "bf16.safetensors"), {"x": torch.randn(2, 2).b
 PY
 
 run() {
-  local target=$1 corpus=$2 seeds=$3
-  echo "==> fuzzing ${target} for ${SECONDS_PER_TARGET}s"
+  local target=$1 corpus=$2
+  shift 2
+  mkdir -p "${corpus}"
+  local status=0
   "${out}/${target}" -max_total_time="${SECONDS_PER_TARGET}" -timeout=10 -rss_limit_mb=2048 \
     -max_len=65536 -report_slow_units=1000 -print_final_stats=1 -artifact_prefix="${out}/artifacts/${target}-" \
-    "${corpus}" "${seeds}" 2>&1 | tail -n 12
-  return "${PIPESTATUS[0]}"
+    "${corpus}" "$@" > "${out}/${target}.log" 2>&1 || status=$?
+  echo "==> ${target}: ${SECONDS_PER_TARGET}s, exit ${status}"
+  tail -n 12 "${out}/${target}.log"
+  return "${status}"
 }
-run fuzz_torch_file "${out}/corpus_torch" "${out}/torch"
-run fuzz_safetensors "${out}/corpus_safetensors" "${out}/seeds_safetensors"
-mkdir -p "${out}/corpus_checkpoint"
-run fuzz_checkpoint "${out}/corpus_checkpoint" fuzz/corpus/checkpoint
+# Two targets at a time, one per core; the script fails if any of them does.
+failed=0
+run fuzz_torch_file "${out}/corpus_torch" "${out}/torch" & a=$!
+run fuzz_safetensors "${out}/corpus_safetensors" "${out}/seeds_safetensors" & b=$!
+wait "${a}" || failed=1
+wait "${b}" || failed=1
+run fuzz_checkpoint "${out}/corpus_checkpoint" fuzz/corpus/checkpoint & a=$!
+run fuzz_image "${out}/corpus_image" fuzz/corpus/image & b=$!
+wait "${a}" || failed=1
+wait "${b}" || failed=1
+run fuzz_idx "${out}/corpus_idx" fuzz/corpus/idx & a=$!
+run fuzz_cifar "${out}/corpus_cifar" fuzz/corpus/cifar & b=$!
+wait "${a}" || failed=1
+wait "${b}" || failed=1
+run fuzz_celeba "${out}/corpus_celeba" fuzz/corpus/celeba || failed=1
+if [ "${failed}" -ne 0 ]; then
+  echo "==> fuzzing: a target failed; its input is in ${out}/artifacts/"
+  exit 1
+fi
 echo "==> fuzzing: no crash in ${SECONDS_PER_TARGET}s per target"
