@@ -373,6 +373,8 @@ BOOST_AUTO_TEST_CASE(hostile_files_fail_fast_in_little_memory) {
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const long added_kb = memory.added_kb();
+    BOOST_TEST_MESSAGE(c.file << " (max_pixels " << c.options.max_pixels << "): +"
+                              << added_kb / 1024 << " MB peak, " << seconds << " s: " << what);
     BOOST_TEST_CONTEXT(c.file << " (max_pixels " << c.options.max_pixels << "): " << what) {
       BOOST_TEST(what.find(path) == 0);
       for (const auto& part : c.says) BOOST_TEST(what.find(part) != std::string::npos, part);
