@@ -549,15 +549,22 @@ BOOST_AUTO_TEST_CASE(image_folder_classes_with_broken_links_and_loops) {
   const fs::path root = tmp.path;
   for (const char* f : {"cats/a.png", "cats/b.png", "dogs/c.png"}) write_photo(root / f);
   fs::create_directory_symlink(".", root / "cats" / "again");
+  // Back to the root, which holds both classes: dogs must not become cats too.
+  fs::create_directory_symlink("..", root / "cats" / "up");
   fs::create_symlink("nowhere.png", root / "dogs" / "broken.png");
   fs::create_symlink("no_such_class", root / "broken_class");  // no class, and no error
   const td::ImageFolder ds(root);
   BOOST_TEST(ds.classes() == (std::vector<std::string>{"cats", "dogs"}),
              boost::test_tools::per_element());
   BOOST_TEST_REQUIRE(ds.size() == 3u);
+  BOOST_TEST(ds.path(2).lexically_relative(root).generic_string() == "dogs/c.png");
+  BOOST_TEST(ds.label(0) == 0);
+  BOOST_TEST(ds.label(1) == 0);
   BOOST_TEST(ds.label(2) == 1);
-  BOOST_TEST(ds.skipped().repeated_folders == 1u);
-  BOOST_TEST(ds.skipped().broken_links == 1u);
+  // cats/again, and through cats/up the root's cats and dogs; cats/up/broken_class and
+  // dogs/broken.png.
+  BOOST_TEST(ds.skipped().repeated_folders == 3u);
+  BOOST_TEST(ds.skipped().broken_links == 2u);
   BOOST_TEST(ds.skipped().first.find((root / "cats" / "again").string()) == 0u, ds.skipped().first);
 }
 

@@ -17,13 +17,15 @@
 // a corrupt image throws image_error naming the file when it is read.
 //
 // Symbolic links: links to files and to folders are followed, but each
-// folder is walked once per class folder (or once per UnlabeledImageFolder):
-// a link to a folder already walked, e.g. a link back to its parent, is
-// skipped, so a loop adds nothing (torchvision's os.walk(followlinks=True)
-// would recurse until the path is too long). Which of two paths to one
-// folder is kept does not depend on the file system: entries are walked in
-// sorted order and the first path seen wins. Broken links, links to
-// themselves and entries or subfolders that cannot be read are skipped too.
+// folder is walked at most once per dataset, and a class folder only as its
+// own class: a link to a folder already walked (a link back to a parent, a
+// second link to one folder) or to another class folder is skipped, so a
+// loop adds nothing and no image gets two labels (torchvision's
+// os.walk(followlinks=True) would recurse until the path is too long).
+// Which of two paths to one folder is kept does not depend on the file
+// system: classes and entries are walked in sorted order and the first path
+// seen wins. Broken links, links to themselves and entries or subfolders
+// that cannot be read are skipped too.
 // skipped() counts what was left out and names the first, so a program can
 // say why it found fewer images than expected:
 //
@@ -77,13 +79,17 @@ inline void require_directory(const std::filesystem::path& root, const char* wha
 }
 
 /// Image files below `dir`, recursively, sorted by path; what was left out
-/// is added to `skipped`. Throws data_error when `dir` itself cannot be listed.
-inline std::vector<std::filesystem::path> image_files_below(const std::filesystem::path& dir,
-                                                            skipped_entries& skipped) {
+/// is added to `skipped`. `walked` holds the canonical paths of the folders
+/// not to enter (those walked already, other class folders); `dir` is walked
+/// whether or not it is in it, and every folder walked is added. Throws
+/// data_error when `dir` itself cannot be listed.
+inline std::vector<std::filesystem::path> image_files_below(
+    const std::filesystem::path& dir, skipped_entries& skipped,
+    std::set<std::filesystem::path>& walked) {
   namespace fs = std::filesystem;
   std::vector<fs::path> files;
   std::error_code ec;
-  std::set<fs::path> walked{fs::canonical(dir, ec)};  // canonical paths of the folders walked
+  walked.insert(fs::canonical(dir, ec));
   if (ec) throw data_error(dir.string() + ": cannot list: " + ec.message());
   const auto note = [&](std::size_t& count, const fs::path& p, const std::string& why) {
     ++count;
@@ -122,7 +128,8 @@ inline std::vector<std::filesystem::path> image_files_below(const std::filesyste
         } else if (!walked.insert(target).second) {
           note(skipped.repeated_folders, p,
                "folder " + target.string() +
-                   " was walked already (a symbolic link loop, or a second path to it)");
+                   " is walked already (a symbolic link loop, a second path to it, or a class "
+                   "folder)");
         } else {
           subfolders.push_back(p);
         }
@@ -155,8 +162,10 @@ class ImageFolder {
       throw data_error(root.string() +
                        ": no class folders (ImageFolder expects root/<class>/<image files>)");
     std::sort(classes_.begin(), classes_.end());
+    std::set<std::filesystem::path> walked;  // every class folder is walked as its own class only
+    for (const auto& c : classes_) walked.insert(std::filesystem::canonical(root / c, ec));
     for (std::size_t c = 0; c < classes_.size(); ++c) {
-      const auto files = detail::image_files_below(root / classes_[c], skipped_);
+      const auto files = detail::image_files_below(root / classes_[c], skipped_, walked);
       if (files.empty())
         throw data_error((root / classes_[c]).string() +
                          ": class folder without image files (.jpg .jpeg .png .bmp .tga .gif "
@@ -199,7 +208,8 @@ class UnlabeledImageFolder {
                                 read_options options = {.channels = 3})
       : options_(options) {
     detail::require_directory(root, "UnlabeledImageFolder");
-    files_ = detail::image_files_below(root, skipped_);
+    std::set<std::filesystem::path> walked;
+    files_ = detail::image_files_below(root, skipped_, walked);
     if (files_.empty())
       throw data_error(root.string() +
                        ": no image files (.jpg .jpeg .png .bmp .tga .gif .ppm .pgm) below it" +
