@@ -15,6 +15,7 @@
 #include "typenet/core/layer.hpp"
 #include "typenet/core/loss_math.hpp"
 #include "typenet/core/options.hpp"
+#include "typenet/core/parallel_exceptions.hpp"
 #include "typenet/core/parameter.hpp"
 #include "typenet/core/shape.hpp"
 #include "typenet/core/softmax_math.hpp"
@@ -61,6 +62,7 @@
 #include "typenet/nn/state.hpp"
 #include "typenet/nn/summary.hpp"
 
+#include "typenet/io/durable_file.hpp"
 #include "typenet/io/weights.hpp"
 
 #include "typenet/image/color.hpp"
