@@ -143,6 +143,15 @@ def jpeg_with_size(jpg, width, height):
     raise ValueError("no SOF segment")
 
 
+def write_with_stray_bytes(img, path):
+    blob = io.BytesIO()
+    img.save(blob, format="JPEG", quality=90)
+    data = blob.getvalue()
+    sos = data.index(b"\xff\xda")
+    with open(path, "wb") as f:
+        f.write(data[:sos] + b"\x00\x00" + data[sos:])
+
+
 def write_hostile(hostile, tiny_jpg):
     """Crafted files that once cost gigabytes or wrote out of bounds (tests: hostile_*)."""
     def put(name, data):
@@ -215,6 +224,9 @@ def main():
         "photo.jpg": (lambda p: crop.save(p, quality=90), "RGB"),
         "photo_progressive.jpg": (lambda p: crop.save(p, quality=90, progressive=True), "RGB"),
         "photo_gray.jpg": (lambda p: crop.convert("L").save(p, quality=90), "L"),
+        # Two stray bytes before the start-of-scan marker, as some cameras and
+        # editors write: libjpeg warns, PIL decodes, and so must typenet.
+        "photo_stray_bytes.jpg": (lambda p: write_with_stray_bytes(crop, p), "RGB"),
     }
     arrays = []
     for name, (save, mode) in files.items():

@@ -9,7 +9,7 @@
 // Like torchvision's ImageFolder: class folders sorted by name, files found
 // recursively and sorted by their whole path (torchvision lists a folder's
 // files before its subfolders; the order differs only when a subfolder's
-// name sorts between file names), extensions .jpg .jpeg .png .bmp .tga .gif
+// name sorts between file names), extensions .jpg .jpeg .png .bmp .gif
 // .ppm .pgm in any case (other files are ignored). Images are decoded in
 // get(), so a loader's worker threads do the decoding; {.channels = 3} turns
 // gray and RGBA files into RGB (PIL's convert("RGB")). A missing root, a root
@@ -66,7 +66,7 @@ inline bool is_image_file(const std::filesystem::path& p) {
   std::string ext = p.extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  for (const char* known : {".jpg", ".jpeg", ".png", ".bmp", ".tga", ".gif", ".ppm", ".pgm"})
+  for (const char* known : {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".ppm", ".pgm"})
     if (ext == known) return true;
   return false;
 }
@@ -168,7 +168,7 @@ class ImageFolder {
       const auto files = detail::image_files_below(root / classes_[c], skipped_, walked);
       if (files.empty())
         throw data_error((root / classes_[c]).string() +
-                         ": class folder without image files (.jpg .jpeg .png .bmp .tga .gif "
+                         ": class folder without image files (.jpg .jpeg .png .bmp .gif "
                          ".ppm .pgm)");
       for (const auto& f : files) samples_.emplace_back(f, static_cast<int>(c));
     }
@@ -212,7 +212,7 @@ class UnlabeledImageFolder {
     files_ = detail::image_files_below(root, skipped_, walked);
     if (files_.empty())
       throw data_error(root.string() +
-                       ": no image files (.jpg .jpeg .png .bmp .tga .gif .ppm .pgm) below it" +
+                       ": no image files (.jpg .jpeg .png .bmp .gif .ppm .pgm) below it" +
                        (skipped_.total() ? "; skipped " + std::to_string(skipped_.total()) +
                                                " entries, first " + skipped_.first
                                          : std::string()));

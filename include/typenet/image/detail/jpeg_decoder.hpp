@@ -9,8 +9,9 @@
 //   - errors never exit: error_exit longjmps back to decode_jpeg_protected,
 //     which holds no C++ object with a destructor (only pointers into a
 //     jpeg_job owned by the caller), and the caller destroys the decompressor;
-//   - every libjpeg warning is an error: premature end of data, corrupt
-//     entropy data and the like would otherwise decode to silent garbage;
+//   - every libjpeg warning but stray bytes between markers is an error:
+//     premature end of data, corrupt entropy data and the like would
+//     otherwise decode to silent garbage;
 //   - the size is checked against max_pixels after jpeg_read_header, before
 //     jpeg_start_decompress allocates anything image-sized;
 //   - at most max_scans scans (a progressive file of thousands of tiny scans
@@ -60,7 +61,10 @@ struct jpeg_job {
     std::longjmp(job.jump, 1);
   }
   static void emit_message(j_common_ptr cinfo, int level) {
-    if (level < 0) error_exit(cinfo);  // a warning: corrupt or missing data
+    // A warning means corrupt or missing data, except stray bytes between
+    // two markers, which cameras and editors write and PIL accepts: the
+    // image data itself is whole.
+    if (level < 0 && cinfo->err->msg_code != JWRN_EXTRANEOUS_DATA) error_exit(cinfo);
   }
   static void output_message(j_common_ptr) {}  // nothing goes to stderr
   static void progress_monitor(j_common_ptr cinfo) {
