@@ -52,6 +52,7 @@
 #include "typenet/image/detail/png_decoder.hpp"
 #include "typenet/image/detail/pnm_decoder.hpp"
 #include "typenet/image/detail/stb_decoder.hpp"
+#include "typenet/io/durable_file.hpp"
 #include "typenet/io/errors.hpp"
 
 namespace typenet {
@@ -309,13 +310,15 @@ inline void check_encodable(const image& img, const char* what) {
     throw usage_error(std::string(what) + ": image " + describe(img) + " too large for stb");
 }
 
+/// Written like weights (io/durable_file.hpp): never half a file, and the
+/// system's reason when the write fails.
 inline void write_file(const std::filesystem::path& path, const std::vector<std::uint8_t>& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) throw image_error(path.string() + ": cannot open for writing: " + std::strerror(errno));
-  out.write(reinterpret_cast<const char*>(bytes.data()),
-            static_cast<std::streamsize>(bytes.size()));
-  out.close();
-  if (!out) throw image_error(path.string() + ": write failed");
+  const std::span<const std::byte> parts[] = {std::as_bytes(std::span(bytes))};
+  try {
+    io::write_file_durably(path, parts);
+  } catch (const file_error& e) {
+    throw image_error(e.what());
+  }
 }
 
 }  // namespace detail
