@@ -356,6 +356,7 @@ BOOST_AUTO_TEST_CASE(hostile_files_fail_fast_in_little_memory) {
       {"gif_65535x65535.gif", {}, {"65535x65535 = 4294836225 pixels", "max_pixels"}},
       {"gif_16384x16384.gif", {.max_pixels = raised}, {"giflib: "}},
       {"tga_65535x65535_rle.tga", {}, {"TGA is not decoded", "not safe on untrusted input"}},
+      {"bmp_9000x9000_no_pixels.bmp", {}, {"truncated image: a BMP of 9000x9000 needs 324000054"}},
       // Found by fuzz/fuzz_image.cpp (signed overflow in stb_image's PNM header parser).
       {"pnm_long_number.pgm", {}, {"(PNM, 108 bytes): PNM: the header's width is too large"}},
   };

@@ -186,6 +186,11 @@ def write_hostile(hostile, tiny_jpg):
     # RLE true-colour TGA, 65535x65535, a few packets of 128 pixels each.
     tga = struct.pack("<BBBHHBHHHHBB", 0, 0, 10, 0, 0, 0, 0, 0, 65535, 65535, 24, 0)
     put("tga_65535x65535_rle.tga", tga + (b"\xff\x10\x20\x30") * 20)
+    # A 32-bit BMP header of 9000x9000 and no pixels: stb_image fills the whole
+    # declared image (324 MB) with zeros before it reports success.
+    put("bmp_9000x9000_no_pixels.bmp",
+        b"BM" + struct.pack("<IHHI", 54, 0, 0, 54) +
+        struct.pack("<IiiHHIIiiII", 40, 9000, 9000, 1, 32, 0, 0, 2835, 2835, 0, 0))
     # Found by fuzz/fuzz_image.cpp: a 99-digit width overflowed stb_image's PNM parser (UBSan).
     put("pnm_long_number.pgm", b"P5" + b"6" * 99 + b"\n5 \xea4\x80\xab")
 

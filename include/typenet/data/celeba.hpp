@@ -18,6 +18,7 @@
 // option that raises a bound).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <filesystem>
 #include <fstream>
@@ -98,7 +99,8 @@ class CelebA {
   static bool next_line(std::istream& in, std::string& line, std::vector<char>& buffer,
                         const std::string& name, std::size_t line_no,
                         const celeba_options& limits) {
-    buffer.resize(limits.max_line_bytes + 1);
+    // The buffer is allocated whole, so a raised limit is capped at 1 GiB.
+    buffer.resize(std::min(limits.max_line_bytes, std::size_t{1} << 30) + 1);
     in.getline(buffer.data(), static_cast<std::streamsize>(buffer.size()));
     const auto got = static_cast<std::size_t>(in.gcount());
     if (in.bad()) throw data_error(name + ":" + std::to_string(line_no) + ": read error");

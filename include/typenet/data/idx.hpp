@@ -78,15 +78,19 @@ inline bool parse_idx_header(std::span<const std::uint8_t> b, const std::string&
   h.size = need;
   h.count = 1;
   bool zero = false;
-  std::uint64_t count = 1;  // saturates at max_values + 1
+  // Saturates just above max_values (and at 2^64 - 1 when that is the limit).
+  const std::uint64_t cap = std::uint64_t{options.max_values} < UINT64_MAX
+                                ? std::uint64_t{options.max_values} + 1
+                                : UINT64_MAX;
+  std::uint64_t count = 1;
   for (std::size_t d = 0; d < rank; ++d) {
     const auto* p = b.data() + 4 + 4 * d;
     const std::size_t n = (std::size_t{p[0]} << 24) | (std::size_t{p[1]} << 16) |
                           (std::size_t{p[2]} << 8) | std::size_t{p[3]};
     h.dims.push_back(n);
     zero = zero || n == 0;
-    count =
-        n == 0 ? count : std::min<std::uint64_t>(count * n, std::uint64_t{options.max_values} + 1);
+    std::uint64_t product = 0;
+    if (n != 0) count = __builtin_mul_overflow(count, n, &product) ? cap : std::min(product, cap);
   }
   if (!zero && count > options.max_values) {
     std::string dims;

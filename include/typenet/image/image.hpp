@@ -263,11 +263,15 @@ inline image decode_image(std::span<const std::uint8_t> bytes, const read_option
   } catch (const std::bad_alloc&) {
     throw fail("not enough memory to decode the image");
   }
-  if (pixels.sixteen)
-    return detail::to_image(pixels.samples16.get(), pixels.width, pixels.height, pixels.channels,
+  try {  // the float image is 4x the samples: it can fail where decoding did not
+    if (pixels.sixteen)
+      return detail::to_image(pixels.samples16.get(), pixels.width, pixels.height, pixels.channels,
+                              options.channels);
+    return detail::to_image(pixels.samples8.get(), pixels.width, pixels.height, pixels.channels,
                             options.channels);
-  return detail::to_image(pixels.samples8.get(), pixels.width, pixels.height, pixels.channels,
-                          options.channels);
+  } catch (const std::bad_alloc&) {
+    throw fail("not enough memory for the decoded image");
+  }
 }
 
 /// Reads and decodes an image file (PNG, JPEG, GIF's first frame, BMP, binary PNM).
@@ -288,6 +292,8 @@ inline image read_image(const std::filesystem::path& path, const read_options& o
     bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   } catch (const std::ios_base::failure& e) {  // libstdc++ throws on some read errors
     throw image_error(path.string() + ": read error: " + e.what());
+  } catch (const std::bad_alloc&) {
+    throw image_error(path.string() + ": not enough memory to read the file");
   }
   if (in.bad()) throw image_error(path.string() + ": read error");
   return decode_image(bytes, options, path.string());

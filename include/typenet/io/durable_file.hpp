@@ -71,13 +71,14 @@ inline void sync_directory_of(const std::filesystem::path& path) {
   const std::filesystem::path parent =
       path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
   const int fd = ::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  // The new file is in place by now: the message says what is not yet certain.
   if (fd < 0)
-    throw file_error(parent.string() + ": cannot open the directory to sync the rename of " +
-                     path.filename().string() + ": " + system_reason(errno));
+    throw file_error(path.string() + " was written, but its directory cannot be opened to sync " +
+                     "the rename, which a power loss could undo: " + system_reason(errno));
   unique_fd directory(fd);
   if (::fsync(directory.get()) != 0 && errno != EINVAL)  // EINVAL: a file system without it
-    throw file_error(parent.string() + ": cannot sync the directory after renaming " +
-                     path.filename().string() + ": " + system_reason(errno));
+    throw file_error(path.string() + " was written, but syncing its directory failed, so a " +
+                     "power loss could undo the rename: " + system_reason(errno));
 }
 
 }  // namespace detail
@@ -87,7 +88,7 @@ inline void write_file_durably(const std::filesystem::path& path,
                                std::span<const std::span<const std::byte>> parts) {
   const std::filesystem::path temporary = path.string() + ".tmp";
   const std::string name = temporary.string();
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
   if (fd < 0) throw file_error(name + ": cannot open for writing: " + detail::system_reason(errno));
   try {
     detail::unique_fd file(fd);

@@ -9,9 +9,11 @@
 //   - errors never exit: error_exit longjmps back to decode_jpeg_protected,
 //     which holds no C++ object with a destructor (only pointers into a
 //     jpeg_job owned by the caller), and the caller destroys the decompressor;
-//   - every libjpeg warning but stray bytes between markers is an error:
-//     premature end of data, corrupt entropy data and the like would
-//     otherwise decode to silent garbage;
+//   - warnings of cut or corrupt entropy-coded data are errors (premature
+//     end, hit marker, bad Huffman or arithmetic code, resync): they would
+//     otherwise decode to silent grey; warnings about metadata or stream
+//     structure that PIL accepts (stray bytes, JFIF revision, Adobe
+//     transform, progression order) are not;
 //   - the size is checked against max_pixels after jpeg_read_header, before
 //     jpeg_start_decompress allocates anything image-sized;
 //   - at most max_scans scans (a progressive file of thousands of tiny scans
@@ -30,6 +32,7 @@
 #include <jerror.h>
 // clang-format on
 
+#include <climits>
 #include <csetjmp>
 #include <span>
 #include <string>
@@ -61,10 +64,22 @@ struct jpeg_job {
     std::longjmp(job.jump, 1);
   }
   static void emit_message(j_common_ptr cinfo, int level) {
-    // A warning means corrupt or missing data, except stray bytes between
-    // two markers, which cameras and editors write and PIL accepts: the
-    // image data itself is whole.
-    if (level < 0 && cinfo->err->msg_code != JWRN_EXTRANEOUS_DATA) error_exit(cinfo);
+    // Warnings that the entropy-coded data is cut or corrupt are errors: the
+    // decoder would fill the rest with grey. The others (stray bytes between
+    // markers, an unknown JFIF revision or Adobe transform) concern metadata
+    // that cameras and editors get wrong and PIL accepts.
+    if (level >= 0) return;
+    switch (cinfo->err->msg_code) {
+      case JWRN_JPEG_EOF:
+      case JWRN_HIT_MARKER:
+      case JWRN_HUFF_BAD_CODE:
+      case JWRN_ARITH_BAD_CODE:
+      case JWRN_MUST_RESYNC:
+        error_exit(cinfo);  // longjmps
+        return;
+      default:
+        return;
+    }
   }
   static void output_message(j_common_ptr) {}  // nothing goes to stderr
   static void progress_monitor(j_common_ptr cinfo) {
@@ -96,7 +111,11 @@ inline bool decode_jpeg_protected(jpeg_job& job, const std::uint8_t* data, std::
   cinfo->progress = &job.progress;
   // Whole-image buffers: progressive coefficients take 2 bytes per sample,
   // 4 components at most, for the largest image allowed.
-  cinfo->mem->max_memory_to_use = static_cast<long>(job.max_pixels) * 8 + (64L << 20);
+  // (Saturated: max_pixels may be INT64_MAX for "trusted, no limit".)
+  constexpr long base = 64L << 20;
+  cinfo->mem->max_memory_to_use = job.max_pixels > (LONG_MAX - base) / 8
+                                      ? LONG_MAX
+                                      : static_cast<long>(job.max_pixels) * 8 + base;
   jpeg_mem_src(cinfo, data, static_cast<unsigned long>(size));
   jpeg_read_header(cinfo, TRUE);
   const std::int64_t w = cinfo->image_width, h = cinfo->image_height;

@@ -67,6 +67,23 @@ inline std::string stb_reason() {
   return std::string("stb_image: ") + (why && *why ? why : "no reason given");
 }
 
+/// The bytes an uncompressed BMP needs: the pixel data offset (bfOffBits)
+/// plus its rows, each padded to 4 bytes; 0 when the header is too short to
+/// say or the file is RLE-compressed (stb refuses those itself).
+inline std::uint64_t bmp_expected_size(std::span<const std::uint8_t> b, int width, int height) {
+  const auto le = [&](std::size_t at, int n) {
+    std::uint64_t v = 0;
+    for (int i = n - 1; i >= 0; --i) v = (v << 8) | b[at + static_cast<std::size_t>(i)];
+    return v;
+  };
+  if (b.size() < 30) return 0;
+  const std::uint64_t data_offset = le(10, 4), header_size = le(14, 4);
+  const std::uint64_t bits = header_size == 12 ? le(24, 2) : le(28, 2);
+  if (header_size != 12 && b.size() >= 34 && (le(30, 4) == 1 || le(30, 4) == 2)) return 0;
+  const std::uint64_t row = (std::uint64_t(width) * bits + 31) / 32 * 4;
+  return data_offset + row * std::uint64_t(height);
+}
+
 /// Decodes a BMP file's bytes with stb_image; throws decode_failure.
 inline decoded_pixels decode_bmp(std::span<const std::uint8_t> bytes, std::int64_t max_pixels) {
   if (bytes.size() > static_cast<std::size_t>(INT_MAX))
@@ -78,6 +95,13 @@ inline decoded_pixels decode_bmp(std::span<const std::uint8_t> bytes, std::int64
       throw decode_failure("not a decodable image: " + stb_reason());
   }
   check_pixel_limit(width, height, max_pixels);
+  // stb pads missing rows with zeros and reports success, after filling the
+  // whole declared image: a 60-byte file must not cost that, so its rows
+  // must be there before anything is decoded (stb reads no compressed BMP).
+  const std::uint64_t needed = bmp_expected_size(bytes, width, height);
+  if (bytes.size() < needed)
+    throw decode_failure("truncated image: a BMP of " + std::to_string(width) + "x" +
+                         std::to_string(height) + " needs " + std::to_string(needed) + " bytes");
   bool sixteen = false;
   {
     stb_source probe{bytes};
