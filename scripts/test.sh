@@ -27,7 +27,7 @@ for preset in ${PRESETS}; do
   phase "${preset}: test" ctest --preset "${preset}" --output-on-failure -j "${JOBS}"
 done
 
-# The weight-file parsers under libFuzzer (clang-14, ASan + UBSan), bounded in time.
-phase "fuzz weight-file parsers" ./scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
+# Every reader of untrusted files under libFuzzer (clang-14, ASan + UBSan), 60 s per target.
+phase "fuzz the readers of untrusted files" ./scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
 
 summary
