@@ -27,6 +27,7 @@
 #include <typenet/image/transforms.hpp>
 
 #include "fixtures.hpp"
+#include "peak_memory.hpp"
 
 namespace tn = typenet;
 namespace fs = std::filesystem;
@@ -104,40 +105,6 @@ std::string message_of(const fs::path& path, const tn::read_options& options = {
   }
   return "";
 }
-
-/// Peak memory of a call: resets the process's high-water mark (VmHWM) to the
-/// current resident size through /proc/self/clear_refs, so the peak after the
-/// call less the resident size before it is what the call added. Where the
-/// reset is not allowed, the check falls back to "the peak did not pass both
-/// the old peak and the resident size before plus the limit".
-class peak_memory {
- public:
-  peak_memory() {
-    rss_before_kb_ = status_kb("VmRSS:");
-    hwm_before_kb_ = status_kb("VmHWM:");
-    std::ofstream clear("/proc/self/clear_refs");
-    clear << "5";
-    clear.close();
-    reset_ = clear.good() && status_kb("VmHWM:") < hwm_before_kb_ + 1024;
-  }
-  /// Kilobytes the peak grew above the resident size before (see the class comment).
-  long added_kb() const {
-    const long hwm = status_kb("VmHWM:");
-    return reset_ ? hwm - rss_before_kb_ : (hwm > hwm_before_kb_ ? hwm - rss_before_kb_ : 0);
-  }
-
- private:
-  static long status_kb(const std::string& key) {
-    std::ifstream in("/proc/self/status");
-    std::string line;
-    while (std::getline(in, line))
-      if (line.rfind(key, 0) == 0) return std::stol(line.substr(key.size()));
-    BOOST_FAIL("no " << key << " in /proc/self/status");
-    return 0;
-  }
-  long rss_before_kb_ = 0, hwm_before_kb_ = 0;
-  bool reset_ = false;
-};
 
 // Exact: 8-bit values are k / 255 in float on both sides (1e-7 is float rounding).
 constexpr Tolerance exact{0.0, 1e-7};
@@ -364,16 +331,18 @@ BOOST_AUTO_TEST_CASE(hostile_files_fail_fast_in_little_memory) {
     const auto path = image_dir() + "/hostile/" + c.file;
     const auto bytes = file_bytes(path);
     std::string what;
-    const peak_memory memory;
     const auto start = std::chrono::steady_clock::now();
-    try {
-      tn::decode_image(bytes, c.options, path);
-    } catch (const tn::image_error& e) {
-      what = e.what();
-    }
+    const auto run = typenet_test::peak_growth([&] {
+      try {
+        tn::decode_image(bytes, c.options, path);
+      } catch (const tn::image_error& e) {
+        what = e.what();
+      }
+    });
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const long added_kb = memory.added_kb();
+    BOOST_TEST(!run.error, c.file << ": not an image_error: " << typenet_test::error_message(run));
+    const long added_kb = static_cast<long>(run.bytes / 1024);
     BOOST_TEST_MESSAGE(c.file << " (max_pixels " << c.options.max_pixels << "): +"
                               << added_kb / 1024 << " MB peak, " << seconds << " s: " << what);
     BOOST_TEST_CONTEXT(c.file << " (max_pixels " << c.options.max_pixels << "): " << what) {
