@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Compile-time table of issue 24: compiles each case from a clean state (no
+# precompiled header, no ccache, a fresh output file), one at a time as a user
+# would, with g++ -O3, and prints a Markdown table of wall seconds and peak
+# memory of the compiler (compile and link).
+#
+#   bench/compile_time.sh                      # every case, header-only
+#   bench/compile_time.sh --kernels            # also with TYPENET_COMPILED_KERNELS
+#   bench/compile_time.sh --umbrella           # every case includes typenet/typenet.hpp
+#   bench/compile_time.sh --only trainer       # one case
+#
+# Cases: empty (bench/compile/empty.cpp, includes typenet/nn.hpp), trainer
+# (bench/compile/trainer.cpp), resnet34 (bench/compile/resnet34.cpp),
+# classify_folder (examples/classify_folder.cpp). The compiled-kernels column
+# links against libtypenet_kernels.a, built once beforehand (its build time is
+# printed separately: a user pays it once, not per program).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+kernels=0
+umbrella=0
+only=""
+cxx=${CXX:-g++}
+while (($#)); do
+  case $1 in
+    --kernels) kernels=1 ;;
+    --umbrella) umbrella=1 ;;
+    --only) only=$2; shift ;;
+    *) echo "compile_time.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+common=(-std=c++20 -O3 -DNDEBUG -fopenmp -I"$root/include" -isystem /usr/include/eigen3)
+libs=(-lz -lstb -ljpeg -lpng -lgif)
+
+header_of() {  # the umbrella each case includes
+  if ((umbrella)); then echo '<typenet/typenet.hpp>'; return; fi
+  case $1 in
+    empty) echo '<typenet/nn.hpp>' ;;
+    *) echo '<typenet/typenet.hpp>' ;;
+  esac
+}
+source_of() {
+  case $1 in
+    classify_folder) echo "$root/examples/classify_folder.cpp" ;;
+    *) echo "$root/bench/compile/$1.cpp" ;;
+  esac
+}
+
+# time_one CASE KERNELS(0|1) -> "wall_s peak_MB"
+time_one() {
+  local name=$1 with_kernels=$2
+  local extra=() extra_libs=()
+  if ((with_kernels)); then
+    extra=(-DTYPENET_COMPILED_KERNELS)
+    extra_libs=("$work/libtypenet_kernels.a")
+  fi
+  local src; src=$(source_of "$name")
+  rm -f "$work/$name"
+  /usr/bin/time -f '%e %M' -o "$work/time" \
+    "$cxx" "${common[@]}" "${extra[@]}" -DTYPENET_BENCH_HEADER="$(header_of "$name")" \
+    -I"$root/examples" "$src" -o "$work/$name" "${extra_libs[@]}" "${libs[@]}" >"$work/log" 2>&1 || {
+    cat "$work/log" >&2
+    echo "compile_time.sh: $name failed to compile" >&2
+    exit 1
+  }
+  read -r wall kb <"$work/time"
+  echo "$wall $((kb / 1024))"
+}
+
+if ((kernels)); then
+  start=$(date +%s.%N)
+  "$cxx" "${common[@]}" -c "$root/src/kernels.cpp" -o "$work/kernels.o"
+  ar rcs "$work/libtypenet_kernels.a" "$work/kernels.o"
+  end=$(date +%s.%N)
+  printf 'libtypenet_kernels.a built once in %.1f s\n\n' "$(echo "$end - $start" | bc)"
+fi
+
+echo "host: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores," \
+  "$(grep -q avx512f /proc/cpuinfo && echo AVX-512 || echo AVX2); $("$cxx" --version | head -1);" \
+  "commit $(git rev-parse --short HEAD)"
+echo
+if ((kernels)); then
+  echo '| case | header-only wall | peak | compiled kernels wall | peak |'
+  echo '|---|---|---|---|---|'
+else
+  echo '| case | header-only wall | peak |'
+  echo '|---|---|---|'
+fi
+for name in empty trainer resnet34 classify_folder; do
+  [[ -n $only && $only != "$name" ]] && continue
+  read -r w m < <(time_one "$name" 0)
+  if ((kernels)); then
+    read -r kw km < <(time_one "$name" 1)
+    echo "| $name | $w s | $m MB | $kw s | $km MB |"
+  else
+    echo "| $name | $w s | $m MB |"
+  fi
+done
