@@ -174,14 +174,14 @@ void save_classifier(T& trunk, H& head, const settings& s,
   std::vector<tn::StateRef> state = trunk.state();
   for (const auto& h : head.state()) state.push_back(h);
   for (const auto& e : state) {
-    const auto type = e.type == tn::dtype::f32   ? tn::io::element_type::f32
-                      : e.type == tn::dtype::f64 ? tn::io::element_type::f64
-                                                 : tn::io::element_type::i64;
+    const auto type = e.type == tn::dtype::f32   ? tn::dtype::f32
+                      : e.type == tn::dtype::f64 ? tn::dtype::f64
+                                                 : tn::dtype::i64;
     tensors.push_back({e.name,
                        type,
                        {e.shape.begin(), e.shape.end()},
                        {static_cast<const std::byte*>(e.data),
-                        static_cast<std::size_t>(e.size) * tn::io::element_size(type)}});
+                        static_cast<std::size_t>(e.size) * tn::dtype_size(type)}});
   }
   tn::io::write_safetensors(s.out, tensors,
                             {{"format", "pt"},

@@ -13,7 +13,7 @@
 #include <random>
 #include <type_traits>
 
-#include "typenet/typenet.hpp"
+#include "typenet/nn.hpp"
 
 namespace tn = typenet;
 

@@ -66,7 +66,8 @@ using Linear5 = tn::Linear<5>;
 /// What is new on task B. LeNet-5's children are unnamed, so a parameter's
 /// key starts with its child's position ("7.weight"); the head is children
 /// first_child .. 11, the trunk the children before. Both tasks have five
-/// classes, so the edited network is LeNet-5<5> again as a type: what is new
+/// classes, so the edited network is LeNet-5<5>'s definition again as a type
+/// (the Sequential that the named type models::LeNet5<5> derives from): what is new
 /// is the head's weights, which come from the run's seed instead of task A.
 struct new_classifier {  // --new-head classifier: Linear 120, 84, 5 on the 16x5x5 conv features
   using head_layers =
@@ -82,7 +83,7 @@ struct new_last_layer {  // --new-head last: the last Linear only, on the 84 fea
 
 template <class New>
 struct task_b : New {
-  static_assert(std::is_same_v<typename New::network, TaskANet>);
+  static_assert(std::is_same_v<typename New::network, TaskANet::definition>);
   using head = boost::mp11::mp_rename<typename New::head_layers, tn::Sequential>;
   using features = typename tn::Model<typename New::trunk, Input>::output_shape;
   static constexpr std::size_t first_child = New::trunk::size;

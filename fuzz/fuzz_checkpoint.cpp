@@ -25,6 +25,7 @@
 #include "typenet/backend/cpu/convolution.hpp"
 #include "typenet/backend/cpu/elementwise.hpp"
 #include "typenet/backend/cpu/linear.hpp"
+#include "typenet/backend/cpu/memory.hpp"
 #include "typenet/backend/cpu/optimizers.hpp"
 #include "typenet/layers/batch_norm.hpp"
 #include "typenet/layers/conv2d.hpp"

@@ -375,6 +375,9 @@ bool copy_state_from_fixture(Model& model, const Fixture& f, const std::string& 
           }
           static_cast<std::int64_t*>(s.data)[i] = t.i64[static_cast<std::size_t>(i)];
           break;
+        default:
+          BOOST_ERROR("state entry '" << s.name << "' has dtype " << typenet::dtype_name(s.type));
+          return false;
       }
     }
   }
@@ -413,6 +416,9 @@ bool check_state(Model& model, const Fixture& f, const std::string& prefix, Tole
         }
         break;
       }
+      default:
+        BOOST_ERROR(what << ": unexpected dtype " << typenet::dtype_name(s.type));
+        ok = false;
     }
   }
   return ok;

@@ -31,18 +31,7 @@
 
 #include "typenet/backend/cpu/parallel.hpp"
 #include "typenet/core/parallel_exceptions.hpp"
-#include "typenet/data/celeba.hpp"
-#include "typenet/data/cifar.hpp"
-#include "typenet/data/example.hpp"
-#include "typenet/data/file_bytes.hpp"
-#include "typenet/data/idx.hpp"
-#include "typenet/data/image_folder.hpp"
-#include "typenet/data/loader.hpp"
-#include "typenet/data/subset.hpp"
-#include "typenet/data/transforms.hpp"
-#include "typenet/image/color.hpp"
-#include "typenet/image/image.hpp"
-#include "typenet/image/transforms.hpp"
+#include "typenet/vision.hpp"
 
 #include "fixtures.hpp"
 

@@ -152,7 +152,7 @@ void check_tensors(const io::checkpoint& c, const expected_file& f, const std::s
       const auto& [name, r] = c.tensors[i];
       BOOST_TEST_CONTEXT("tensor " << want.name) {
         BOOST_TEST(name == want.name);
-        BOOST_TEST(io::element_name(r.type) == want.dtype);
+        BOOST_TEST(dtype_name(r.type) == want.dtype);
         BOOST_TEST(r.shape == want.shape, boost::test_tools::per_element());
         BOOST_TEST(r.strides == want.strides, boost::test_tools::per_element());
         BOOST_TEST(r.offset == want.offset);

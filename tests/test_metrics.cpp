@@ -17,9 +17,7 @@
 #include <optional>
 #include <vector>
 
-#include <typenet/metrics/classification.hpp>
-#include <typenet/metrics/detection.hpp>
-#include <typenet/metrics/segmentation.hpp>
+#include <typenet/metrics.hpp>
 
 namespace {
 

@@ -140,6 +140,44 @@ BOOST_AUTO_TEST_CASE(saved_files_carry_the_network_and_version) {
                [&] { tn::load_weights(other, path); });
 }
 
+// The zoo's models are named types (nn/nominal.hpp); files saved when they
+// were aliases carry the spelled-out Sequential as their network, and load.
+BOOST_AUTO_TEST_CASE(files_named_by_the_structural_type_still_load) {
+  using Net = tn::models::ColorizationNet;
+  BOOST_TEST(Net::type_name() == "models::ColorizationNet");
+  BOOST_TEST(tn::models::ResNet18<7>::type_name() == "models::ResNet18<7>");
+  const std::string structural = tn::structural_type_name<Net>();
+  BOOST_TEST(structural.starts_with(
+      "Sequential<Named<\"midlevel_resnet\", FirstChildren<6, Sequential<Named<\"conv1\", "
+      "Conv2d<64, 7, Stride<2>, Padding<3>, NoBias>>"));
+  BOOST_TEST(structural.find("models::") == std::string::npos);
+
+  tn::Model<Net, tn::Shape<1, 32, 32>> a(1), b(2);
+  const auto state = a.state();
+  std::vector<tn::io::tensor_to_write> tensors;
+  for (const auto& e : state)
+    tensors.push_back({e.name,
+                       e.type,
+                       std::vector<std::int64_t>(e.shape.begin(), e.shape.end()),
+                       {static_cast<const std::byte*>(e.data),
+                        static_cast<std::size_t>(e.size) * tn::dtype_size(e.type)}});
+  const auto path = (scratch_dir() / "colorizer-structural.safetensors").string();
+  tn::io::write_safetensors(path, tensors, {{"typenet.network", structural}});
+  tn::load_weights(b, path);
+  const auto sa = a.state(), sb = b.state();
+  for (std::size_t i = 0; i < sa.size(); ++i)
+    BOOST_TEST(std::memcmp(sa[i].data, sb[i].data,
+                           static_cast<std::size_t>(sa[i].size) * tn::dtype_size(sa[i].type)) == 0,
+               sa[i].name);
+
+  // Another network's structural name is still another network.
+  tn::io::write_safetensors(
+      path, tensors,
+      {{"typenet.network", tn::structural_type_name<tn::models::ColorizationNetTransposed>()}});
+  expect_error("other structural name", "was saved from another network",
+               [&] { tn::load_weights(b, path); });
+}
+
 BOOST_AUTO_TEST_CASE(torchvision_resnet18_from_safetensors) {
   check_model_output<tn::models::ResNet18<>, tn::Shape<3, 224, 224>>("resnet18.safetensors",
                                                                      "resnet18_io");

@@ -25,7 +25,6 @@
 #include "typenet/backend/cuda/linear.cuh"
 #include "typenet/backend/cuda/losses.cuh"
 #include "typenet/backend/cuda/memory.cuh"
-#include "typenet/backend/cuda/model_transfer.cuh"
 #include "typenet/backend/cuda/optimizers.cuh"
 #include "typenet/backend/cuda/pooling.cuh"
 #include "typenet/backend/cuda/reduction.cuh"

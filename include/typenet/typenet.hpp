@@ -1,97 +1,18 @@
 // typenet/typenet.hpp — everything typenet offers on the CPU (and, under nvcc, the GPU).
 //
-// Include this one header. Networks are types: `Sequential<Conv2d<6, 5>,
-// ReLU, ...>`; `Model<Net, Shape<C, H, W>>` runs them. See docs/guide.md.
+// Networks are types: `Sequential<Conv2d<6, 5>, ReLU, ...>`; `Model<Net,
+// Shape<C, H, W>>` runs them. See docs/guide.md. This header gathers the
+// components; a program that needs less includes less (docs/architecture.md):
+//
+//   typenet/nn.hpp       shapes, layers, containers, Model, zoo, Cpu kernels
+//   typenet/io.hpp       weight files: safetensors, PyTorch .pth
+//   typenet/vision.hpp   images, transforms, datasets, DataLoader
+//   typenet/metrics.hpp  classification, detection, segmentation metrics
+//   typenet/train.hpp    losses, optimizers, schedulers, fit, checkpoints
 #pragma once
 
-#include "typenet/config.hpp"
-
-#include "typenet/core/context.hpp"
-#include "typenet/core/device.hpp"
-#include "typenet/core/diagnostics.hpp"
-#include "typenet/core/errors.hpp"
-#include "typenet/core/fixed_string.hpp"
-#include "typenet/core/geometry.hpp"
-#include "typenet/core/layer.hpp"
-#include "typenet/core/loss_math.hpp"
-#include "typenet/core/options.hpp"
-#include "typenet/core/parallel_exceptions.hpp"
-#include "typenet/core/parameter.hpp"
-#include "typenet/core/shape.hpp"
-#include "typenet/core/softmax_math.hpp"
-#include "typenet/core/storage.hpp"
-#include "typenet/core/tensor.hpp"
-#include "typenet/core/update_rules.hpp"
-#include "typenet/core/windows.hpp"
-
-#include "typenet/backend/cpu/batch_norm.hpp"
-#include "typenet/backend/cpu/convolution.hpp"
-#include "typenet/backend/cpu/elementwise.hpp"
-#include "typenet/backend/cpu/linear.hpp"
-#include "typenet/backend/cpu/losses.hpp"
-#include "typenet/backend/cpu/optimizers.hpp"
-#include "typenet/backend/cpu/pooling.hpp"
-#include "typenet/backend/cpu/softmax.hpp"
-#include "typenet/backend/cpu/upsample.hpp"
-
-#include "typenet/layers/activations.hpp"
-#include "typenet/layers/batch_norm.hpp"
-#include "typenet/layers/conv2d.hpp"
-#include "typenet/layers/conv_transpose2d.hpp"
-#include "typenet/layers/dropout.hpp"
-#include "typenet/layers/flatten.hpp"
-#include "typenet/layers/identity.hpp"
-#include "typenet/layers/linear.hpp"
-#include "typenet/layers/pooling.hpp"
-#include "typenet/layers/softmax.hpp"
-#include "typenet/layers/upsample.hpp"
-
-#include "typenet/models/alexnet.hpp"
-#include "typenet/models/colorization.hpp"
-#include "typenet/models/lenet.hpp"
-#include "typenet/models/resnet.hpp"
-#include "typenet/models/vgg.hpp"
-
-#include "typenet/nn/edit.hpp"
-#include "typenet/nn/first_children.hpp"
-#include "typenet/nn/model.hpp"
-#include "typenet/nn/named.hpp"
-#include "typenet/nn/predict.hpp"
-#include "typenet/nn/residual.hpp"
-#include "typenet/nn/sequential.hpp"
-#include "typenet/nn/state.hpp"
-#include "typenet/nn/summary.hpp"
-
-#include "typenet/io/durable_file.hpp"
-#include "typenet/io/weights.hpp"
-
-#include "typenet/image/color.hpp"
-#include "typenet/image/grid.hpp"
-#include "typenet/image/image.hpp"
-#include "typenet/image/transforms.hpp"
-
-#include "typenet/data/celeba.hpp"
-#include "typenet/data/cifar.hpp"
-#include "typenet/data/example.hpp"
-#include "typenet/data/file_bytes.hpp"
-#include "typenet/data/idx.hpp"
-#include "typenet/data/image_folder.hpp"
-#include "typenet/data/loader.hpp"
-#include "typenet/data/subset.hpp"
-#include "typenet/data/transforms.hpp"
-
-#include "typenet/metrics/classification.hpp"
-#include "typenet/metrics/detection.hpp"
-#include "typenet/metrics/segmentation.hpp"
-
-#include "typenet/train/adam.hpp"
-#include "typenet/train/checkpoint.hpp"
-#include "typenet/train/clip_grad.hpp"
-#include "typenet/train/fit.hpp"
-#include "typenet/train/image_classifier.hpp"
-#include "typenet/train/losses.hpp"
-#include "typenet/train/lr_scheduler.hpp"
-#include "typenet/train/param_groups.hpp"
-#include "typenet/train/precompute.hpp"
-#include "typenet/train/progress.hpp"
-#include "typenet/train/sgd.hpp"
+#include "typenet/io.hpp"
+#include "typenet/metrics.hpp"
+#include "typenet/nn.hpp"
+#include "typenet/train.hpp"
+#include "typenet/vision.hpp"

@@ -1,9 +1,14 @@
 // Uses the installed headers as a user would: a small network, forward on a batch of two.
+// Built twice: with typenet.hpp (header-only) and with nn.hpp + typenet::kernels.
 #include <cmath>
 #include <iostream>
 #include <type_traits>
 
+#ifdef TYPENET_CONSUMER_HEADER
+#include TYPENET_CONSUMER_HEADER
+#else
 #include "typenet/typenet.hpp"
+#endif
 
 namespace tn = typenet;
 

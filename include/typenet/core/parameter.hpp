@@ -12,30 +12,11 @@
 #include <string>
 #include <type_traits>
 
+#include "typenet/core/dtype.hpp"
 #include "typenet/core/shape.hpp"
 #include "typenet/core/tensor.hpp"
 
 namespace typenet {
-
-/// Element types that can appear in a state dict.
-enum class dtype { f32, f64, i64 };
-
-template <class T>
-inline constexpr dtype dtype_of_v = std::is_same_v<T, float>    ? dtype::f32
-                                    : std::is_same_v<T, double> ? dtype::f64
-                                                                : dtype::i64;
-
-inline const char* dtype_name(dtype d) {
-  switch (d) {
-    case dtype::f32:
-      return "F32";
-    case dtype::f64:
-      return "F64";
-    case dtype::i64:
-      return "I64";
-  }
-  return "?";
-}
 
 /// A learnable tensor of shape S with its gradient (accumulated by backward,
 /// cleared by zero_grad) and whether it takes part in training.

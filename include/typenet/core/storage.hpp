@@ -3,14 +3,13 @@
 // `storage<T, Device>` is the memory behind a Tensor. It only ever grows: a
 // tensor resized to a smaller batch keeps its capacity, so a model that has
 // seen its largest batch never allocates again. Where the bytes live is
-// `device_memory<Device>`'s business: 64-byte aligned heap memory for the
-// Cpu (vector loads), device memory for Cuda (backend/cuda/memory.cuh).
-// T is trivially copyable (float, double, int32).
+// `device_memory<Device>`'s business, which each backend defines
+// (backend/cpu/memory.hpp, backend/cuda/memory.cuh): core knows no device's
+// memory. T is trivially copyable (float, double, int32).
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
-#include <cstring>
 #include <new>
 #include <type_traits>
 #include <utility>
@@ -23,19 +22,18 @@ namespace typenet {
 template <class Device>
 struct device_memory;
 
-template <>
-struct device_memory<Cpu> {
-  static constexpr std::size_t alignment = 64;
-  static void* allocate(std::size_t bytes) {
-    return ::operator new[](bytes, std::align_val_t{alignment});
-  }
-  static void release(void* p) noexcept { ::operator delete[](p, std::align_val_t{alignment}); }
-  static void copy(void* to, const void* from, std::size_t bytes) { std::memcpy(to, from, bytes); }
+/// Whether a backend header defined device_memory<Device> in this translation unit.
+template <class Device>
+concept has_device_memory = requires {
+  sizeof(device_memory<Device>);
 };
 
 template <class T, class Device>
 class storage {
   static_assert(std::is_trivially_copyable_v<T>, "storage holds trivially copyable values");
+  static_assert(has_device_memory<Device>,
+                "typenet: this device's backend is not included: <typenet/nn.hpp> brings the Cpu "
+                "backend, <typenet/cuda.cuh> (nvcc) the Cuda one");
   using memory = device_memory<Device>;
 
  public:

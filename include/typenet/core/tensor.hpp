@@ -6,7 +6,6 @@
 // for the CPU; kernels work on `data()`.
 #pragma once
 
-#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -77,22 +76,5 @@ class Tensor {
   storage<T, Device> storage_;
   int batch_ = 0;
 };
-
-}  // namespace typenet
-
-namespace typenet {
-
-/// Sets every element (CPU; backend/cuda overloads it for device tensors).
-template <class S, class T>
-void fill(Tensor<S, Cpu, T>& t, T value) {
-  std::fill_n(t.data(), t.size(), value);
-}
-
-/// Makes `to` an element-wise copy of `from` (same batch size).
-template <class S, class T>
-void copy(const Tensor<S, Cpu, T>& from, Tensor<S, Cpu, T>& to) {
-  to.resize(from.batch());
-  std::copy_n(from.data(), from.size(), to.data());
-}
 
 }  // namespace typenet

@@ -35,7 +35,7 @@
 #include "typenet/core/errors.hpp"
 #include "typenet/core/tensor.hpp"
 #include "typenet/image/image.hpp"
-#include "typenet/nn/predict.hpp"
+#include "typenet/image/normalize.hpp"
 
 namespace typenet {
 

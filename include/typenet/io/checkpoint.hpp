@@ -19,58 +19,10 @@
 #include <type_traits>
 #include <vector>
 
+#include "typenet/core/dtype.hpp"
 #include "typenet/io/errors.hpp"
 
 namespace typenet::io {
-
-enum class element_type { f16, bf16, f32, f64, i64, i32, i16, i8, u8, boolean };
-
-inline std::size_t element_size(element_type t) {
-  switch (t) {
-    case element_type::f16:
-    case element_type::bf16:
-    case element_type::i16:
-      return 2;
-    case element_type::f32:
-    case element_type::i32:
-      return 4;
-    case element_type::f64:
-    case element_type::i64:
-      return 8;
-    case element_type::i8:
-    case element_type::u8:
-    case element_type::boolean:
-      return 1;
-  }
-  return 0;
-}
-
-/// safetensors' dtype names, also used in messages.
-inline const char* element_name(element_type t) {
-  switch (t) {
-    case element_type::f16:
-      return "F16";
-    case element_type::bf16:
-      return "BF16";
-    case element_type::f32:
-      return "F32";
-    case element_type::f64:
-      return "F64";
-    case element_type::i64:
-      return "I64";
-    case element_type::i32:
-      return "I32";
-    case element_type::i16:
-      return "I16";
-    case element_type::i8:
-      return "I8";
-    case element_type::u8:
-      return "U8";
-    case element_type::boolean:
-      return "BOOL";
-  }
-  return "?";
-}
 
 /// Bytes that records point into; owners keep them alive (a mapping, a
 /// buffer, a deflated zip record inflated on demand).
@@ -106,7 +58,7 @@ struct buffer_storage final : byte_storage {
 /// One tensor of a checkpoint: element type, shape, strides and offset in
 /// elements into its storage.
 struct tensor_record {
-  element_type type = element_type::f32;
+  dtype type = dtype::f32;
   std::vector<std::int64_t> shape;
   std::vector<std::int64_t> strides;
   std::int64_t offset = 0;
@@ -132,7 +84,7 @@ struct tensor_record {
       if (shape[i] == 0) return 0;
       last += (shape[i] - 1) * strides[i];
     }
-    return static_cast<std::uint64_t>(last + 1) * element_size(type);
+    return static_cast<std::uint64_t>(last + 1) * dtype_size(type);
   }
 
   /// Throws format_error unless every element lies inside the storage (its
@@ -142,7 +94,7 @@ struct tensor_record {
     if (strides.size() != shape.size())
       throw format_error(where + ": " + std::to_string(shape.size()) + " dimensions but " +
                          std::to_string(strides.size()) + " strides");
-    const auto available = static_cast<std::int64_t>(storage->size() / element_size(type));
+    const auto available = static_cast<std::int64_t>(storage->size() / dtype_size(type));
     if (offset < 0) throw format_error(where + ": negative storage offset");
     std::int64_t last = offset;
     for (std::size_t i = 0; i < shape.size(); ++i) {
@@ -205,31 +157,31 @@ Raw load(const std::byte* p) {
   return v;
 }
 
-inline double element_at(element_type type, const std::byte* p) {
+inline double element_at(dtype type, const std::byte* p) {
   switch (type) {
-    case element_type::f16:
+    case dtype::f16:
       return half_to_float(load<std::uint16_t>(p));
-    case element_type::bf16: {
+    case dtype::bf16: {
       const std::uint32_t bits = std::uint32_t{load<std::uint16_t>(p)} << 16;
       float f;
       std::memcpy(&f, &bits, 4);
       return f;
     }
-    case element_type::f32:
+    case dtype::f32:
       return load<float>(p);
-    case element_type::f64:
+    case dtype::f64:
       return load<double>(p);
-    case element_type::i64:
+    case dtype::i64:
       return static_cast<double>(load<std::int64_t>(p));
-    case element_type::i32:
+    case dtype::i32:
       return load<std::int32_t>(p);
-    case element_type::i16:
+    case dtype::i16:
       return load<std::int16_t>(p);
-    case element_type::i8:
+    case dtype::i8:
       return load<std::int8_t>(p);
-    case element_type::u8:
+    case dtype::u8:
       return load<std::uint8_t>(p);
-    case element_type::boolean:
+    case dtype::boolean:
       return load<std::uint8_t>(p) ? 1.0 : 0.0;
   }
   return 0;
@@ -245,11 +197,11 @@ void read_as(const tensor_record& r, T* out) {
   const std::int64_t n = r.numel();
   if (n == 0) return;
   const auto* base = r.storage->prefix(static_cast<std::size_t>(r.extent())).data();
-  const std::size_t size = element_size(r.type);
+  const std::size_t size = dtype_size(r.type);
   const std::size_t rank = r.shape.size();
-  const bool same_type = (std::is_same_v<T, float> && r.type == element_type::f32) ||
-                         (std::is_same_v<T, double> && r.type == element_type::f64) ||
-                         (std::is_same_v<T, std::int64_t> && r.type == element_type::i64);
+  const bool same_type = (std::is_same_v<T, float> && r.type == dtype::f32) ||
+                         (std::is_same_v<T, double> && r.type == dtype::f64) ||
+                         (std::is_same_v<T, std::int64_t> && r.type == dtype::i64);
   if (same_type && r.strides == tensor_record::contiguous_strides(r.shape)) {
     std::memcpy(out, base + r.offset * static_cast<std::int64_t>(size), n * sizeof(T));
     return;
@@ -260,9 +212,8 @@ void read_as(const tensor_record& r, T* out) {
     for (std::size_t d = 0; d < rank; ++d) element += index[d] * r.strides[d];
     const std::byte* p = base + element * static_cast<std::int64_t>(size);
     if constexpr (std::is_same_v<T, std::int64_t>) {
-      out[i] = r.type == element_type::i64
-                   ? detail::load<std::int64_t>(p)
-                   : static_cast<std::int64_t>(detail::element_at(r.type, p));
+      out[i] = r.type == dtype::i64 ? detail::load<std::int64_t>(p)
+                                    : static_cast<std::int64_t>(detail::element_at(r.type, p));
     } else {
       out[i] = static_cast<T>(detail::element_at(r.type, p));
     }

@@ -79,12 +79,11 @@ struct json_depth_check : nlohmann::json_sax<nlohmann::ordered_json> {
   }
 };
 
-inline bool parse_element_type(const std::string& name, element_type& out) {
-  static const std::pair<const char*, element_type> known[] = {
-      {"F16", element_type::f16},     {"BF16", element_type::bf16}, {"F32", element_type::f32},
-      {"F64", element_type::f64},     {"I64", element_type::i64},   {"I32", element_type::i32},
-      {"I16", element_type::i16},     {"I8", element_type::i8},     {"U8", element_type::u8},
-      {"BOOL", element_type::boolean}};
+inline bool parse_element_type(const std::string& name, dtype& out) {
+  static const std::pair<const char*, dtype> known[] = {
+      {"F16", dtype::f16}, {"BF16", dtype::bf16},   {"F32", dtype::f32}, {"F64", dtype::f64},
+      {"I64", dtype::i64}, {"I32", dtype::i32},     {"I16", dtype::i16}, {"I8", dtype::i8},
+      {"U8", dtype::u8},   {"BOOL", dtype::boolean}};
   for (const auto& [text, type] : known)
     if (name == text) {
       out = type;
@@ -186,15 +185,15 @@ inline checkpoint read_safetensors(std::shared_ptr<const byte_storage> storage,
       throw format_error(where + ": data_offsets [" + std::to_string(begin) + ", " +
                          std::to_string(end) + "] lie outside the " + std::to_string(data_size) +
                          " data bytes");
-    if (end - begin != count * element_size(record.type))
+    if (end - begin != count * dtype_size(record.type))
       throw format_error(where + ": data_offsets span " + std::to_string(end - begin) +
-                         " bytes but " + element_name(record.type) + " " + shape.dump() +
-                         " needs " + std::to_string(count * element_size(record.type)));
-    if (begin % element_size(record.type) != 0)
+                         " bytes but " + dtype_name(record.type) + " " + shape.dump() + " needs " +
+                         std::to_string(count * dtype_size(record.type)));
+    if (begin % dtype_size(record.type) != 0)
       throw format_error(where + ": data offset " + std::to_string(begin) +
                          " is not a multiple of the element size");
     record.strides = tensor_record::contiguous_strides(record.shape);
-    record.offset = static_cast<std::int64_t>(begin / element_size(record.type));
+    record.offset = static_cast<std::int64_t>(begin / dtype_size(record.type));
     record.storage = data;
     spans.push_back({begin, end, name});
     result.tensors.emplace_back(name, std::move(record));
@@ -227,7 +226,7 @@ inline checkpoint read_safetensors(const std::string& path, const safetensors_li
 /// A tensor to write: contiguous row-major bytes of `type` and `shape`.
 struct tensor_to_write {
   std::string name;
-  element_type type;
+  dtype type;
   std::vector<std::int64_t> shape;
   std::span<const std::byte> bytes;
 };
@@ -246,11 +245,11 @@ inline void write_safetensors(const std::string& path, const std::vector<tensor_
   for (const auto& t : tensors) {
     std::uint64_t count = 1;
     for (auto d : t.shape) count *= static_cast<std::uint64_t>(d);
-    if (count * element_size(t.type) != t.bytes.size())
+    if (count * dtype_size(t.type) != t.bytes.size())
       throw usage_error("write_safetensors: tensor '" + t.name + "' has " +
                         std::to_string(t.bytes.size()) + " bytes, its shape needs " +
-                        std::to_string(count * element_size(t.type)));
-    header[t.name] = {{"dtype", element_name(t.type)},
+                        std::to_string(count * dtype_size(t.type)));
+    header[t.name] = {{"dtype", dtype_name(t.type)},
                       {"shape", t.shape},
                       {"data_offsets", {offset, offset + t.bytes.size()}}};
     offset += t.bytes.size();

@@ -86,9 +86,8 @@ struct py_global {
 /// A storage named by a persistent id:
 /// ('storage', torch.<T>Storage, key, location, numel[, (view_key, offset, view_numel)]).
 struct torch_storage {
-  std::string type_name;  ///< e.g. "FloatStorage"
-  std::optional<element_type>
-      type;                      ///< nullopt: a dtype typenet does not read (complex, quantized)
+  std::string type_name;         ///< e.g. "FloatStorage"
+  std::optional<dtype> type;     ///< nullopt: a dtype typenet does not read (complex, quantized)
   std::size_t element_size = 1;  ///< bytes per element, known even without `type`
   std::string key;               ///< the root storage: zip record data/<key>, legacy key
   std::string location;          ///< "cpu", "cuda:0": ignored, everything is read to memory
@@ -141,20 +140,29 @@ struct document {
 /// What torch.save names a storage type, its element type and size.
 struct storage_kind {
   std::string_view name;
-  std::optional<element_type> type;
+  std::optional<dtype> type;
   std::size_t element_size;
 };
 
 inline constexpr storage_kind storage_kinds[] = {
-    {"FloatStorage", element_type::f32, 4},     {"DoubleStorage", element_type::f64, 8},
-    {"HalfStorage", element_type::f16, 2},      {"BFloat16Storage", element_type::bf16, 2},
-    {"LongStorage", element_type::i64, 8},      {"IntStorage", element_type::i32, 4},
-    {"ShortStorage", element_type::i16, 2},     {"CharStorage", element_type::i8, 1},
-    {"ByteStorage", element_type::u8, 1},       {"BoolStorage", element_type::boolean, 1},
-    {"UntypedStorage", element_type::u8, 1},    {"ComplexFloatStorage", std::nullopt, 8},
-    {"ComplexDoubleStorage", std::nullopt, 16}, {"QInt8Storage", std::nullopt, 1},
-    {"QUInt8Storage", std::nullopt, 1},         {"QInt32Storage", std::nullopt, 4},
-    {"QUInt4x2Storage", std::nullopt, 1},       {"QUInt2x4Storage", std::nullopt, 1},
+    {"FloatStorage", dtype::f32, 4},
+    {"DoubleStorage", dtype::f64, 8},
+    {"HalfStorage", dtype::f16, 2},
+    {"BFloat16Storage", dtype::bf16, 2},
+    {"LongStorage", dtype::i64, 8},
+    {"IntStorage", dtype::i32, 4},
+    {"ShortStorage", dtype::i16, 2},
+    {"CharStorage", dtype::i8, 1},
+    {"ByteStorage", dtype::u8, 1},
+    {"BoolStorage", dtype::boolean, 1},
+    {"UntypedStorage", dtype::u8, 1},
+    {"ComplexFloatStorage", std::nullopt, 8},
+    {"ComplexDoubleStorage", std::nullopt, 16},
+    {"QInt8Storage", std::nullopt, 1},
+    {"QUInt8Storage", std::nullopt, 1},
+    {"QInt32Storage", std::nullopt, 4},
+    {"QUInt4x2Storage", std::nullopt, 1},
+    {"QUInt2x4Storage", std::nullopt, 1},
 };
 
 /// The storage kind of a global, if it is one. torch.load matches storage

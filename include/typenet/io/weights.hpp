@@ -27,6 +27,7 @@
 // format_error naming the file, never a bare std::bad_alloc.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -47,6 +48,7 @@
 #include "typenet/io/safetensors.hpp"
 #include "typenet/io/weight_file.hpp"
 #include "typenet/nn/key_aliases.hpp"
+#include "typenet/nn/nominal.hpp"
 #include "typenet/nn/state.hpp"
 
 namespace typenet {
@@ -118,7 +120,7 @@ inline io::tensor_record sum_input_channels(const io::tensor_record& w) {
     count *= static_cast<std::uint64_t>(d);
   }
   io::tensor_record r;
-  r.type = io::element_type::f64;
+  r.type = dtype::f64;
   r.shape = {w.shape[0], 1, w.shape[2], w.shape[3]};
   r.strides = io::tensor_record::contiguous_strides(r.shape);
   r.storage = std::make_shared<detail::channel_sum_storage>(w, static_cast<std::size_t>(count));
@@ -185,10 +187,6 @@ inline std::string excerpt(const std::string& s, std::size_t at) {
          (begin + length < s.size() ? "..." : "");
 }
 
-inline const char* dtype_text(dtype t) {
-  return dtype_name(t);
-}
-
 /// Reads (inflates, computes) what the matched records need, before anything
 /// is written, so a corrupt record or a limit leaves the model untouched.
 /// Deflated storages inflate as far as the furthest record that reads them
@@ -204,7 +202,7 @@ void read_matches(const io::checkpoint& file, const std::vector<Match>& matches,
     need = std::max(need, r.extent());
   };
   for (const auto& m : matches) {
-    held += static_cast<std::uint64_t>(m.source.numel()) * io::element_size(m.source.type);
+    held += static_cast<std::uint64_t>(m.source.numel()) * dtype_size(m.source.type);
     note(m.source);
   }
   std::uint64_t total = 0;
@@ -235,12 +233,19 @@ void read_matches(const io::checkpoint& file, const std::vector<Match>& matches,
   }
 }
 
+/// Writes one matched record into one state entry (on the entry's device).
+using state_writer = std::function<void(const StateRef&, const io::tensor_record&)>;
+
 /// Validates and writes a checkpoint into a model's state. Nothing is
-/// written unless everything matches.
-template <class Net, class Write>
-load_report load_state(const io::checkpoint& file, std::vector<StateRef> state,
-                       const load_options& options, const std::string& network_name,
-                       Write&& write) {
+/// written unless everything matches. `network_names` are the names the
+/// file's "typenet.network" may carry (the model's type_name() first, then
+/// its structural name); `aliases` the keys' other names (key_aliases<Net>).
+/// Not a template: one copy serves every network (compile time).
+inline load_report load_state(const io::checkpoint& file, const std::vector<StateRef>& state,
+                              const load_options& options,
+                              const std::vector<std::string>& network_names,
+                              const key_alias_list& aliases, const state_writer& write) {
+  const std::string& network_name = network_names.front();
   load_report report;
   // Only a strict, unprefixed load without skips claims the file is this
   // network; partial loads (a trunk from a classifier, a new head) cross
@@ -248,7 +253,9 @@ load_report load_state(const io::checkpoint& file, std::vector<StateRef> state,
   if (options.check_architecture && options.strict && options.skip.empty() &&
       options.strip_prefix.empty() && options.add_prefix.empty()) {
     const auto it = file.metadata.find("typenet.network");
-    if (it != file.metadata.end() && it->second != network_name) {
+    // Files saved before the zoo's models were named types carry the structural name.
+    if (it != file.metadata.end() &&
+        std::find(network_names.begin(), network_names.end(), it->second) == network_names.end()) {
       std::size_t at = 0;
       while (at < it->second.size() && at < network_name.size() &&
              it->second[at] == network_name[at])
@@ -259,7 +266,6 @@ load_report load_state(const io::checkpoint& file, std::vector<StateRef> state,
           "\n(set check_architecture = false to load matching keys anyway)");
     }
   }
-  const key_alias_list aliases = key_aliases<Net>();
   std::map<std::string, std::size_t> model_index;  // model key or source name -> state index
   for (std::size_t i = 0; i < state.size(); ++i) {
     model_index[state[i].name] = i;
@@ -308,17 +314,17 @@ load_report load_state(const io::checkpoint& file, std::vector<StateRef> state,
     if (transform != options.transforms.end()) {
       found[it->second] = true;
       transformed = " after its transform, from the file's " +
-                    std::string(io::element_name(record.type)) + " " + record.shape_string();
+                    std::string(dtype_name(record.type)) + " " + record.shape_string();
       // record.numel() < 2^63 (readers check it); the model's is small.
       const std::int64_t limit = std::max<std::int64_t>(target.size, 1);
       const std::int64_t ratio = std::max<std::int64_t>(options.max_transform_ratio, 1);
       if (record.numel() / ratio >= limit && record.numel() > limit * ratio) {
         problems.push_back("key '" + target.name + "': the file's tensor " +
-                           io::element_name(record.type) + " " + record.shape_string() +
-                           " (file key '" + raw_key + "') has " + std::to_string(record.numel()) +
+                           dtype_name(record.type) + " " + record.shape_string() + " (file key '" +
+                           raw_key + "') has " + std::to_string(record.numel()) +
                            " elements, more than " + std::to_string(ratio) + " times the " +
                            std::to_string(target.size) + " of the model's " +
-                           dtype_text(target.type) + " " + shape_string(target.shape) +
+                           dtype_name(target.type) + " " + shape_string(target.shape) +
                            " that its transform fills (load_options::max_transform_ratio "
                            "raises the limit)");
         continue;
@@ -328,7 +334,7 @@ load_report load_state(const io::checkpoint& file, std::vector<StateRef> state,
       } catch (const error& e) {
         problems.push_back("key '" + target.name + "' (file key '" + raw_key +
                            "'): its transform fails: " + e.what() + "; the model expects " +
-                           dtype_text(target.type) + " " + shape_string(target.shape));
+                           dtype_name(target.type) + " " + shape_string(target.shape));
         continue;
       }
       found[it->second] = false;
@@ -336,20 +342,19 @@ load_report load_state(const io::checkpoint& file, std::vector<StateRef> state,
     std::vector<std::int64_t> expected(target.shape.begin(), target.shape.end());
     if (r.shape != expected) {
       found[it->second] = true;
-      problems.push_back("key '" + target.name + "': the model expects " + dtype_text(target.type) +
-                         " " + shape_string(target.shape) + ", the file has " +
-                         io::element_name(r.type) + " " + r.shape_string() + transformed +
-                         " (file key '" + raw_key + "')");
+      problems.push_back("key '" + target.name + "': the model expects " + dtype_name(target.type) +
+                         " " + shape_string(target.shape) + ", the file has " + dtype_name(r.type) +
+                         " " + r.shape_string() + transformed + " (file key '" + raw_key + "')");
       continue;
     }
-    const bool floating = r.type == io::element_type::f16 || r.type == io::element_type::bf16 ||
-                          r.type == io::element_type::f32 || r.type == io::element_type::f64;
-    const bool integral = !floating && r.type != io::element_type::boolean;
+    const bool floating = r.type == dtype::f16 || r.type == dtype::bf16 || r.type == dtype::f32 ||
+                          r.type == dtype::f64;
+    const bool integral = !floating && r.type != dtype::boolean;
     if ((target.type == dtype::i64 && !integral) || (target.type != dtype::i64 && !floating)) {
       found[it->second] = true;
-      problems.push_back("key '" + target.name + "': the model expects " + dtype_text(target.type) +
-                         " " + shape_string(target.shape) + ", the file has " +
-                         io::element_name(r.type) + " " + r.shape_string());
+      problems.push_back("key '" + target.name + "': the model expects " + dtype_name(target.type) +
+                         " " + shape_string(target.shape) + ", the file has " + dtype_name(r.type) +
+                         " " + r.shape_string());
       continue;
     }
     found[it->second] = true;
@@ -398,36 +403,43 @@ load_report load_state(const io::checkpoint& file, std::vector<StateRef> state,
   return report;
 }
 
+/// The names a file saved from Net may carry as its "typenet.network".
+template <class Net>
+std::vector<std::string> network_names() {
+  return {Net::type_name(), structural_type_name<Net>()};
+}
+
 /// load_weights' work: check, read, then write into the model's state.
 template <class M>
 load_report load_state_into(M& model, const io::checkpoint& file, const load_options& options) {
   using device = typename M::device;
-  return detail::load_state<typename M::network>(
-      file, model.state(), options, M::network::type_name(),
-      [](const StateRef& target, const io::tensor_record& r) {
-        const auto read = [&]<class V>(V*) {
-          if constexpr (std::is_same_v<device, Cpu>) {
-            io::read_as<V>(r, static_cast<V*>(target.data));
-          } else if (target.on_host) {
-            io::read_as<V>(r, static_cast<V*>(target.data));
-          } else {
-            std::vector<V> staged(static_cast<std::size_t>(target.size));
-            io::read_as<V>(r, staged.data());
-            copy_from_host(device{}, target.size, staged.data(), static_cast<V*>(target.data));
-          }
-        };
-        switch (target.type) {
-          case dtype::f32:
-            read(static_cast<float*>(nullptr));
-            break;
-          case dtype::f64:
-            read(static_cast<double*>(nullptr));
-            break;
-          case dtype::i64:
-            read(static_cast<std::int64_t*>(nullptr));
-            break;
-        }
-      });
+  using Net = typename M::network;
+  return detail::load_state(file, model.state(), options, network_names<Net>(), key_aliases<Net>(),
+                            [](const StateRef& target, const io::tensor_record& r) {
+                              const auto read = [&]<class V>(V*) {
+                                if constexpr (std::is_same_v<device, Cpu>) {
+                                  io::read_as<V>(r, static_cast<V*>(target.data));
+                                } else if (target.on_host) {
+                                  io::read_as<V>(r, static_cast<V*>(target.data));
+                                } else {
+                                  std::vector<V> staged(static_cast<std::size_t>(target.size));
+                                  io::read_as<V>(r, staged.data());
+                                  copy_from_host(device{}, target.size, staged.data(),
+                                                 static_cast<V*>(target.data));
+                                }
+                              };
+                              switch (target.type) {
+                                case dtype::f32:
+                                  read(static_cast<float*>(nullptr));
+                                  break;
+                                case dtype::f64:
+                                  read(static_cast<double*>(nullptr));
+                                  break;
+                                default:  // a model's state holds f32, f64 and i64 only
+                                  read(static_cast<std::int64_t*>(nullptr));
+                                  break;
+                              }
+                            });
 }
 
 }  // namespace detail
@@ -464,10 +476,8 @@ void append_tensors_to_write(std::vector<io::tensor_to_write>& out,
                              const std::vector<StateRef>& state, const std::string& prefix,
                              std::vector<std::vector<std::byte>>& staged) {
   for (const auto& s : state) {
-    const io::element_type type = s.type == dtype::f32   ? io::element_type::f32
-                                  : s.type == dtype::f64 ? io::element_type::f64
-                                                         : io::element_type::i64;
-    const std::size_t bytes = static_cast<std::size_t>(s.size) * io::element_size(type);
+    const dtype type = s.type;
+    const std::size_t bytes = static_cast<std::size_t>(s.size) * dtype_size(type);
     const std::byte* data = static_cast<const std::byte*>(s.data);
     if constexpr (!std::is_same_v<Device, Cpu>) {
       if (!s.on_host) {

@@ -6,6 +6,8 @@
 // classifier.1.weight, classifier.6.bias, ...
 #pragma once
 
+#include <string>
+
 #include "typenet/layers/activations.hpp"
 #include "typenet/layers/conv2d.hpp"
 #include "typenet/layers/dropout.hpp"
@@ -17,8 +19,9 @@
 
 namespace typenet::models {
 
-template <int Classes = 1000>
-using AlexNet = Sequential<
+namespace detail {
+template <int Classes>
+using alexnet = Sequential<
     Named<"features",
           Sequential<Conv2d<64, 11, Stride<4>, Padding<2>>, ReLU, MaxPool2d<3, Stride<2>>,
                      Conv2d<192, 5, Padding<2>>, ReLU, MaxPool2d<3, Stride<2>>,
@@ -27,5 +30,13 @@ using AlexNet = Sequential<
     Named<"avgpool", Sequential<AdaptiveAvgPool2d<6>, Flatten>>,
     Named<"classifier", Sequential<Dropout<>, Linear<4096>, ReLU, Dropout<>, Linear<4096>, ReLU,
                                    Linear<Classes>>>>;
+}  // namespace detail
+
+/// torchvision.models.alexnet(num_classes=Classes).
+template <int Classes = 1000>
+struct AlexNet : detail::alexnet<Classes> {
+  using definition = detail::alexnet<Classes>;
+  static std::string type_name() { return "models::AlexNet<" + std::to_string(Classes) + ">"; }
+};
 
 }  // namespace typenet::models

@@ -10,6 +10,8 @@
 // decoder by a ConvTranspose2d(k4, s2, p1), the slides' formulation.
 #pragma once
 
+#include <string>
+
 #include "typenet/layers/activations.hpp"
 #include "typenet/layers/batch_norm.hpp"
 #include "typenet/layers/conv2d.hpp"
@@ -28,8 +30,13 @@ using ColorizationDecoder =
                ReLU, Upsample<2>, Conv2d<32, 3, Padding<1>>, BatchNorm2d, ReLU,
                Conv2d<2, 3, Padding<1>>, Upsample<2>>;
 
-using ColorizationNet = Sequential<Named<"midlevel_resnet", FirstChildren<6, ResNet18<>>>,
-                                   Named<"upsample", ColorizationDecoder>>;
+/// The seed's network: ResNet-18's first six children, then the upsampling decoder.
+struct ColorizationNet : Sequential<Named<"midlevel_resnet", FirstChildren<6, ResNet18<>>>,
+                                    Named<"upsample", ColorizationDecoder>> {
+  using definition = Sequential<Named<"midlevel_resnet", FirstChildren<6, ResNet18<>>>,
+                                Named<"upsample", ColorizationDecoder>>;
+  static std::string type_name() { return "models::ColorizationNet"; }
+};
 
 using ColorizationDecoderTransposed =
     Sequential<Conv2d<128, 3, Padding<1>>, BatchNorm2d, ReLU,
@@ -38,7 +45,13 @@ using ColorizationDecoderTransposed =
                ConvTranspose2d<32, 4, Stride<2>, Padding<1>>, BatchNorm2d, ReLU,
                ConvTranspose2d<2, 4, Stride<2>, Padding<1>>>;
 
-using ColorizationNetTransposed = Sequential<Named<"midlevel_resnet", FirstChildren<6, ResNet18<>>>,
-                                             Named<"upsample", ColorizationDecoderTransposed>>;
+/// ColorizationNet with a decoder of transposed convolutions.
+struct ColorizationNetTransposed
+    : Sequential<Named<"midlevel_resnet", FirstChildren<6, ResNet18<>>>,
+                 Named<"upsample", ColorizationDecoderTransposed>> {
+  using definition = Sequential<Named<"midlevel_resnet", FirstChildren<6, ResNet18<>>>,
+                                Named<"upsample", ColorizationDecoderTransposed>>;
+  static std::string type_name() { return "models::ColorizationNetTransposed"; }
+};
 
 }  // namespace typenet::models

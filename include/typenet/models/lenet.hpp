@@ -10,6 +10,8 @@
 //   11.weight [10, 84]      11.bias [10]    (Linear Classes)
 #pragma once
 
+#include <string>
+
 #include "typenet/layers/activations.hpp"
 #include "typenet/layers/conv2d.hpp"
 #include "typenet/layers/flatten.hpp"
@@ -20,8 +22,13 @@
 namespace typenet::models {
 
 template <int Classes = 10>
-using LeNet5 =
-    Sequential<Conv2d<6, 5, Padding<2>>, ReLU, MaxPool2d<2>, Conv2d<16, 5>, ReLU, MaxPool2d<2>,
-               Flatten, Linear<120>, ReLU, Linear<84>, ReLU, Linear<Classes>>;
+struct LeNet5
+    : Sequential<Conv2d<6, 5, Padding<2>>, ReLU, MaxPool2d<2>, Conv2d<16, 5>, ReLU, MaxPool2d<2>,
+                 Flatten, Linear<120>, ReLU, Linear<84>, ReLU, Linear<Classes>> {
+  using definition =
+      Sequential<Conv2d<6, 5, Padding<2>>, ReLU, MaxPool2d<2>, Conv2d<16, 5>, ReLU, MaxPool2d<2>,
+                 Flatten, Linear<120>, ReLU, Linear<84>, ReLU, Linear<Classes>>;
+  static std::string type_name() { return "models::LeNet5<" + std::to_string(Classes) + ">"; }
+};
 
 }  // namespace typenet::models

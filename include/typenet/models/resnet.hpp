@@ -8,9 +8,12 @@
 // `avgpool` child so the children keep torchvision's positions (fc is
 // child 9), which FirstChildren relies on. Input channels come from the
 // input shape: ResNet18<> on Shape<1, H, W> is the lecture's grayscale trunk.
+// ResNet18 and ResNet34 are named types (nn/nominal.hpp), so errors, symbols
+// and saved files say "models::ResNet18<1000>".
 #pragma once
 
 #include <boost/mp11/algorithm.hpp>
+#include <string>
 
 #include "typenet/layers/activations.hpp"
 #include "typenet/layers/batch_norm.hpp"
@@ -63,9 +66,17 @@ using BasicResNet = Sequential<
     Named<"layer3", ResNetLayer<256, B3, 2, true>>, Named<"layer4", ResNetLayer<512, B4, 2, true>>,
     Named<"avgpool", Sequential<AdaptiveAvgPool2d<1>, Flatten>>, Named<"fc", Linear<Classes>>>;
 
+/// torchvision.models.resnet18(num_classes=Classes).
 template <int Classes = 1000>
-using ResNet18 = BasicResNet<2, 2, 2, 2, Classes>;
+struct ResNet18 : BasicResNet<2, 2, 2, 2, Classes> {
+  using definition = BasicResNet<2, 2, 2, 2, Classes>;
+  static std::string type_name() { return "models::ResNet18<" + std::to_string(Classes) + ">"; }
+};
+/// torchvision.models.resnet34(num_classes=Classes).
 template <int Classes = 1000>
-using ResNet34 = BasicResNet<3, 4, 6, 3, Classes>;
+struct ResNet34 : BasicResNet<3, 4, 6, 3, Classes> {
+  using definition = BasicResNet<3, 4, 6, 3, Classes>;
+  static std::string type_name() { return "models::ResNet34<" + std::to_string(Classes) + ">"; }
+};
 
 }  // namespace typenet::models

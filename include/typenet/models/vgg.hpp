@@ -9,6 +9,7 @@
 
 #include <boost/mp11/algorithm.hpp>
 #include <boost/mp11/list.hpp>
+#include <string>
 
 #include "typenet/layers/activations.hpp"
 #include "typenet/layers/batch_norm.hpp"
@@ -49,9 +50,17 @@ using VGG = Sequential<Named<"features", Features>,
                        Named<"classifier", Sequential<Linear<4096>, ReLU, Dropout<>, Linear<4096>,
                                                       ReLU, Dropout<>, Linear<Classes>>>>;
 
+/// torchvision.models.vgg16(num_classes=Classes).
 template <int Classes = 1000>
-using VGG16 = VGG<detail::vgg16_features<false>, Classes>;
+struct VGG16 : VGG<detail::vgg16_features<false>, Classes> {
+  using definition = VGG<detail::vgg16_features<false>, Classes>;
+  static std::string type_name() { return "models::VGG16<" + std::to_string(Classes) + ">"; }
+};
+/// torchvision.models.vgg16_bn(num_classes=Classes).
 template <int Classes = 1000>
-using VGG16_BN = VGG<detail::vgg16_features<true>, Classes>;
+struct VGG16_BN : VGG<detail::vgg16_features<true>, Classes> {
+  using definition = VGG<detail::vgg16_features<true>, Classes>;
+  static std::string type_name() { return "models::VGG16_BN<" + std::to_string(Classes) + ">"; }
+};
 
 }  // namespace typenet::models

@@ -14,6 +14,7 @@
 
 #include "typenet/nn/first_children.hpp"
 #include "typenet/nn/named.hpp"
+#include "typenet/nn/nominal.hpp"
 #include "typenet/nn/residual.hpp"
 #include "typenet/nn/sequential.hpp"
 
@@ -23,10 +24,6 @@ namespace typenet {
 using key_alias_list = std::vector<std::pair<std::string, std::string>>;
 
 namespace detail {
-template <class T>
-struct is_sequential : std::false_type {};
-template <class... L>
-struct is_sequential<Sequential<L...>> : std::true_type {};
 template <class T>
 struct is_residual : std::false_type {};
 template <class B, class S, class A>
@@ -47,7 +44,7 @@ void collect_key_aliases(key_alias_list& out, const std::string& prefix, const s
        ...);
     }
     (std::make_index_sequence<U::size>{});
-  } else if constexpr (is_sequential<U>::value) {
+  } else if constexpr (is_sequential_v<U>) {
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       (collect_key_aliases<typename U::template child<I>>(out, prefix + U::template key<I>() + ".",
                                                           alias + U::template key<I>() + "."),

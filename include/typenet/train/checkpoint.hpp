@@ -31,6 +31,7 @@
 #include "typenet/io/safetensors.hpp"
 #include "typenet/io/weight_file.hpp"
 #include "typenet/io/weights.hpp"
+#include "typenet/nn/nominal.hpp"
 #include "typenet/nn/state.hpp"
 
 namespace typenet {
@@ -44,12 +45,6 @@ struct training_state {
 };
 
 namespace detail {
-
-inline io::element_type element_type_of(dtype t) {
-  return t == dtype::f32   ? io::element_type::f32
-         : t == dtype::f64 ? io::element_type::f64
-                           : io::element_type::i64;
-}
 
 inline std::string exact(double v) {
   char buf[40];
@@ -146,7 +141,8 @@ training_state load_training_checkpoint(const io::checkpoint& file, M& model,
                                         Optimizer& optimizer) {
   const std::string& path = file.source;
   const std::string& network = detail::metadata_value(file, "typenet.network");
-  if (network != M::network::type_name())
+  if (network != M::network::type_name() &&
+      network != structural_type_name<typename M::network>())  // saved before named zoo types
     throw weights_mismatch(path + " is a checkpoint of another network:\n  file:  " + network +
                            "\n  model: " + M::network::type_name());
   const training_state state = detail::read_training_state(file);
@@ -159,23 +155,11 @@ training_state load_training_checkpoint(const io::checkpoint& file, M& model,
   std::vector<StateRef> entries;
   for (const auto& [key, record] : file.tensors) {
     if (!key.starts_with(prefix)) continue;
-    dtype type;
-    switch (record.type) {
-      case io::element_type::f32:
-        type = dtype::f32;
-        break;
-      case io::element_type::f64:
-        type = dtype::f64;
-        break;
-      case io::element_type::i64:
-        type = dtype::i64;
-        break;
-      default:
-        throw format_error(path + ": optimizer entry '" + key + "' has an unsupported dtype");
-    }
+    const dtype type = record.type;
+    if (type != dtype::f32 && type != dtype::f64 && type != dtype::i64)
+      throw format_error(path + ": optimizer entry '" + key + "' has an unsupported dtype");
     const std::int64_t n = record.numel();
-    auto& bytes = buffers.emplace_back(static_cast<std::size_t>(n) *
-                                       io::element_size(detail::element_type_of(type)));
+    auto& bytes = buffers.emplace_back(static_cast<std::size_t>(n) * dtype_size(type));
     switch (type) {
       case dtype::f32:
         io::read_as<float>(record, reinterpret_cast<float*>(bytes.data()));
@@ -183,7 +167,7 @@ training_state load_training_checkpoint(const io::checkpoint& file, M& model,
       case dtype::f64:
         io::read_as<double>(record, reinterpret_cast<double*>(bytes.data()));
         break;
-      case dtype::i64:
+      default:  // i64, checked above
         io::read_as<std::int64_t>(record, reinterpret_cast<std::int64_t*>(bytes.data()));
         break;
     }
@@ -195,8 +179,9 @@ training_state load_training_checkpoint(const io::checkpoint& file, M& model,
   // Check the model's part first without writing, then the optimizer (which
   // checks before it writes), then write the model.
   const load_options options{.skip = {prefix}};
-  detail::load_state<typename M::network>(file, model.state(), options, M::network::type_name(),
-                                          [](const StateRef&, const io::tensor_record&) {});
+  detail::load_state(file, model.state(), options, detail::network_names<typename M::network>(),
+                     key_aliases<typename M::network>(),
+                     [](const StateRef&, const io::tensor_record&) {});
   optimizer.load_state(entries);
   load_weights(model, file, options);
   model.restore_random_stream(seed, forward_count);

@@ -16,7 +16,6 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 
 #include "typenet/backend/cpu/parallel.hpp"
 #include "typenet/core/device.hpp"
@@ -78,12 +77,6 @@ double gradient_norm_part(Cpu, std::int64_t n, const T* grad, double norm_type) 
 template <class T>
 void scale_gradient(Cpu, std::int64_t n, T* grad, T coef) {
   cpu::parallel_for(n, 1, [&](std::int64_t i) { grad[i] *= coef; });
-}
-
-/// Copies `n` values from host memory into a buffer of this device (optimizer state restore).
-template <class T>
-void copy_from_host(Cpu, std::int64_t n, const T* host, T* out) {
-  if (n > 0) std::memcpy(out, host, static_cast<std::size_t>(n) * sizeof(T));
 }
 
 }  // namespace typenet
