@@ -26,17 +26,23 @@
 #include "typenet/core/update_rules.hpp"
 #include "typenet/core/windows.hpp"
 
-#include "typenet/backend/cpu/batch_norm.hpp"
-#include "typenet/backend/cpu/convolution.hpp"
+// The Cpu backend: every kernel declared; the light ones defined here, the
+// heavy ones (convolutions, GEMM, pooling, ...) only when they are not taken
+// from the typenet::kernels library (TYPENET_COMPILED_KERNELS).
 #include "typenet/backend/cpu/elementwise.hpp"
 #include "typenet/backend/cpu/kernel_instances.hpp"
-#include "typenet/backend/cpu/linear.hpp"
+#include "typenet/backend/cpu/kernels.hpp"
 #include "typenet/backend/cpu/losses.hpp"
 #include "typenet/backend/cpu/memory.hpp"
+#if !defined(TYPENET_COMPILED_KERNELS)
+#include "typenet/backend/cpu/batch_norm.hpp"
+#include "typenet/backend/cpu/convolution.hpp"
+#include "typenet/backend/cpu/linear.hpp"
 #include "typenet/backend/cpu/optimizers.hpp"
 #include "typenet/backend/cpu/pooling.hpp"
 #include "typenet/backend/cpu/softmax.hpp"
 #include "typenet/backend/cpu/upsample.hpp"
+#endif
 
 #include "typenet/layers/activations.hpp"
 #include "typenet/layers/batch_norm.hpp"

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "typenet/backend/cpu/kernels.hpp"
 #include "typenet/backend/cpu/parallel.hpp"
 #include "typenet/backend/cpu/reduction.hpp"
 #include "typenet/core/device.hpp"

@@ -24,6 +24,7 @@
 #include "typenet/backend/cpu/direct_convolution.hpp"
 #include "typenet/backend/cpu/gemm.hpp"
 #include "typenet/backend/cpu/im2col.hpp"
+#include "typenet/backend/cpu/kernels.hpp"
 #include "typenet/backend/cpu/reduction.hpp"
 #include "typenet/backend/cpu/scratch.hpp"
 #include "typenet/backend/cpu/winograd_convolution.hpp"

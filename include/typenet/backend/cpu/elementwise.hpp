@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "typenet/backend/cpu/kernels.hpp"
 #include "typenet/backend/cpu/parallel.hpp"
 #include "typenet/core/context.hpp"
 #include "typenet/core/device.hpp"

@@ -1,31 +1,19 @@
-// typenet/backend/cpu/kernel_instances.hpp — the Cpu kernels that can be compiled once.
+// typenet/backend/cpu/kernel_instances.hpp — the Cpu kernels that are compiled once.
 //
-// The Cpu kernels take run-time extents (window_geometry, batch and channel
-// counts), so their code does not depend on a network's types: one
-// instantiation per scalar type serves every program. With
-// TYPENET_COMPILED_KERNELS defined (CMake: link typenet::kernels), every
-// translation unit sees them as `extern template` and skips their
-// instantiation, which is most of the optimizer's work in a typical program;
-// src/kernels.cpp instantiates them once, for float and double. Without it
-// (the default, header-only) each translation unit instantiates what it
-// uses. The list is TYPENET_CPU_KERNEL_INSTANCES(EXTERN, T): keep it in step
-// with the kernels' signatures (a mismatch fails to compile in src/kernels.cpp
-// or its test).
+// TYPENET_CPU_KERNEL_INSTANCES(EXTERN, T) lists every kernel of kernels.hpp
+// for scalar type T as `EXTERN template ...;`. src/kernels.cpp expands it
+// with an empty EXTERN for float and double (the typenet::kernels library);
+// with TYPENET_COMPILED_KERNELS defined (a program linking the library),
+// this header declares the same instantiations `extern`, so a translation
+// unit that sees a kernel's definition anyway does not instantiate it. The
+// kernels templated on a functor (map_forward, map_backward,
+// pointwise_loss_sum) are not here: they are instantiated where used.
 #pragma once
 
 #include <cstdint>
 #include <span>
 
-#include "typenet/backend/cpu/batch_norm.hpp"
-#include "typenet/backend/cpu/convolution.hpp"
-#include "typenet/backend/cpu/elementwise.hpp"
-#include "typenet/backend/cpu/linear.hpp"
-#include "typenet/backend/cpu/losses.hpp"
-#include "typenet/backend/cpu/memory.hpp"
-#include "typenet/backend/cpu/optimizers.hpp"
-#include "typenet/backend/cpu/pooling.hpp"
-#include "typenet/backend/cpu/softmax.hpp"
-#include "typenet/backend/cpu/upsample.hpp"
+#include "typenet/backend/cpu/kernels.hpp"
 
 // clang-format off
 /// Every Cpu kernel for scalar type T, each as `EXTERN template ...;`.
@@ -48,6 +36,7 @@
   EXTERN template void linear_forward<T>(Cpu, int, int, int, const T*, const T*, const T*, T*); \
   EXTERN template void linear_backward<T>(Cpu, int, int, int, const T*, const T*, const T*, T*, T*, T*); \
   EXTERN template double binary_cross_entropy_sum<T>(Cpu, std::int64_t, const T*, const T*, const detail::binary_cross_entropy_terms&, T*); \
+  EXTERN template std::int64_t first_outside_unit_interval<T>(Cpu, std::int64_t, const T*, T&); \
   EXTERN template double cross_entropy_sum<T>(Cpu, const T*, std::span<const int>, const detail::cross_entropy_terms&, T*); \
   EXTERN template void sgd_update<T>(Cpu, const sgd_config&, bool, std::int64_t, T*, const T*, T*); \
   EXTERN template void adam_update<T>(Cpu, const adam_config&, std::int64_t, T*, const T*, T*, T*, T*); \

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "typenet/backend/cpu/gemm.hpp"
+#include "typenet/backend/cpu/kernels.hpp"
 #include "typenet/core/device.hpp"
 
 namespace typenet {

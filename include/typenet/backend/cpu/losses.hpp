@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <span>
 
+#include "typenet/backend/cpu/kernels.hpp"
 #include "typenet/core/device.hpp"
 #include "typenet/core/loss_math.hpp"
 

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <new>
 
+#include "typenet/backend/cpu/kernels.hpp"
 #include "typenet/core/device.hpp"
 #include "typenet/core/storage.hpp"
 #include "typenet/core/tensor.hpp"

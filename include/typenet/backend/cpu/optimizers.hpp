@@ -17,6 +17,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "typenet/backend/cpu/kernels.hpp"
 #include "typenet/backend/cpu/parallel.hpp"
 #include "typenet/core/device.hpp"
 #include "typenet/core/update_rules.hpp"

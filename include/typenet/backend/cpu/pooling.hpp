@@ -15,6 +15,7 @@
 #include <immintrin.h>
 #endif
 
+#include "typenet/backend/cpu/kernels.hpp"
 #include "typenet/backend/cpu/parallel.hpp"
 #include "typenet/core/device.hpp"
 #include "typenet/core/geometry.hpp"

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "typenet/backend/cpu/kernels.hpp"
 #include "typenet/backend/cpu/parallel.hpp"
 #include "typenet/core/device.hpp"
 #include "typenet/core/geometry.hpp"
