@@ -33,6 +33,24 @@ struct is_first_children : std::false_type {};
 template <std::size_t N, class Net>
 struct is_first_children<FirstChildren<N, Net>> : std::true_type {};
 
+/// Whether a FirstChildren occurs anywhere inside L (decided by the types alone).
+template <class L>
+constexpr bool has_first_children() {
+  using U = unnamed_t<L>;
+  if constexpr (is_first_children<U>::value) {
+    return true;
+  } else if constexpr (is_sequential_v<U>) {
+    return []<std::size_t... I>(std::index_sequence<I...>) {
+      return (has_first_children<typename U::template child<I>>() || ...);
+    }
+    (std::make_index_sequence<U::size>{});
+  } else if constexpr (is_residual<U>::value) {
+    return has_first_children<typename U::body>() || has_first_children<typename U::shortcut>();
+  } else {
+    return false;
+  }
+}
+
 template <class L>
 void collect_key_aliases(key_alias_list& out, const std::string& prefix, const std::string& alias) {
   using U = unnamed_t<L>;
@@ -63,7 +81,9 @@ void collect_key_aliases(key_alias_list& out, const std::string& prefix, const s
 template <class Net>
 key_alias_list key_aliases() {
   key_alias_list out;
-  detail::collect_key_aliases<Net>(out, "", "");
+  // Only FirstChildren renames; without one, walking the type would only
+  // compile a function per container for nothing.
+  if constexpr (detail::has_first_children<Net>()) detail::collect_key_aliases<Net>(out, "", "");
   return out;
 }
 

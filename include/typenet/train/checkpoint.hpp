@@ -112,6 +112,39 @@ inline training_state read_training_state(const io::checkpoint& file) {
   return state;
 }
 
+/// The optimizer's entries of a checkpoint (keys under `prefix`, without
+/// it), converted into host buffers that `buffers` keeps alive. Not a
+/// template: one copy serves every model and optimizer.
+inline std::vector<StateRef> optimizer_entries(const io::checkpoint& file,
+                                               const std::string& prefix,
+                                               std::vector<std::vector<std::byte>>& buffers) {
+  const std::string& path = file.source;
+  std::vector<StateRef> entries;
+  for (const auto& [key, record] : file.tensors) {
+    if (!key.starts_with(prefix)) continue;
+    const dtype type = record.type;
+    if (type != dtype::f32 && type != dtype::f64 && type != dtype::i64)
+      throw format_error(path + ": optimizer entry '" + key + "' has an unsupported dtype");
+    const std::int64_t n = record.numel();
+    auto& bytes = buffers.emplace_back(static_cast<std::size_t>(n) * dtype_size(type));
+    switch (type) {
+      case dtype::f32:
+        io::read_as<float>(record, reinterpret_cast<float*>(bytes.data()));
+        break;
+      case dtype::f64:
+        io::read_as<double>(record, reinterpret_cast<double*>(bytes.data()));
+        break;
+      default:  // i64, checked above
+        io::read_as<std::int64_t>(record, reinterpret_cast<std::int64_t*>(bytes.data()));
+        break;
+    }
+    entries.push_back({key.substr(prefix.size()),
+                       std::vector<int>(record.shape.begin(), record.shape.end()), type,
+                       bytes.data(), n, false, true});
+  }
+  return entries;
+}
+
 }  // namespace detail
 
 template <class M, class Optimizer>
@@ -150,35 +183,12 @@ training_state load_training_checkpoint(const io::checkpoint& file, M& model,
   const auto forward_count = detail::metadata_uint(file, "typenet.forward_count");
 
   // The optimizer's entries, copied to host buffers it can read.
-  const std::string prefix = "optimizer.";
   std::vector<std::vector<std::byte>> buffers;
-  std::vector<StateRef> entries;
-  for (const auto& [key, record] : file.tensors) {
-    if (!key.starts_with(prefix)) continue;
-    const dtype type = record.type;
-    if (type != dtype::f32 && type != dtype::f64 && type != dtype::i64)
-      throw format_error(path + ": optimizer entry '" + key + "' has an unsupported dtype");
-    const std::int64_t n = record.numel();
-    auto& bytes = buffers.emplace_back(static_cast<std::size_t>(n) * dtype_size(type));
-    switch (type) {
-      case dtype::f32:
-        io::read_as<float>(record, reinterpret_cast<float*>(bytes.data()));
-        break;
-      case dtype::f64:
-        io::read_as<double>(record, reinterpret_cast<double*>(bytes.data()));
-        break;
-      default:  // i64, checked above
-        io::read_as<std::int64_t>(record, reinterpret_cast<std::int64_t*>(bytes.data()));
-        break;
-    }
-    entries.push_back({key.substr(prefix.size()),
-                       std::vector<int>(record.shape.begin(), record.shape.end()), type,
-                       bytes.data(), n, false, true});
-  }
+  const std::vector<StateRef> entries = detail::optimizer_entries(file, "optimizer.", buffers);
 
   // Check the model's part first without writing, then the optimizer (which
   // checks before it writes), then write the model.
-  const load_options options{.skip = {prefix}};
+  const load_options options{.skip = {"optimizer."}};
   detail::load_state(file, model.state(), options, detail::network_names<typename M::network>(),
                      key_aliases<typename M::network>(),
                      [](const StateRef&, const io::tensor_record&) {});

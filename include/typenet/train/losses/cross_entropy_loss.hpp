@@ -94,28 +94,38 @@ class CrossEntropyLoss {
 
   template <int C, int... D>
   void check(int batch, std::span<const int> labels) const {
-    constexpr std::int64_t positions = (std::int64_t{1} * ... * std::int64_t{D});
+    std::string (*spatial_name)() = nullptr;  // built only for a message
+    if constexpr (sizeof...(D) > 0) spatial_name = &Shape<D...>::str;
+    check_labels(C, spatial<D...>, spatial_name, batch, labels);
+  }
+
+  /// check's work, not a template: one copy for every class count and shape.
+  void check_labels(int classes, std::span<const int> spatial_dims, std::string (*spatial_name)(),
+                    int batch, std::span<const int> labels) const {
+    std::int64_t positions = 1;
+    for (const int d : spatial_dims) positions *= d;
     const std::int64_t want = std::int64_t{batch} * positions;
     if (static_cast<std::int64_t>(labels.size()) != want) {
       std::string msg = std::string(name) + ": " + std::to_string(labels.size()) +
                         " labels for a batch of " + std::to_string(batch);
-      if constexpr (sizeof...(D) == 0)
+      if (spatial_dims.empty())
         msg += " (one per sample)";
       else
-        msg += " x " + Shape<D...>::str() + " = " + std::to_string(want) +
+        msg += " x " + spatial_name() + " = " + std::to_string(want) +
                " positions (one per sample and position)";
       throw shape_error(msg);
     }
-    if (!options_.weight.empty() && options_.weight.size() != static_cast<std::size_t>(C))
+    if (!options_.weight.empty() && options_.weight.size() != static_cast<std::size_t>(classes))
       throw shape_error(std::string(name) + ": " + std::to_string(options_.weight.size()) +
-                        " class weights for " + std::to_string(C) + " classes");
+                        " class weights for " + std::to_string(classes) + " classes");
     for (std::size_t i = 0; i < labels.size(); ++i) {
       const int y = labels[i];
-      if (y != options_.ignore_index && (y < 0 || y >= C))
+      if (y != options_.ignore_index && (y < 0 || y >= classes))
         throw usage_error(std::string(name) + ": label " + std::to_string(y) + " of " +
-                          detail::sample_and_index(static_cast<std::int64_t>(i), spatial<D...>) +
-                          " is outside [0, " + std::to_string(C) + ") and is not ignore_index (" +
-                          std::to_string(options_.ignore_index) + ")");
+                          detail::sample_and_index(static_cast<std::int64_t>(i), spatial_dims) +
+                          " is outside [0, " + std::to_string(classes) +
+                          ") and is not ignore_index (" + std::to_string(options_.ignore_index) +
+                          ")");
     }
   }
 
