@@ -8,6 +8,7 @@
 #   bench/compile_time.sh --kernels            # also with TYPENET_COMPILED_KERNELS
 #   bench/compile_time.sh --umbrella           # every case includes typenet/typenet.hpp
 #   bench/compile_time.sh --only trainer       # one case
+#   bench/compile_time.sh --repeat 3           # median of 3 compilations (range beside it)
 #
 # Cases: empty (bench/compile/empty.cpp, includes typenet/nn.hpp), trainer
 # (bench/compile/trainer.cpp), resnet34 (bench/compile/resnet34.cpp),
@@ -20,6 +21,7 @@ root=$PWD
 
 kernels=0
 umbrella=0
+repeat=1
 only=""
 cxx=${CXX:-g++}
 while (($#)); do
@@ -27,6 +29,7 @@ while (($#)); do
     --kernels) kernels=1 ;;
     --umbrella) umbrella=1 ;;
     --only) only=$2; shift ;;
+    --repeat) repeat=$2; shift ;;
     *) echo "compile_time.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -52,7 +55,7 @@ source_of() {
   esac
 }
 
-# time_one CASE KERNELS(0|1) -> "wall_s peak_MB"
+# time_one CASE KERNELS(0|1) -> "wall_s peak_MB" of one compilation
 time_one() {
   local name=$1 with_kernels=$2
   local extra=() extra_libs=()
@@ -73,15 +76,30 @@ time_one() {
   echo "$wall $((kb / 1024))"
 }
 
+# time_median CASE KERNELS -> "median_s (min-max) peak_MB" over --repeat compilations;
+# the machine is shared and noisy, so single compilations vary by tens of percent.
+time_median() {
+  local walls=() peak=0 w m
+  for ((r = 0; r < repeat; ++r)); do
+    read -r w m < <(time_one "$1" "$2")
+    walls+=("$w")
+    ((m > peak)) && peak=$m
+  done
+  python3 -c 'import statistics, sys
+v = sorted(float(x) for x in sys.argv[2:])
+print(f"{statistics.median(v):.1f} s" + (f" ({v[0]:.1f}-{v[-1]:.1f})" if len(v) > 1 else ""), sys.argv[1])' \
+    "$peak" "${walls[@]}"
+}
+
 if ((kernels)); then
   start=$(date +%s.%N)
-  "$cxx" "${common[@]}" -c "$root/src/kernels.cpp" -o "$work/kernels.o"
+  "$cxx" "${common[@]}" -DTYPENET_COMPILED_KERNELS -c "$root/src/kernels.cpp" -o "$work/kernels.o"
   ar rcs "$work/libtypenet_kernels.a" "$work/kernels.o"
   end=$(date +%s.%N)
   printf 'libtypenet_kernels.a built once in %.1f s\n\n' "$(echo "$end - $start" | bc)"
 fi
 
-echo "host: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores," \
+echo "median of $repeat compilation(s) per cell; host: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores," \
   "$(grep -q avx512f /proc/cpuinfo && echo AVX-512 || echo AVX2); $("$cxx" --version | head -1);" \
   "commit $(git rev-parse --short HEAD)"
 echo
@@ -94,11 +112,11 @@ else
 fi
 for name in empty trainer resnet34 classify_folder; do
   [[ -n $only && $only != "$name" ]] && continue
-  read -r w m < <(time_one "$name" 0)
+  header_only=$(time_median "$name" 0)
   if ((kernels)); then
-    read -r kw km < <(time_one "$name" 1)
-    echo "| $name | $w s | $m MB | $kw s | $km MB |"
+    compiled=$(time_median "$name" 1)
+    echo "| $name | ${header_only% *} | ${header_only##* } MB | ${compiled% *} | ${compiled##* } MB |"
   else
-    echo "| $name | $w s | $m MB |"
+    echo "| $name | ${header_only% *} | ${header_only##* } MB |"
   fi
 done
