@@ -5,9 +5,10 @@
 # Each folder under include/typenet/ belongs to a layer; a header may include
 # typenet headers only from the layers listed for its own. The components are
 # nn (core, backend/cpu, layers, nn, models), io, vision (image, data), metrics
-# and train. Inside nn, the backends (backend/cpu, backend/cuda, siblings)
-# and the layers sit on core only; the umbrellas typenet.hpp and cuda.cuh on
-# everything.
+# and train. Inside nn, the backend interface (backend/*.hpp, backend/shared)
+# sits on core; the backends (backend/cpu, backend/cuda, siblings) and the
+# layers on the interface and core only; the umbrellas typenet.hpp and
+# cuda.cuh on everything.
 cmake_minimum_required(VERSION 3.25)
 
 if(NOT INCLUDE_DIR)
@@ -15,15 +16,16 @@ if(NOT INCLUDE_DIR)
 endif()
 
 # layer -> the layers its headers may include (its own is always allowed).
-set(_nn_layers config core backend/cpu layers nn models nn.hpp)
+set(_nn_layers config core backend backend/cpu layers nn models nn.hpp)
 set(_allowed_config "")
 set(_allowed_core config)
-set(_allowed_backend/cpu config core)
-set(_allowed_layers config core)
-set(_allowed_nn config core layers)
-set(_allowed_models config core layers nn)
+set(_allowed_backend config core)
+set(_allowed_backend/cpu config core backend)
+set(_allowed_layers config core backend)
+set(_allowed_nn config core backend layers)
+set(_allowed_models config core backend layers nn)
 set(_allowed_nn.hpp ${_nn_layers})
-set(_allowed_backend/cuda config core)
+set(_allowed_backend/cuda config core backend)
 set(_allowed_cuda.cuh ${_nn_layers} backend/cuda typenet.hpp)
 set(_allowed_io ${_nn_layers})
 set(_allowed_io.hpp ${_nn_layers} io)

@@ -15,6 +15,7 @@
 #include "typenet/typenet.hpp"
 
 #include "typenet/backend/cuda/config.cuh"
+#include "typenet/backend/cuda/kernels.cuh"
 
 #include "typenet/backend/cuda/batch_norm.cuh"
 #include "typenet/backend/cuda/blas.cuh"

@@ -15,20 +15,26 @@
 #include "typenet/core/fixed_string.hpp"
 #include "typenet/core/geometry.hpp"
 #include "typenet/core/layer.hpp"
-#include "typenet/core/loss_math.hpp"
 #include "typenet/core/options.hpp"
 #include "typenet/core/parallel_exceptions.hpp"
 #include "typenet/core/parameter.hpp"
 #include "typenet/core/shape.hpp"
-#include "typenet/core/softmax_math.hpp"
 #include "typenet/core/storage.hpp"
 #include "typenet/core/tensor.hpp"
-#include "typenet/core/update_rules.hpp"
 #include "typenet/core/windows.hpp"
 
-// The Cpu backend: every kernel declared; the light ones defined here, the
-// heavy ones (convolutions, GEMM, pooling, ...) only when they are not taken
-// from the typenet::kernels library (TYPENET_COMPILED_KERNELS).
+// The backend interface: every kernel, typed views, and the per-element
+// maths both backends share.
+#include "typenet/backend/interface.hpp"
+#include "typenet/backend/shared/loss_math.hpp"
+#include "typenet/backend/shared/softmax_math.hpp"
+#include "typenet/backend/shared/update_rules.hpp"
+#include "typenet/backend/view.hpp"
+
+// The Cpu backend (backend::kernels<Cpu>): every kernel declared; the light
+// ones defined here, the heavy ones (convolutions, GEMM, pooling, ...) only
+// when they are not taken from the typenet::kernels library
+// (TYPENET_COMPILED_KERNELS).
 #include "typenet/backend/cpu/elementwise.hpp"
 #include "typenet/backend/cpu/kernel_instances.hpp"
 #include "typenet/backend/cpu/kernels.hpp"

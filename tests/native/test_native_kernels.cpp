@@ -168,20 +168,25 @@ BOOST_AUTO_TEST_CASE(packed_convolution_matches_the_im2col_path) {
       const auto bias_t = random_floats(std::size_t(g.in_c), rng);
       std::vector<float> y(dy.size(), nan), dx(x.size(), nan), dw(w.size(), 0.5f);
       std::vector<float> yt(x.size(), nan);
-      tn::conv2d_forward(tn::Cpu{}, g, batch, x.data(), w.data(), bias.data(), y.data());
-      tn::conv2d_backward_data(tn::Cpu{}, g, batch, dy.data(), w.data(), dx.data());
-      tn::conv2d_backward_weight(tn::Cpu{}, g, batch, x.data(), dy.data(), dw.data());
-      tn::conv_transpose2d_forward(tn::Cpu{}, g, batch, dy.data(), w.data(), bias_t.data(),
-                                   yt.data());
+      tn::backend::kernels<tn::Cpu>::conv2d_forward(g, batch, x.data(), w.data(), bias.data(),
+                                                    y.data());
+      tn::backend::kernels<tn::Cpu>::conv2d_backward_data(g, batch, dy.data(), w.data(), dx.data());
+      tn::backend::kernels<tn::Cpu>::conv2d_backward_weight(g, batch, x.data(), dy.data(),
+                                                            dw.data());
+      tn::backend::kernels<tn::Cpu>::conv_transpose2d_forward(g, batch, dy.data(), w.data(),
+                                                              bias_t.data(), yt.data());
 
       const auto xd = widen(x), wd = widen(w), dyd = widen(dy), bd = widen(bias);
       const auto btd = widen(bias_t);
       std::vector<double> yd(y.size()), dxd(dx.size()), dwd(dw.size(), 0.5), ytd(x.size());
-      tn::conv2d_forward(tn::Cpu{}, g, batch, xd.data(), wd.data(), bd.data(), yd.data());
-      tn::conv2d_backward_data(tn::Cpu{}, g, batch, dyd.data(), wd.data(), dxd.data());
-      tn::conv2d_backward_weight(tn::Cpu{}, g, batch, xd.data(), dyd.data(), dwd.data());
-      tn::conv_transpose2d_forward(tn::Cpu{}, g, batch, dyd.data(), wd.data(), btd.data(),
-                                   ytd.data());
+      tn::backend::kernels<tn::Cpu>::conv2d_forward(g, batch, xd.data(), wd.data(), bd.data(),
+                                                    yd.data());
+      tn::backend::kernels<tn::Cpu>::conv2d_backward_data(g, batch, dyd.data(), wd.data(),
+                                                          dxd.data());
+      tn::backend::kernels<tn::Cpu>::conv2d_backward_weight(g, batch, xd.data(), dyd.data(),
+                                                            dwd.data());
+      tn::backend::kernels<tn::Cpu>::conv_transpose2d_forward(g, batch, dyd.data(), wd.data(),
+                                                              btd.data(), ytd.data());
       BOOST_TEST_INFO("batch " << batch << " in_c " << s.in_c << " out_c " << s.out_c << " kernel "
                                << s.kernel << " stride " << s.stride << " pad " << s.pad
                                << " dilation " << s.dilation << " groups " << s.groups);
@@ -220,7 +225,7 @@ BOOST_AUTO_TEST_CASE(stride2_max_pooling_matches_a_plain_reference) {
         x[2 * g.in_plane() + 7 * width + 4] = std::nanf("");
         std::vector<float> y(std::size_t(g.out_size()));
         std::vector<std::int32_t> argmax(y.size());
-        tn::max_pool2d_forward(tn::Cpu{}, g, 1, x.data(), y.data(), argmax.data());
+        tn::backend::kernels<tn::Cpu>::max_pool2d_forward(g, 1, x.data(), y.data(), argmax.data());
         int mismatches = 0;
         for (int c = 0; c < g.in_c; ++c)
           for (int oh = 0; oh < g.out_h; ++oh)

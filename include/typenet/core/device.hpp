@@ -1,8 +1,9 @@
 // typenet/core/device.hpp — device tags.
 //
-// A device is a tag type chosen in a Model's type. Kernels are overloaded on
-// it (`Cpu` kernels live in backend/cpu, `Cuda` kernels in backend/cuda), so a
-// layer's code never names a backend.
+// A device is a tag type chosen in a Model's type. Layers pass it to the
+// backend interface (backend/interface.hpp), which runs the kernels of
+// `backend::kernels<Device>` (backend/cpu, backend/cuda), so a layer's code
+// never names a backend.
 #pragma once
 
 #include <concepts>

@@ -41,6 +41,7 @@
 #include <utility>
 #include <vector>
 
+#include "typenet/backend/interface.hpp"
 #include "typenet/config.hpp"
 #include "typenet/io/checkpoint.hpp"
 #include "typenet/io/errors.hpp"
@@ -414,32 +415,34 @@ template <class M>
 load_report load_state_into(M& model, const io::checkpoint& file, const load_options& options) {
   using device = typename M::device;
   using Net = typename M::network;
-  return detail::load_state(file, model.state(), options, network_names<Net>(), key_aliases<Net>(),
-                            [](const StateRef& target, const io::tensor_record& r) {
-                              const auto read = [&]<class V>(V*) {
-                                if constexpr (std::is_same_v<device, Cpu>) {
-                                  io::read_as<V>(r, static_cast<V*>(target.data));
-                                } else if (target.on_host) {
-                                  io::read_as<V>(r, static_cast<V*>(target.data));
-                                } else {
-                                  std::vector<V> staged(static_cast<std::size_t>(target.size));
-                                  io::read_as<V>(r, staged.data());
-                                  copy_from_host(device{}, target.size, staged.data(),
-                                                 static_cast<V*>(target.data));
-                                }
-                              };
-                              switch (target.type) {
-                                case dtype::f32:
-                                  read(static_cast<float*>(nullptr));
-                                  break;
-                                case dtype::f64:
-                                  read(static_cast<double*>(nullptr));
-                                  break;
-                                default:  // a model's state holds f32, f64 and i64 only
-                                  read(static_cast<std::int64_t*>(nullptr));
-                                  break;
-                              }
-                            });
+  return detail::load_state(
+      file, model.state(), options, network_names<Net>(), key_aliases<Net>(),
+      [](const StateRef& target, const io::tensor_record& r) {
+        const auto read = [&]<class V>(V*) {
+          if constexpr (std::is_same_v<device, Cpu>) {
+            io::read_as<V>(r, static_cast<V*>(target.data));
+          } else if (target.on_host) {
+            io::read_as<V>(r, static_cast<V*>(target.data));
+          } else {
+            std::vector<V> staged(static_cast<std::size_t>(target.size));
+            io::read_as<V>(r, staged.data());
+            backend::copy_from_host(
+                device{}, backend::vector_view<const V>(staged.data(), target.size),
+                backend::vector_view(static_cast<V*>(target.data), target.size));
+          }
+        };
+        switch (target.type) {
+          case dtype::f32:
+            read(static_cast<float*>(nullptr));
+            break;
+          case dtype::f64:
+            read(static_cast<double*>(nullptr));
+            break;
+          default:  // a model's state holds f32, f64 and i64 only
+            read(static_cast<std::int64_t*>(nullptr));
+            break;
+        }
+      });
 }
 
 }  // namespace detail
@@ -484,11 +487,13 @@ void append_tensors_to_write(std::vector<io::tensor_to_write>& out,
         // Moving a vector keeps its buffer: `data` stays valid as staged grows.
         auto& copy = staged.emplace_back(bytes);
         if (s.type == dtype::f32)
-          copy_to_host(Device{}, s.size, static_cast<const float*>(s.data),
-                       reinterpret_cast<float*>(copy.data()));
+          backend::copy_to_host(
+              Device{}, backend::vector_view(static_cast<const float*>(s.data), s.size),
+              backend::vector_view(reinterpret_cast<float*>(copy.data()), s.size));
         else
-          copy_to_host(Device{}, s.size, static_cast<const double*>(s.data),
-                       reinterpret_cast<double*>(copy.data()));
+          backend::copy_to_host(
+              Device{}, backend::vector_view(static_cast<const double*>(s.data), s.size),
+              backend::vector_view(reinterpret_cast<double*>(copy.data()), s.size));
         data = copy.data();
       }
     }

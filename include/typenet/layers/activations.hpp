@@ -10,6 +10,7 @@
 #include <ratio>
 #include <string>
 
+#include "typenet/backend/interface.hpp"
 #include "typenet/config.hpp"
 #include "typenet/core/layer.hpp"
 
@@ -25,13 +26,14 @@ struct elementwise_layer : layer_base {
   struct node : node_io<In, In, Device, T> {
     const Tensor<In, Device, T>& forward(no_parameters&, const Tensor<In, Device, T>& x,
                                          const run_context&) {
-      map_forward<Fn>(Device{}, x.size(), x.data(), this->y.data());
+      backend::map_forward<Fn>(Device{}, backend::flat_view(x), backend::flat_view(this->y));
       return this->y;
     }
     const Tensor<In, Device, T>& backward(no_parameters&, const Tensor<In, Device, T>& x,
                                           const Tensor<In, Device, T>& dy, const run_context& ctx) {
       if (ctx.need_input_grad)
-        map_backward<Fn>(Device{}, x.size(), x.data(), this->y.data(), dy.data(), this->dx.data());
+        backend::map_backward<Fn>(Device{}, backend::flat_view(x), backend::flat_view(this->y),
+                                  backend::flat_view(dy), backend::flat_view(this->dx));
       return this->dx;
     }
   };

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <string>
 
+#include "typenet/backend/interface.hpp"
 #include "typenet/core/diagnostics.hpp"
 #include "typenet/core/errors.hpp"
 #include "typenet/core/geometry.hpp"
@@ -82,8 +83,6 @@ struct batch_norm_layer {
     Tensor<Shape<C>, Device, T> mean{1}, invstd{1};
     bool trained_forward = true;
 
-    batch_norm_config config(int batch) const { return {batch, C, plane, momentum, eps}; }
-
     const Tensor<In, Device, T>& forward(parameters<In, Device, T>& p,
                                          const Tensor<In, Device, T>& x, const run_context& ctx) {
       trained_forward = ctx.training;
@@ -92,15 +91,17 @@ struct batch_norm_layer {
           throw shape_error(
               "BatchNorm: expected more than 1 value per channel when training "
               "(batch 1 of a 1x1 map); use eval() or a larger batch");
-        batch_norm_forward_train(Device{}, config(x.batch()), x.data(), p.weight.value.data(),
-                                 p.bias.value.data(), p.running_mean.value.data(),
-                                 p.running_var.value.data(), mean.data(), invstd.data(),
-                                 this->y.data());
+        backend::batch_norm_forward_train(
+            Device{}, momentum, eps, backend::channel_view(x), backend::flat_view(p.weight.value),
+            backend::flat_view(p.bias.value), backend::flat_view(p.running_mean.value),
+            backend::flat_view(p.running_var.value), backend::flat_view(mean),
+            backend::flat_view(invstd), backend::channel_view(this->y));
         ++p.num_batches_tracked.value;
       } else {
-        batch_norm_forward_eval(Device{}, config(x.batch()), x.data(), p.weight.value.data(),
-                                p.bias.value.data(), p.running_mean.value.data(),
-                                p.running_var.value.data(), this->y.data());
+        backend::batch_norm_forward_eval(
+            Device{}, eps, backend::channel_view(x), backend::flat_view(p.weight.value),
+            backend::flat_view(p.bias.value), backend::flat_view(p.running_mean.value),
+            backend::flat_view(p.running_var.value), backend::channel_view(this->y));
       }
       return this->y;
     }
@@ -109,13 +110,15 @@ struct batch_norm_layer {
                                           const Tensor<In, Device, T>& x,
                                           const Tensor<In, Device, T>& dy, const run_context& ctx) {
       if (!trained_forward)
-        batch_norm_eval_statistics(Device{}, C, eps, p.running_mean.value.data(),
-                                   p.running_var.value.data(), mean.data(), invstd.data());
-      batch_norm_backward(Device{}, config(x.batch()), trained_forward, x.data(), dy.data(),
-                          p.weight.value.data(), mean.data(), invstd.data(),
-                          ctx.need_input_grad ? this->dx.data() : nullptr,
-                          p.weight.requires_grad ? p.weight.grad.data() : nullptr,
-                          p.bias.requires_grad ? p.bias.grad.data() : nullptr);
+        backend::batch_norm_eval_statistics(Device{}, eps, backend::flat_view(p.running_mean.value),
+                                            backend::flat_view(p.running_var.value),
+                                            backend::flat_view(mean), backend::flat_view(invstd));
+      backend::batch_norm_backward(
+          Device{}, trained_forward, backend::channel_view(x), backend::channel_view(dy),
+          backend::flat_view(p.weight.value), backend::flat_view(mean), backend::flat_view(invstd),
+          ctx.need_input_grad ? backend::channel_view(this->dx) : backend::view<T, 3>{},
+          p.weight.requires_grad ? backend::flat_view(p.weight.grad) : backend::view<T, 1>{},
+          p.bias.requires_grad ? backend::flat_view(p.bias.grad) : backend::view<T, 1>{});
       return this->dx;
     }
   };

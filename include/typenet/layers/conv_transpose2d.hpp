@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <string>
 
+#include "typenet/backend/interface.hpp"
 #include "typenet/core/diagnostics.hpp"
 #include "typenet/core/geometry.hpp"
 #include "typenet/core/layer.hpp"
@@ -114,10 +115,11 @@ struct ConvTranspose2d {
     const Tensor<output_shape<In>, Device, T>& forward(parameters<In, Device, T>& p,
                                                        const Tensor<In, Device, T>& x,
                                                        const run_context&) {
-      const T* bias = nullptr;
-      if constexpr (has_bias) bias = p.bias.value.data();
-      conv_transpose2d_forward(Device{}, g, x.batch(), x.data(), p.weight.value.data(), bias,
-                               this->y.data());
+      backend::view<const T, 1> bias{};
+      if constexpr (has_bias) bias = backend::flat_view(p.bias.value);
+      backend::conv_transpose2d_forward(Device{}, g, backend::batch_view(x),
+                                        backend::sample_view(p.weight.value), bias,
+                                        backend::batch_view(this->y));
       return this->y;
     }
 
@@ -126,15 +128,18 @@ struct ConvTranspose2d {
                                           const Tensor<output_shape<In>, Device, T>& dy,
                                           const run_context& ctx) {
       if (p.weight.requires_grad)
-        conv2d_backward_weight(Device{}, g, x.batch(), dy.data(), x.data(), p.weight.grad.data());
+        backend::conv2d_backward_weight(Device{}, g, backend::batch_view(dy),
+                                        backend::batch_view(x),
+                                        backend::sample_view(p.weight.grad));
       if constexpr (has_bias) {
         if (p.bias.requires_grad)
-          channel_bias_backward(Device{}, x.batch(), Out, g.in_plane(), dy.data(),
-                                p.bias.grad.data());
+          backend::channel_bias_backward(Device{}, backend::channel_view(dy),
+                                         backend::flat_view(p.bias.grad));
       }
       if (ctx.need_input_grad)
-        conv2d_forward(Device{}, g, x.batch(), dy.data(), p.weight.value.data(),
-                       static_cast<const T*>(nullptr), this->dx.data());
+        backend::conv2d_forward(Device{}, g, backend::batch_view(dy),
+                                backend::sample_view(p.weight.value), backend::view<const T, 1>{},
+                                backend::batch_view(this->dx));
       return this->dx;
     }
   };

@@ -9,6 +9,7 @@
 #include <ratio>
 #include <string>
 
+#include "typenet/backend/interface.hpp"
 #include "typenet/core/layer.hpp"
 
 namespace typenet {
@@ -31,9 +32,10 @@ struct Dropout : layer_base {
                                          const run_context& ctx) {
       masked = ctx.training && p > 0;
       if (masked) {
-        dropout_forward(Device{}, x.size(), p, ctx.stream, x.data(), mask.data(), this->y.data());
+        backend::dropout_forward(Device{}, p, ctx.stream, backend::flat_view(x),
+                                 backend::flat_view(mask), backend::flat_view(this->y));
       } else {
-        copy_values(Device{}, x.size(), x.data(), this->y.data());
+        backend::copy_values(Device{}, backend::flat_view(x), backend::flat_view(this->y));
       }
       return this->y;
     }
@@ -41,9 +43,10 @@ struct Dropout : layer_base {
                                           const Tensor<In, Device, T>& dy, const run_context& ctx) {
       if (!ctx.need_input_grad) return this->dx;
       if (masked) {
-        multiply(Device{}, dy.size(), dy.data(), mask.data(), this->dx.data());
+        backend::multiply(Device{}, backend::flat_view(dy), backend::flat_view(mask),
+                          backend::flat_view(this->dx));
       } else {
-        copy_values(Device{}, dy.size(), dy.data(), this->dx.data());
+        backend::copy_values(Device{}, backend::flat_view(dy), backend::flat_view(this->dx));
       }
       return this->dx;
     }

@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "typenet/backend/interface.hpp"
 #include "typenet/core/layer.hpp"
 
 namespace typenet {
@@ -19,13 +20,14 @@ struct Flatten : layer_base {
     const Tensor<output_shape<In>, Device, T>& forward(no_parameters&,
                                                        const Tensor<In, Device, T>& x,
                                                        const run_context&) {
-      copy_values(Device{}, x.size(), x.data(), this->y.data());
+      backend::copy_values(Device{}, backend::flat_view(x), backend::flat_view(this->y));
       return this->y;
     }
     const Tensor<In, Device, T>& backward(no_parameters&, const Tensor<In, Device, T>&,
                                           const Tensor<output_shape<In>, Device, T>& dy,
                                           const run_context& ctx) {
-      if (ctx.need_input_grad) copy_values(Device{}, dy.size(), dy.data(), this->dx.data());
+      if (ctx.need_input_grad)
+        backend::copy_values(Device{}, backend::flat_view(dy), backend::flat_view(this->dx));
       return this->dx;
     }
   };

@@ -8,6 +8,7 @@
 #include <string>
 #include <type_traits>
 
+#include "typenet/backend/interface.hpp"
 #include "typenet/core/diagnostics.hpp"
 #include "typenet/core/layer.hpp"
 #include "typenet/core/options.hpp"
@@ -50,21 +51,25 @@ struct Linear {
     const Tensor<Shape<Out>, Device, T>& forward(parameters<In, Device, T>& p,
                                                  const Tensor<In, Device, T>& x,
                                                  const run_context&) {
-      const T* bias = nullptr;
-      if constexpr (has_bias) bias = p.bias.value.data();
-      linear_forward(Device{}, x.batch(), in_features<In>, Out, x.data(), p.weight.value.data(),
-                     bias, this->y.data());
+      backend::view<const T, 1> bias{};
+      if constexpr (has_bias) bias = backend::flat_view(p.bias.value);
+      backend::linear_forward(Device{}, backend::batch_view(x),
+                              backend::sample_view(p.weight.value), bias,
+                              backend::batch_view(this->y));
       return this->y;
     }
     const Tensor<In, Device, T>& backward(parameters<In, Device, T>& p,
                                           const Tensor<In, Device, T>& x,
                                           const Tensor<Shape<Out>, Device, T>& dy,
                                           const run_context& ctx) {
-      T* db = nullptr;
-      if constexpr (has_bias) db = p.bias.requires_grad ? p.bias.grad.data() : nullptr;
-      linear_backward(Device{}, x.batch(), in_features<In>, Out, x.data(), p.weight.value.data(),
-                      dy.data(), ctx.need_input_grad ? this->dx.data() : nullptr,
-                      p.weight.requires_grad ? p.weight.grad.data() : nullptr, db);
+      backend::view<T, 1> db{};
+      if constexpr (has_bias)
+        if (p.bias.requires_grad) db = backend::flat_view(p.bias.grad);
+      backend::linear_backward(
+          Device{}, backend::batch_view(x), backend::sample_view(p.weight.value),
+          backend::batch_view(dy),
+          ctx.need_input_grad ? backend::batch_view(this->dx) : backend::view<T, 2>{},
+          p.weight.requires_grad ? backend::sample_view(p.weight.grad) : backend::view<T, 2>{}, db);
       return this->dx;
     }
   };

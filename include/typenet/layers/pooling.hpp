@@ -10,7 +10,9 @@
 #include <algorithm>
 #include <cstdint>
 #include <string>
+#include <utility>
 
+#include "typenet/backend/interface.hpp"
 #include "typenet/core/diagnostics.hpp"
 #include "typenet/core/geometry.hpp"
 #include "typenet/core/layer.hpp"
@@ -108,14 +110,17 @@ struct MaxPool2d : layer_base {
     const Tensor<output_shape<In>, Device, T>& forward(no_parameters&,
                                                        const Tensor<In, Device, T>& x,
                                                        const run_context&) {
-      max_pool2d_forward(Device{}, g, x.batch(), x.data(), this->y.data(), argmax.data());
+      backend::max_pool2d_forward(Device{}, g, backend::batch_view(x), backend::batch_view(this->y),
+                                  backend::batch_view(argmax));
       return this->y;
     }
-    const Tensor<In, Device, T>& backward(no_parameters&, const Tensor<In, Device, T>& x,
+    const Tensor<In, Device, T>& backward(no_parameters&, const Tensor<In, Device, T>&,
                                           const Tensor<output_shape<In>, Device, T>& dy,
                                           const run_context& ctx) {
       if (ctx.need_input_grad)
-        max_pool2d_backward(Device{}, g, x.batch(), dy.data(), argmax.data(), this->dx.data());
+        backend::max_pool2d_backward(Device{}, g, backend::batch_view(dy),
+                                     backend::batch_view(std::as_const(argmax)),
+                                     backend::batch_view(this->dx));
       return this->dx;
     }
   };
@@ -159,14 +164,16 @@ struct AvgPool2d : layer_base {
     const Tensor<output_shape<In>, Device, T>& forward(no_parameters&,
                                                        const Tensor<In, Device, T>& x,
                                                        const run_context&) {
-      avg_pool2d_forward(Device{}, g, x.batch(), x.data(), this->y.data());
+      backend::avg_pool2d_forward(Device{}, g, backend::batch_view(x),
+                                  backend::batch_view(this->y));
       return this->y;
     }
-    const Tensor<In, Device, T>& backward(no_parameters&, const Tensor<In, Device, T>& x,
+    const Tensor<In, Device, T>& backward(no_parameters&, const Tensor<In, Device, T>&,
                                           const Tensor<output_shape<In>, Device, T>& dy,
                                           const run_context& ctx) {
       if (ctx.need_input_grad)
-        avg_pool2d_backward(Device{}, g, x.batch(), dy.data(), this->dx.data());
+        backend::avg_pool2d_backward(Device{}, g, backend::batch_view(dy),
+                                     backend::batch_view(this->dx));
       return this->dx;
     }
   };
@@ -215,14 +222,16 @@ struct AdaptiveAvgPool2d : layer_base {
     const Tensor<output_shape<In>, Device, T>& forward(no_parameters&,
                                                        const Tensor<In, Device, T>& x,
                                                        const run_context&) {
-      adaptive_avg_pool2d_forward(Device{}, g, x.batch(), x.data(), this->y.data());
+      backend::adaptive_avg_pool2d_forward(Device{}, g, backend::batch_view(x),
+                                           backend::batch_view(this->y));
       return this->y;
     }
-    const Tensor<In, Device, T>& backward(no_parameters&, const Tensor<In, Device, T>& x,
+    const Tensor<In, Device, T>& backward(no_parameters&, const Tensor<In, Device, T>&,
                                           const Tensor<output_shape<In>, Device, T>& dy,
                                           const run_context& ctx) {
       if (ctx.need_input_grad)
-        adaptive_avg_pool2d_backward(Device{}, g, x.batch(), dy.data(), this->dx.data());
+        backend::adaptive_avg_pool2d_backward(Device{}, g, backend::batch_view(dy),
+                                              backend::batch_view(this->dx));
       return this->dx;
     }
   };

@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "typenet/backend/interface.hpp"
 #include "typenet/core/layer.hpp"
 
 namespace typenet {
@@ -17,18 +18,17 @@ struct softmax_layer : layer_base {
 
   template <class In, class Device, class T>
   struct node : node_io<In, In, Device, T> {
-    static constexpr int channels = In::dims[0];
-    static constexpr std::int64_t inner = In::size / channels;
     const Tensor<In, Device, T>& forward(no_parameters&, const Tensor<In, Device, T>& x,
                                          const run_context&) {
-      softmax_forward(Device{}, Log, x.batch(), channels, inner, x.data(), this->y.data());
+      backend::softmax_forward(Device{}, Log, backend::channel_view(x),
+                               backend::channel_view(this->y));
       return this->y;
     }
-    const Tensor<In, Device, T>& backward(no_parameters&, const Tensor<In, Device, T>& x,
+    const Tensor<In, Device, T>& backward(no_parameters&, const Tensor<In, Device, T>&,
                                           const Tensor<In, Device, T>& dy, const run_context& ctx) {
       if (ctx.need_input_grad)
-        softmax_backward(Device{}, Log, x.batch(), channels, inner, this->y.data(), dy.data(),
-                         this->dx.data());
+        backend::softmax_backward(Device{}, Log, backend::channel_view(this->y),
+                                  backend::channel_view(dy), backend::channel_view(this->dx));
       return this->dx;
     }
   };

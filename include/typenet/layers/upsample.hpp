@@ -11,6 +11,7 @@
 #include <string>
 #include <type_traits>
 
+#include "typenet/backend/interface.hpp"
 #include "typenet/core/diagnostics.hpp"
 #include "typenet/core/geometry.hpp"
 #include "typenet/core/layer.hpp"
@@ -75,14 +76,16 @@ struct Upsample : layer_base {
     const Tensor<output_shape<In>, Device, T>& forward(no_parameters&,
                                                        const Tensor<In, Device, T>& x,
                                                        const run_context&) {
-      upsample_forward(Device{}, bilinear, g, x.batch(), x.data(), this->y.data());
+      backend::upsample_forward(Device{}, bilinear, g, backend::batch_view(x),
+                                backend::batch_view(this->y));
       return this->y;
     }
-    const Tensor<In, Device, T>& backward(no_parameters&, const Tensor<In, Device, T>& x,
+    const Tensor<In, Device, T>& backward(no_parameters&, const Tensor<In, Device, T>&,
                                           const Tensor<output_shape<In>, Device, T>& dy,
                                           const run_context& ctx) {
       if (ctx.need_input_grad)
-        upsample_backward(Device{}, bilinear, g, x.batch(), dy.data(), this->dx.data());
+        backend::upsample_backward(Device{}, bilinear, g, backend::batch_view(dy),
+                                   backend::batch_view(this->dx));
       return this->dx;
     }
   };

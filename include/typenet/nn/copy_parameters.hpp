@@ -16,6 +16,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "typenet/backend/interface.hpp"
 #include "typenet/core/device.hpp"
 #include "typenet/core/errors.hpp"
 #include "typenet/core/parameter.hpp"
@@ -28,14 +29,14 @@ namespace detail {
 /// One state entry's values from a model on DFrom to one on DTo.
 template <class DFrom, class DTo, class V>
 void copy_state_values(const StateRef& from, const StateRef& to) {
-  const auto* src = static_cast<const V*>(from.data);
-  auto* dst = static_cast<V*>(to.data);
+  const auto src = backend::vector_view(static_cast<const V*>(from.data), from.size);
+  const auto dst = backend::vector_view(static_cast<V*>(to.data), to.size);
   if constexpr (std::is_same_v<DFrom, DTo>) {
-    copy_values(DFrom{}, from.size, src, dst);
+    backend::copy_values(DFrom{}, src, dst);
   } else if constexpr (std::is_same_v<DFrom, Cpu>) {
-    copy_from_host(DTo{}, from.size, src, dst);
+    backend::copy_from_host(DTo{}, src, dst);
   } else if constexpr (std::is_same_v<DTo, Cpu>) {
-    copy_to_host(DFrom{}, from.size, src, dst);
+    backend::copy_to_host(DFrom{}, src, dst);
   } else {
     static_assert(std::is_same_v<DFrom, Cpu>,
                   "copy_parameters: between two devices, one is the Cpu");

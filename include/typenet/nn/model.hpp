@@ -26,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "typenet/backend/interface.hpp"
 #include "typenet/core/diagnostics.hpp"
 #include "typenet/core/errors.hpp"
 #include "typenet/core/layer.hpp"
@@ -128,7 +129,8 @@ class Model {
 
   /// Clears every parameter's gradient (no allocation: uses the cached list).
   void zero_grad() {
-    for (const auto& p : refs_) fill_values(Device{}, p.size(), p.grad_data(), T{0});
+    for (const auto& p : refs_)
+      backend::fill_values(Device{}, backend::vector_view(p.grad_data(), p.size()), T{0});
   }
 
   /// Every learnable parameter with its state_dict name, in definition order.

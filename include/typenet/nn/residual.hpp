@@ -20,6 +20,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "typenet/backend/interface.hpp"
 #include "typenet/core/diagnostics.hpp"
 #include "typenet/core/layer.hpp"
 #include "typenet/layers/identity.hpp"
@@ -130,7 +131,7 @@ struct Residual {
                                           const Tensor<In, Device, T>& x, const run_context& ctx) {
       const auto& a = body.forward(p.body, x, ctx.child(0, true));
       const auto& b = shortcut.forward(p.shortcut, x, ctx.child(1, true));
-      add(Device{}, sum.size(), a.data(), b.data(), sum.data());
+      backend::add(Device{}, backend::flat_view(a), backend::flat_view(b), backend::flat_view(sum));
       return activation.forward(p.activation, sum, ctx.child(2, true));
     }
 
@@ -141,7 +142,9 @@ struct Residual {
       const auto& dsum = activation.backward(p.activation, sum, dy, ctx.child(2, true));
       const auto& da = body.backward(p.body, x, dsum, ctx.child(0, ctx.need_input_grad));
       const auto& db = shortcut.backward(p.shortcut, x, dsum, ctx.child(1, ctx.need_input_grad));
-      if (ctx.need_input_grad) add(Device{}, dx.size(), da.data(), db.data(), dx.data());
+      if (ctx.need_input_grad)
+        backend::add(Device{}, backend::flat_view(da), backend::flat_view(db),
+                     backend::flat_view(dx));
       return dx;
     }
 

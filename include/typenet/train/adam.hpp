@@ -39,9 +39,10 @@
 #include <string>
 #include <vector>
 
+#include "typenet/backend/interface.hpp"
+#include "typenet/backend/shared/update_rules.hpp"
 #include "typenet/core/errors.hpp"
 #include "typenet/core/storage.hpp"
-#include "typenet/core/update_rules.hpp"
 #include "typenet/nn/state.hpp"
 #include "typenet/train/param_groups.hpp"
 
@@ -137,12 +138,12 @@ class adam_optimizer : public optimizer_base<T, Device, Options, adam_slot<T, De
         allocate(slot, p, o);
         const auto n = p.size();
         if (slot.step == 0) {
-          fill_values(Device{}, n, slot.exp_avg.data(), T{0});
-          fill_values(Device{}, n, slot.exp_avg_sq.data(), T{0});
+          backend::fill_values(Device{}, backend::vector_view(slot.exp_avg.data(), n), T{0});
+          backend::fill_values(Device{}, backend::vector_view(slot.exp_avg_sq.data(), n), T{0});
           slot.max_is_current = false;
         }
         if (o.amsgrad && !slot.max_is_current) {
-          fill_values(Device{}, n, slot.max_exp_avg_sq.data(), T{0});
+          backend::fill_values(Device{}, backend::vector_view(slot.max_exp_avg_sq.data(), n), T{0});
           slot.max_is_current = true;
         }
         ++slot.step;
@@ -160,8 +161,12 @@ class adam_optimizer : public optimizer_base<T, Device, Options, adam_slot<T, De
         c.decoupled_weight_decay = Decoupled;
         c.step_size = o.lr / bias_correction1;
         c.bias_correction2_sqrt = std::sqrt(bias_correction2);
-        adam_update(Device{}, c, n, p.value_data(), p.grad_data(), slot.exp_avg.data(),
-                    slot.exp_avg_sq.data(), o.amsgrad ? slot.max_exp_avg_sq.data() : nullptr);
+        backend::adam_update(Device{}, c, backend::vector_view(p.value_data(), n),
+                             backend::vector_view(p.grad_data(), n),
+                             backend::vector_view(slot.exp_avg.data(), n),
+                             backend::vector_view(slot.exp_avg_sq.data(), n),
+                             o.amsgrad ? backend::vector_view(slot.max_exp_avg_sq.data(), n)
+                                       : backend::view<T, 1>{});
       }
     }
     ++this->steps_;

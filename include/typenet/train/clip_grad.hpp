@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "typenet/backend/interface.hpp"
 #include "typenet/core/errors.hpp"
 #include "typenet/nn/state.hpp"
 
@@ -45,7 +46,8 @@ double clip_grad_norm(std::span<const ParameterRef<T, Device>> params, double ma
   for (const auto& p : params) {
     if (!p.requires_grad()) continue;
     any = true;
-    const double part = gradient_norm_part(Device{}, p.size(), p.grad_data(), norm_type);
+    const double part = backend::gradient_norm_part(
+        Device{}, backend::vector_view<const T>(p.grad_data(), p.size()), norm_type);
     sum = inf ? std::max(sum, part) : sum + part;
   }
   if (!any) return 0;
@@ -61,7 +63,8 @@ double clip_grad_norm(std::span<const ParameterRef<T, Device>> params, double ma
   const T coef = (T{1} / (static_cast<T>(total) + static_cast<T>(1e-6))) * static_cast<T>(max_norm);
   if (!(coef >= T{1}))  // NaN too, as PyTorch's clamp passes it on
     for (const auto& p : params)
-      if (p.requires_grad()) scale_gradient(Device{}, p.size(), p.grad_data(), coef);
+      if (p.requires_grad())
+        backend::scale_gradient(Device{}, backend::vector_view(p.grad_data(), p.size()), coef);
   return total;
 }
 

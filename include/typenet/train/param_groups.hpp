@@ -31,6 +31,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "typenet/backend/interface.hpp"
 #include "typenet/core/device.hpp"
 #include "typenet/core/errors.hpp"
 #include "typenet/core/parameter.hpp"
@@ -209,7 +210,8 @@ class optimizer_base {
   /// Sets every parameter's gradient to zero (frozen ones too).
   void zero_grad() {
     for (auto& group : groups_)
-      for (auto& p : group.params) fill_values(Device{}, p.size(), p.grad_data(), T{0});
+      for (auto& p : group.params)
+        backend::fill_values(Device{}, backend::vector_view(p.grad_data(), p.size()), T{0});
   }
 
  protected:
@@ -291,7 +293,8 @@ class optimizer_base {
   static void read_tensor(const state_source& source, const StateRef& e, const parameter& p,
                           T* out) {
     source.check(e, dtype_of_v<T>, p.size());
-    copy_from_host(Device{}, p.size(), static_cast<const T*>(e.data), out);
+    backend::copy_from_host(Device{}, backend::vector_view(static_cast<const T*>(e.data), p.size()),
+                            backend::vector_view(out, p.size()));
   }
 
   const char* name_;

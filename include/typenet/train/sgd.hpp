@@ -28,9 +28,10 @@
 #include <string>
 #include <vector>
 
+#include "typenet/backend/interface.hpp"
+#include "typenet/backend/shared/update_rules.hpp"
 #include "typenet/core/errors.hpp"
 #include "typenet/core/storage.hpp"
-#include "typenet/core/update_rules.hpp"
 #include "typenet/nn/state.hpp"
 #include "typenet/train/param_groups.hpp"
 
@@ -115,13 +116,15 @@ class SGD : public detail::optimizer_base<T, Device, SGDOptions, detail::sgd_slo
         const auto& p = group.params[i];
         if (!p.requires_grad()) continue;
         auto& slot = group.slots[i];
-        T* buffer = nullptr;
+        backend::view<T, 1> buffer{};
         if (o.momentum != 0) {
           if (slot.momentum_buffer.size() == 0)
             slot.momentum_buffer.resize(static_cast<std::size_t>(p.size()));
-          buffer = slot.momentum_buffer.data();
+          buffer = backend::vector_view(slot.momentum_buffer.data(), p.size());
         }
-        sgd_update(Device{}, c, !slot.has_buffer, p.size(), p.value_data(), p.grad_data(), buffer);
+        backend::sgd_update(Device{}, c, !slot.has_buffer,
+                            backend::vector_view(p.value_data(), p.size()),
+                            backend::vector_view(p.grad_data(), p.size()), buffer);
         if (o.momentum != 0) slot.has_buffer = true;
       }
     }

@@ -23,9 +23,10 @@ namespace typenet {
 /// 1/sqrt(var + eps) for backward, and updates the running statistics with
 /// the unbiased variance.
 template <class T>
-void batch_norm_forward_train(Cpu, const batch_norm_config& c, const T* x, const T* gamma,
-                              const T* beta, T* running_mean, T* running_var, T* save_mean,
-                              T* save_invstd, T* y) {
+void backend::kernels<Cpu>::batch_norm_forward_train(const batch_norm_config& c, const T* x,
+                                                     const T* gamma, const T* beta, T* running_mean,
+                                                     T* running_var, T* save_mean, T* save_invstd,
+                                                     T* y) {
   const std::int64_t count = std::int64_t{c.batch} * c.plane;
   cpu::parallel_for(c.channels, count * 4, [&](std::int64_t ch) {
     double sum = 0;
@@ -67,8 +68,10 @@ void batch_norm_forward_train(Cpu, const batch_norm_config& c, const T* x, const
 
 /// Evaluation mode: normalizes with the running statistics.
 template <class T>
-void batch_norm_forward_eval(Cpu, const batch_norm_config& c, const T* x, const T* gamma,
-                             const T* beta, const T* running_mean, const T* running_var, T* y) {
+void backend::kernels<Cpu>::batch_norm_forward_eval(const batch_norm_config& c, const T* x,
+                                                    const T* gamma, const T* beta,
+                                                    const T* running_mean, const T* running_var,
+                                                    T* y) {
   cpu::parallel_for(std::int64_t{c.batch} * c.channels, c.plane, [&](std::int64_t nc) {
     const std::int64_t ch = nc % c.channels;
     const double invstd = 1.0 / std::sqrt(static_cast<double>(running_var[ch]) + c.eps);
@@ -85,9 +88,10 @@ void batch_norm_forward_eval(Cpu, const batch_norm_config& c, const T* x, const 
 /// they are constants and dx is a plain scaling). dgamma/dbeta accumulate;
 /// any output pointer may be null.
 template <class T>
-void batch_norm_backward(Cpu, const batch_norm_config& c, bool training, const T* x, const T* dy,
-                         const T* gamma, const T* mean, const T* invstd, T* dx, T* dgamma,
-                         T* dbeta) {
+void backend::kernels<Cpu>::batch_norm_backward(const batch_norm_config& c, bool training,
+                                                const T* x, const T* dy, const T* gamma,
+                                                const T* mean, const T* invstd, T* dx, T* dgamma,
+                                                T* dbeta) {
   const std::int64_t count = std::int64_t{c.batch} * c.plane;
   cpu::parallel_for(c.channels, count * 6, [&](std::int64_t ch) {
     double sum_dy = 0, sum_dy_centered = 0;
@@ -129,8 +133,9 @@ namespace typenet {
 /// mean = running_mean, invstd = 1/sqrt(running_var + eps): the constants
 /// evaluation mode normalizes with, in the form batch_norm_backward takes.
 template <class T>
-void batch_norm_eval_statistics(Cpu, int channels, double eps, const T* running_mean,
-                                const T* running_var, T* mean, T* invstd) {
+void backend::kernels<Cpu>::batch_norm_eval_statistics(int channels, double eps,
+                                                       const T* running_mean, const T* running_var,
+                                                       T* mean, T* invstd) {
   for (int c = 0; c < channels; ++c) {
     mean[c] = running_mean[c];
     invstd[c] = static_cast<T>(1.0 / std::sqrt(static_cast<double>(running_var[c]) + eps));

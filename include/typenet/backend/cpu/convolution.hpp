@@ -152,8 +152,8 @@ inline void flipped_phase_kernel(const window_geometry& g, const float* w, int r
 
 /// y = conv(x, w) (+ bias when `bias` is not null). y is overwritten.
 template <class T>
-void conv2d_forward(Cpu, const window_geometry& g, int batch, const T* x, const T* w, const T* bias,
-                    T* y) {
+void backend::kernels<Cpu>::conv2d_forward(const window_geometry& g, int batch, const T* x,
+                                           const T* w, const T* bias, T* y) {
   const int in_per_group = g.in_c / g.groups, out_per_group = g.out_c / g.groups;
   const std::int64_t rows = g.column_rows(), plane = g.out_plane();
   if constexpr (std::is_same_v<T, float>) {
@@ -177,8 +177,8 @@ void conv2d_forward(Cpu, const window_geometry& g, int batch, const T* x, const 
       float* phases = cpu::scratch<float>(cpu::scratch_slot::phase_output,
                                           static_cast<std::size_t>(batch * sub.in_size()));
       detail::split_into_phases(g, sub, batch, x, phases);
-      conv2d_forward(Cpu{}, sub, batch, static_cast<const float*>(phases),
-                     static_cast<const float*>(sub_w), bias, y);
+      backend::kernels<Cpu>::conv2d_forward(sub, batch, static_cast<const float*>(phases),
+                                            static_cast<const float*>(sub_w), bias, y);
       return;
     }
     if (cpu::channel_vectors(g) > 0) {
@@ -328,8 +328,8 @@ inline void conv2d_backward_data_by_phases(const window_geometry& g, int batch, 
         for (int c = 0; c < g.in_c; ++c)
           std::fill(dxn + c * g.in_plane(), dxn + (c + 1) * g.in_plane(), bias ? bias[c] : 0.0f);
       if (stacked)
-        conv2d_forward(Cpu{}, all, 1, dyn, static_cast<const float*>(sub_w),
-                       static_cast<const float*>(nullptr), full);
+        backend::kernels<Cpu>::conv2d_forward(all, 1, dyn, static_cast<const float*>(sub_w),
+                                              static_cast<const float*>(nullptr), full);
       if (interleaved) {
         // Column phases rx = 0 and 1 of a row phase ry alternate along each
         // row of dx: dx row x is I[x + pad_w] of the sequence I[2j] = phase
@@ -363,8 +363,9 @@ inline void conv2d_backward_data_by_phases(const window_geometry& g, int batch, 
         const phase& p = phases[k];
         const float* phase_full = stacked ? full + k * g.in_c * p.sub.out_plane() : full;
         if (!stacked)
-          conv2d_forward(Cpu{}, p.sub, 1, dyn, static_cast<const float*>(sub_w + p.weights),
-                         static_cast<const float*>(nullptr), full);
+          backend::kernels<Cpu>::conv2d_forward(p.sub, 1, dyn,
+                                                static_cast<const float*>(sub_w + p.weights),
+                                                static_cast<const float*>(nullptr), full);
         cpu::parallel_for(g.in_c, p.sub.out_plane(), [&](std::int64_t c) {
           const float* src = phase_full + c * p.sub.out_plane();
           float* dst = dxn + c * g.in_plane() + p.rx - g.pad_w;
@@ -386,22 +387,22 @@ inline void conv2d_backward_data_by_phases(const window_geometry& g, int batch, 
 /// forward, conv2d_backward_data of the convolution g with the bias added
 /// where the phases write their outputs instead of in a pass of its own.
 template <class T>
-void conv_transpose2d_forward(Cpu, const window_geometry& g, int batch, const T* x, const T* w,
-                              const T* bias, T* y) {
+void backend::kernels<Cpu>::conv_transpose2d_forward(const window_geometry& g, int batch,
+                                                     const T* x, const T* w, const T* bias, T* y) {
   if constexpr (std::is_same_v<T, float>) {
     if (detail::backward_data_by_phases_applies(g)) {
       detail::conv2d_backward_data_by_phases(g, batch, x, w, y, bias);
       return;
     }
   }
-  conv2d_backward_data(Cpu{}, g, batch, x, w, y);
-  if (bias) add_channel_bias(Cpu{}, batch, g.in_c, g.in_plane(), bias, y);
+  backend::kernels<Cpu>::conv2d_backward_data(g, batch, x, w, y);
+  if (bias) backend::kernels<Cpu>::add_channel_bias(batch, g.in_c, g.in_plane(), bias, y);
 }
 
 /// dx = conv^T(dy, w): the gradient of conv2d_forward with respect to x. dx is overwritten.
 template <class T>
-void conv2d_backward_data(Cpu, const window_geometry& g, int batch, const T* dy, const T* w,
-                          T* dx) {
+void backend::kernels<Cpu>::conv2d_backward_data(const window_geometry& g, int batch, const T* dy,
+                                                 const T* w, T* dx) {
   const int in_per_group = g.in_c / g.groups, out_per_group = g.out_c / g.groups;
   const std::int64_t rows = g.column_rows(), plane = g.out_plane();
   if constexpr (std::is_same_v<T, float>) {
@@ -420,8 +421,8 @@ void conv2d_backward_data(Cpu, const window_geometry& g, int batch, const T* dy,
       float* flipped = cpu::scratch<float>(cpu::scratch_slot::extra,
                                            static_cast<std::size_t>(g.out_c) * in_per_group * taps);
       detail::flipped_phase_kernel(g, w, 0, 0, g.kernel_h, g.kernel_w, flipped);
-      conv2d_forward(Cpu{}, adjoint, batch, dy, static_cast<const float*>(flipped),
-                     static_cast<const float*>(nullptr), dx);
+      backend::kernels<Cpu>::conv2d_forward(adjoint, batch, dy, static_cast<const float*>(flipped),
+                                            static_cast<const float*>(nullptr), dx);
       return;
     }
     if (detail::backward_data_by_phases_applies(g)) {
@@ -457,8 +458,8 @@ void conv2d_backward_data(Cpu, const window_geometry& g, int batch, const T* dy,
 
 /// dw += the gradient of conv2d_forward with respect to w, summed over the batch.
 template <class T>
-void conv2d_backward_weight(Cpu, const window_geometry& g, int batch, const T* x, const T* dy,
-                            T* dw) {
+void backend::kernels<Cpu>::conv2d_backward_weight(const window_geometry& g, int batch, const T* x,
+                                                   const T* dy, T* dw) {
   const int in_per_group = g.in_c / g.groups, out_per_group = g.out_c / g.groups;
   const std::int64_t rows = g.column_rows(), plane = g.out_plane();
   const std::int64_t weights = std::int64_t{g.out_c} * rows;
@@ -536,7 +537,8 @@ void conv2d_backward_weight(Cpu, const window_geometry& g, int batch, const T* x
 
 /// y[n, c, :] += bias[c].
 template <class T>
-void add_channel_bias(Cpu, int batch, int channels, std::int64_t plane, const T* bias, T* y) {
+void backend::kernels<Cpu>::add_channel_bias(int batch, int channels, std::int64_t plane,
+                                             const T* bias, T* y) {
   cpu::parallel_for(std::int64_t{batch} * channels, plane, [&](std::int64_t nc) {
     const T b = bias[nc % channels];
     T* p = y + nc * plane;
@@ -546,7 +548,8 @@ void add_channel_bias(Cpu, int batch, int channels, std::int64_t plane, const T*
 
 /// db[c] += sum over n and the plane of dy[n, c, :].
 template <class T>
-void channel_bias_backward(Cpu, int batch, int channels, std::int64_t plane, const T* dy, T* db) {
+void backend::kernels<Cpu>::channel_bias_backward(int batch, int channels, std::int64_t plane,
+                                                  const T* dy, T* db) {
   cpu::parallel_for(channels, batch * plane, [&](std::int64_t c) {
     double sum = 0;
     for (int n = 0; n < batch; ++n)

@@ -21,6 +21,7 @@
 #include <cstring>
 #include <utility>
 
+#include "typenet/backend/cpu/arch/store_tile.hpp"
 #include "typenet/backend/cpu/padded_copy.hpp"
 #include "typenet/backend/cpu/parallel.hpp"
 #include "typenet/backend/cpu/scratch.hpp"
@@ -143,61 +144,7 @@ void tile_rows(int rows, const tap_walk& walk, tap_rows kernel_rows, const float
   ((rows == Rows + 1 ? tile<Rows + 1>(walk, kernel_rows, image, w, out) : void()), ...);
 }
 
-/// y[i][oy * out_w + ox] = out[i][q - q0] + (accumulate ? y[...] : bias[i])
-/// for the grid positions q in [q0, q_end) that are output positions
-/// (ox = q % Wp < out_w); a null bias reads as zeros.
-inline void store_tile(const float (&out)[mr][nr], int rows, std::int64_t q0, std::int64_t q_end,
-                       std::int64_t grid_width, int out_w, std::int64_t out_plane,
-                       const float* bias, bool accumulate, float* y) {
-#if defined(__AVX512F__)
-  // The output positions among a run of grid positions are consecutive in y
-  // (a row's last output is followed by the next row's first), so each
-  // 16-lane half of the tile is compressed to its output lanes and written
-  // to y with one masked store (and load, when accumulating) per row.
-  static_assert(nr == 32);
-  for (int half = 0; half < 2; ++half) {
-    const std::int64_t start = q0 + 16 * half;
-    __mmask16 valid = 0;
-    std::int64_t ox = start % grid_width;
-    for (int j = 0; j < 16 && start + j < q_end; ++j, ox = ox + 1 == grid_width ? 0 : ox + 1)
-      valid |= static_cast<__mmask16>((ox < out_w ? 1u : 0u) << j);
-    if (!valid) continue;
-    const std::int64_t first = start + __builtin_ctz(valid);
-    float* target = y + first / grid_width * out_w + first % grid_width;
-    const __mmask16 count = static_cast<__mmask16>((1u << __builtin_popcount(valid)) - 1);
-    for (int i = 0; i < rows; ++i) {
-      const __m512 values = _mm512_maskz_compress_ps(valid, _mm512_load_ps(out[i] + 16 * half));
-      float* dst = target + i * out_plane;
-      const __m512 base =
-          accumulate ? _mm512_maskz_loadu_ps(count, dst) : _mm512_set1_ps(bias ? bias[i] : 0.0f);
-      _mm512_mask_storeu_ps(dst, count, _mm512_add_ps(base, values));
-    }
-  }
-#else
-  for (std::int64_t q = q0; q < q_end;) {
-    const std::int64_t oy = q / grid_width, ox = q % grid_width;
-    const std::int64_t row_end = oy * grid_width + grid_width;
-    if (ox >= out_w) {
-      q = row_end;
-      continue;
-    }
-    const std::int64_t run = std::min(q_end, oy * grid_width + out_w) - q;
-    float* target = y + oy * out_w + ox;
-    const int from = static_cast<int>(q - q0);
-    for (int i = 0; i < rows; ++i) {
-      float* dst = target + i * out_plane;
-      const float* src = out[i] + from;
-      if (accumulate) {
-        for (std::int64_t j = 0; j < run; ++j) dst[j] += src[j];
-      } else {
-        const float b = bias ? bias[i] : 0.0f;
-        for (std::int64_t j = 0; j < run; ++j) dst[j] = b + src[j];
-      }
-    }
-    q = row_end;
-  }
-#endif
-}
+using arch::store_tile;
 
 /// The padded grid of a stride-1 geometry: its width, plane and the number
 /// of grid positions up to the last output position.
@@ -229,13 +176,9 @@ inline const float* window(const window_geometry& g, const padded_grid& grid, co
          t % g.kernel_w * g.dilation_w;
 }
 
-/// Accumulators of the weight-gradient tile: all vector registers but the
-/// operands' (32 with AVX-512, 16 otherwise).
-#if defined(__AVX512F__)
-inline constexpr int dot_accumulators = 24;
-#else
-inline constexpr int dot_accumulators = 12;
-#endif
+/// Accumulators of the weight-gradient tile: three quarters of the vector
+/// registers (24 of AVX-512's 32, 12 of AVX2's 16); the rest hold operands.
+inline constexpr int dot_accumulators = arch::vector_registers * 3 / 4;
 
 inline float horizontal_sum(vec v) {
   alignas(64) float lanes[vec_floats];

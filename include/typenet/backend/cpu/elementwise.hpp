@@ -17,7 +17,7 @@ namespace typenet {
 
 /// y[i] = Fn::forward(x[i]).
 template <class Fn, class T>
-void map_forward(Cpu, std::int64_t n, const T* x, T* y) {
+void backend::kernels<Cpu>::map_forward(std::int64_t n, const T* x, T* y) {
   constexpr std::int64_t chunk = 4096;
   cpu::parallel_for((n + chunk - 1) / chunk, chunk * 8, [&](std::int64_t c) {
     const std::int64_t end = std::min(n, (c + 1) * chunk);
@@ -27,7 +27,8 @@ void map_forward(Cpu, std::int64_t n, const T* x, T* y) {
 
 /// dx[i] = Fn::backward(x[i], y[i], dy[i]).
 template <class Fn, class T>
-void map_backward(Cpu, std::int64_t n, const T* x, const T* y, const T* dy, T* dx) {
+void backend::kernels<Cpu>::map_backward(std::int64_t n, const T* x, const T* y, const T* dy,
+                                         T* dx) {
   constexpr std::int64_t chunk = 4096;
   cpu::parallel_for((n + chunk - 1) / chunk, chunk * 8, [&](std::int64_t c) {
     const std::int64_t end = std::min(n, (c + 1) * chunk);
@@ -37,7 +38,7 @@ void map_backward(Cpu, std::int64_t n, const T* x, const T* y, const T* dy, T* d
 
 /// out[i] = a[i] + b[i].
 template <class T>
-void add(Cpu, std::int64_t n, const T* a, const T* b, T* out) {
+void backend::kernels<Cpu>::add(std::int64_t n, const T* a, const T* b, T* out) {
   constexpr std::int64_t chunk = 4096;
   cpu::parallel_for((n + chunk - 1) / chunk, chunk, [&](std::int64_t c) {
     const std::int64_t end = std::min(n, (c + 1) * chunk);
@@ -47,20 +48,20 @@ void add(Cpu, std::int64_t n, const T* a, const T* b, T* out) {
 
 /// out[i] = in[i].
 template <class T>
-void copy_values(Cpu, std::int64_t n, const T* in, T* out) {
+void backend::kernels<Cpu>::copy_values(std::int64_t n, const T* in, T* out) {
   std::copy_n(in, n, out);
 }
 
 /// out[i] = value.
 template <class T>
-void fill_values(Cpu, std::int64_t n, T* out, T value) {
+void backend::kernels<Cpu>::fill_values(std::int64_t n, T* out, T value) {
   std::fill_n(out, n, value);
 }
 
 /// Inverted dropout: mask[i] = 0 with probability p, else 1/(1-p); y = x * mask.
 template <class T>
-void dropout_forward(Cpu, std::int64_t n, double p, std::uint64_t stream, const T* x, T* mask,
-                     T* y) {
+void backend::kernels<Cpu>::dropout_forward(std::int64_t n, double p, std::uint64_t stream,
+                                            const T* x, T* mask, T* y) {
   const T keep_scale = static_cast<T>(1.0 / (1.0 - p));
   cpu::parallel_for(n, 16, [&](std::int64_t i) {
     mask[i] = uniform_at(stream, static_cast<std::uint64_t>(i)) < p ? T{0} : keep_scale;
@@ -70,7 +71,7 @@ void dropout_forward(Cpu, std::int64_t n, double p, std::uint64_t stream, const 
 
 /// out[i] = a[i] * b[i].
 template <class T>
-void multiply(Cpu, std::int64_t n, const T* a, const T* b, T* out) {
+void backend::kernels<Cpu>::multiply(std::int64_t n, const T* a, const T* b, T* out) {
   cpu::parallel_for(n, 4, [&](std::int64_t i) { out[i] = a[i] * b[i]; });
 }
 

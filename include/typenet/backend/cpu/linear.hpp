@@ -13,7 +13,8 @@
 namespace typenet {
 
 template <class T>
-void linear_forward(Cpu, int batch, int in, int out, const T* x, const T* w, const T* bias, T* y) {
+void backend::kernels<Cpu>::linear_forward(int batch, int in, int out, const T* x, const T* w,
+                                           const T* bias, T* y) {
   for (int n = 0; n < batch; ++n) {
     T* row = y + std::int64_t{n} * out;
     if (bias) {
@@ -29,8 +30,8 @@ void linear_forward(Cpu, int batch, int in, int out, const T* x, const T* w, con
 
 /// dw += dy^T x, db += column sums of dy, dx = dy W (when dx is not null).
 template <class T>
-void linear_backward(Cpu, int batch, int in, int out, const T* x, const T* w, const T* dy, T* dx,
-                     T* dw, T* db) {
+void backend::kernels<Cpu>::linear_backward(int batch, int in, int out, const T* x, const T* w,
+                                            const T* dy, T* dx, T* dw, T* db) {
   if (dw) cpu::gemm(true, false, out, in, batch, T{1}, dy, out, x, in, dw, in);
   if (db) {
     for (int n = 0; n < batch; ++n)

@@ -1,7 +1,7 @@
 // typenet/backend/cpu/losses.hpp — the sums behind the losses, on the Cpu.
 //
 // A loss (train/losses/) checks its arguments, then asks the backend for the
-// sum of its terms (core/loss_math.hpp), writing the gradient on the way.
+// sum of its terms (backend/shared/loss_math.hpp), writing the gradient on the way.
 // One thread, in index order: the losses are a sliver of a training step,
 // and a fixed order keeps the value bit for bit the same run to run.
 #pragma once
@@ -11,15 +11,16 @@
 #include <span>
 
 #include "typenet/backend/cpu/kernels.hpp"
+#include "typenet/backend/shared/loss_math.hpp"
 #include "typenet/core/device.hpp"
-#include "typenet/core/loss_math.hpp"
 
 namespace typenet {
 
 /// Σ f(p[i] - t[i]).value over i in [0, n), with g[i] = f(...).derivative /
 /// norm when g is not null.
 template <class T, class F>
-double pointwise_loss_sum(Cpu, std::int64_t n, const T* p, const T* t, T* g, double norm, F f) {
+double backend::kernels<Cpu>::pointwise_loss_sum(std::int64_t n, const T* p, const T* t, T* g,
+                                                 double norm, F f) {
   double sum = 0;
   for (std::int64_t i = 0; i < n; ++i) {
     const auto [value, derivative] = f(static_cast<double>(p[i]) - static_cast<double>(t[i]));
@@ -32,8 +33,8 @@ double pointwise_loss_sum(Cpu, std::int64_t n, const T* p, const T* t, T* g, dou
 /// The sum of BCEWithLogitsLoss's terms over n logits z and targets t; the
 /// gradient goes to g when it is not null. The weights are host memory.
 template <class T>
-double binary_cross_entropy_sum(Cpu, std::int64_t n, const T* z, const T* t,
-                                const detail::binary_cross_entropy_terms& terms, T* g) {
+double backend::kernels<Cpu>::binary_cross_entropy_sum(
+    std::int64_t n, const T* z, const T* t, const detail::binary_cross_entropy_terms& terms, T* g) {
   double total = 0;
   for (std::int64_t i = 0; i < n; ++i) total += terms(i, z[i], t[i], g);
   return total;
@@ -42,7 +43,8 @@ double binary_cross_entropy_sum(Cpu, std::int64_t n, const T* z, const T* t,
 /// The index of the first of n values outside [0, 1] (NaN is inside), or -1;
 /// with its value in `value`.
 template <class T>
-std::int64_t first_outside_unit_interval(Cpu, std::int64_t n, const T* v, T& value) {
+std::int64_t backend::kernels<Cpu>::first_outside_unit_interval(std::int64_t n, const T* v,
+                                                                T& value) {
   for (std::int64_t i = 0; i < n; ++i)
     if (v[i] < 0 || v[i] > 1) {
       value = v[i];
@@ -55,8 +57,8 @@ std::int64_t first_outside_unit_interval(Cpu, std::int64_t n, const T* v, T& val
 /// positions) with one label per sample and position; the gradient goes to g
 /// when it is not null. `terms.weight` is host memory.
 template <class T>
-double cross_entropy_sum(Cpu, const T* z, std::span<const int> labels,
-                         const detail::cross_entropy_terms& terms, T* g) {
+double backend::kernels<Cpu>::cross_entropy_sum(const T* z, std::span<const int> labels,
+                                                const detail::cross_entropy_terms& terms, T* g) {
   const std::int64_t P = terms.positions, sample = terms.classes * P;
   double total = 0;
   for (std::size_t i = 0; i < labels.size(); ++i) {

@@ -29,7 +29,7 @@ struct device_memory<Cpu> {
   static void copy(void* to, const void* from, std::size_t bytes) { std::memcpy(to, from, bytes); }
 };
 
-/// Sets every element (backend/cuda/transfer.cuh overloads it for device tensors).
+/// Sets every element (backend/cuda/transfer.cuh defines it for Cuda tensors).
 template <class S, class T>
 void fill(Tensor<S, Cpu, T>& t, T value) {
   std::fill_n(t.data(), t.size(), value);
@@ -44,13 +44,13 @@ void copy(const Tensor<S, Cpu, T>& from, Tensor<S, Cpu, T>& to) {
 
 /// Copies `n` values from host memory into a buffer of this device (optimizer state, weights).
 template <class T>
-void copy_from_host(Cpu, std::int64_t n, const T* host, T* out) {
+void backend::kernels<Cpu>::copy_from_host(std::int64_t n, const T* host, T* out) {
   if (n > 0) std::memcpy(out, host, static_cast<std::size_t>(n) * sizeof(T));
 }
 
 /// Copies `n` values of a buffer of this device into host memory (saving weights).
 template <class T>
-void copy_to_host(Cpu, std::int64_t n, const T* values, T* host) {
+void backend::kernels<Cpu>::copy_to_host(std::int64_t n, const T* values, T* host) {
   if (n > 0) std::memcpy(host, values, static_cast<std::size_t>(n) * sizeof(T));
 }
 

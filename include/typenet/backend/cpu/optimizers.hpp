@@ -1,8 +1,8 @@
 // typenet/backend/cpu/optimizers.hpp — parameter update and gradient clipping kernels.
 //
 // The element-wise halves of train/sgd.hpp, train/adam.hpp and
-// train/clip_grad.hpp on the CPU, overloaded on the device tag; the element
-// updates themselves are core/update_rules.hpp's. On CPUs with FMA, float
+// train/clip_grad.hpp on the CPU (members of backend::kernels<Cpu>); the
+// element updates themselves are backend/shared/update_rules.hpp's. On CPUs with FMA, float
 // results are PyTorch 1.13's to the bit (tests/test_optim.cpp), elsewhere
 // within a unit in the last place per operation. std::fma is a library call
 // unless the compiler may use FMA instructions (-mfma, -march=native).
@@ -19,16 +19,16 @@
 
 #include "typenet/backend/cpu/kernels.hpp"
 #include "typenet/backend/cpu/parallel.hpp"
+#include "typenet/backend/shared/update_rules.hpp"
 #include "typenet/core/device.hpp"
-#include "typenet/core/update_rules.hpp"
 
 namespace typenet {
 
 /// torch.optim.SGD's update of one parameter; `first` means the momentum
 /// buffer is still empty (PyTorch then sets it to the gradient).
 template <class T>
-void sgd_update(Cpu, const sgd_config& c, bool first, std::int64_t n, T* value, const T* grad,
-                T* momentum_buffer) {
+void backend::kernels<Cpu>::sgd_update(const sgd_config& c, bool first, std::int64_t n, T* value,
+                                       const T* grad, T* momentum_buffer) {
   const sgd_element<T> update(c, first);
   cpu::parallel_for(n, 8, [&](std::int64_t i) {
     update(value[i], grad[i], momentum_buffer ? momentum_buffer + i : nullptr);
@@ -38,8 +38,9 @@ void sgd_update(Cpu, const sgd_config& c, bool first, std::int64_t n, T* value, 
 /// torch.optim.Adam's (or, with c.decoupled_weight_decay, AdamW's) update of
 /// one parameter. `max_exp_avg_sq` is used only when c.amsgrad.
 template <class T>
-void adam_update(Cpu, const adam_config& c, std::int64_t n, T* value, const T* grad, T* exp_avg,
-                 T* exp_avg_sq, T* max_exp_avg_sq) {
+void backend::kernels<Cpu>::adam_update(const adam_config& c, std::int64_t n, T* value,
+                                        const T* grad, T* exp_avg, T* exp_avg_sq,
+                                        T* max_exp_avg_sq) {
   const adam_element<T> update(c);
   cpu::parallel_for(n, 16, [&](std::int64_t i) {
     update(value[i], grad[i], exp_avg[i], exp_avg_sq[i],
@@ -49,7 +50,7 @@ void adam_update(Cpu, const adam_config& c, std::int64_t n, T* value, const T* g
 
 /// Σ |g|^norm_type over one gradient, in double (for norm_type = inf: max |g|).
 template <class T>
-double gradient_norm_part(Cpu, std::int64_t n, const T* grad, double norm_type) {
+double backend::kernels<Cpu>::gradient_norm_part(std::int64_t n, const T* grad, double norm_type) {
   constexpr std::int64_t chunks = 64;
   std::array<double, chunks> part{};
   const bool inf = std::isinf(norm_type);
@@ -76,7 +77,7 @@ double gradient_norm_part(Cpu, std::int64_t n, const T* grad, double norm_type) 
 
 /// grad *= coef (clip_grad_norm_'s rescaling).
 template <class T>
-void scale_gradient(Cpu, std::int64_t n, T* grad, T coef) {
+void backend::kernels<Cpu>::scale_gradient(std::int64_t n, T* grad, T coef) {
   cpu::parallel_for(n, 1, [&](std::int64_t i) { grad[i] *= coef; });
 }
 

@@ -11,10 +11,7 @@
 #include <limits>
 #include <type_traits>
 
-#if defined(__AVX512F__) || defined(__AVX2__)
-#include <immintrin.h>
-#endif
-
+#include "typenet/backend/cpu/arch/max_pool.hpp"
 #include "typenet/backend/cpu/kernels.hpp"
 #include "typenet/backend/cpu/parallel.hpp"
 #include "typenet/core/device.hpp"
@@ -65,115 +62,6 @@ void max_window(const window_geometry& g, const T* in, int oh, int ow, T& out,
   index = best_index;
 }
 
-#if defined(__AVX512F__)
-/// Up to sixteen interior windows of a K x K (K = 2 or 3), stride-2 max
-/// pooling at once, outputs ow .. ow + count - 1 of a row whose windows start
-/// at `window` (window[0] is output ow's first tap): the taps' values are the
-/// even and odd elements of two 16-float loads per kernel row, masked to the
-/// windows' extent, and the same comparisons as the scalar loop decide, lane
-/// by lane. Returns whether a NaN was seen (the row is then redone by
-/// max_window).
-template <int K>
-bool max_pool_16_stride2(const float* window, int in_w, std::int32_t first_index, int count,
-                         float* out, std::int32_t* idx) {
-  static_assert(K == 2 || K == 3);
-  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
-  // Taps 0 and 1 of the last window are elements 2 * count - 2 and - 1; tap 2
-  // is element 2 * count - 1 of the loads from window + 1.
-  const int used = 2 * count;
-  const __mmask16 low = used >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << used) - 1);
-  const __mmask16 high =
-      used >= 32 ? 0xFFFF : static_cast<__mmask16>((1u << std::max(0, used - 16)) - 1);
-  __m512 best = _mm512_setzero_ps();
-  __m512i best_at = _mm512_setzero_si512();
-  __mmask16 nan = 0;
-  for (int ky = 0; ky < K; ++ky) {
-    const float* row = window + ky * in_w;
-    const __m512 lo = _mm512_maskz_loadu_ps(low, row), hi = _mm512_maskz_loadu_ps(high, row + 16);
-    __m512 taps[3] = {_mm512_permutex2var_ps(lo, even, hi), _mm512_permutex2var_ps(lo, odd, hi),
-                      _mm512_setzero_ps()};
-    if constexpr (K == 3)
-      taps[2] = _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(low, row + 1), odd,
-                                       _mm512_maskz_loadu_ps(high, row + 17));
-    for (int kx = 0; kx < K; ++kx) {
-      const __m512 v = taps[kx];
-      const __m512i at = _mm512_set1_epi32(ky * in_w + kx);
-      nan |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
-      if (ky == 0 && kx == 0) {
-        best = v;
-        continue;
-      }
-      const __mmask16 take = _mm512_cmp_ps_mask(v, best, _CMP_GT_OQ);
-      best = _mm512_mask_blend_ps(take, best, v);
-      best_at = _mm512_mask_blend_epi32(take, best_at, at);
-    }
-  }
-  // Output ow + lane's window starts 2 * lane after output ow's.
-  const __m512i origin = _mm512_add_epi32(_mm512_set1_epi32(first_index), even);
-  const __mmask16 lanes = count >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << count) - 1);
-  _mm512_mask_storeu_ps(out, lanes, best);
-  _mm512_mask_storeu_epi32(idx, lanes, _mm512_add_epi32(origin, best_at));
-  return nan != 0;
-}
-#endif
-
-#if defined(__AVX2__) && !defined(__AVX512F__)
-/// max_pool_16_stride2 for AVX2: up to eight windows at once, the taps'
-/// values the even and odd elements of two 8-float loads per kernel row
-/// (shuffled within 128-bit lanes, then the lanes' halves put in order),
-/// masked loads and stores for a partial group.
-template <int K>
-bool max_pool_8_stride2(const float* window, int in_w, std::int32_t first_index, int count,
-                        float* out, std::int32_t* idx) {
-  static_assert(K == 2 || K == 3);
-  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  // Taps 0 and 1 of the last window are elements 2 * count - 2 and - 1; tap 2
-  // is element 2 * count - 1 of the loads from window + 1.
-  const int used = 2 * count;
-  const __m256i low = _mm256_cmpgt_epi32(_mm256_set1_epi32(used), lane);
-  const __m256i high = _mm256_cmpgt_epi32(_mm256_set1_epi32(used - 8), lane);
-  const auto deinterleave = [](__m256 lo, __m256 hi, auto odd) {
-    constexpr int order = decltype(odd)::value ? _MM_SHUFFLE(3, 1, 3, 1) : _MM_SHUFFLE(2, 0, 2, 0);
-    const __m256 mixed = _mm256_shuffle_ps(lo, hi, order);  // lo0 lo2 hi0 hi2 | lo4 lo6 hi4 hi6
-    return _mm256_castpd_ps(
-        _mm256_permute4x64_pd(_mm256_castps_pd(mixed), _MM_SHUFFLE(3, 1, 2, 0)));
-  };
-  __m256 best = _mm256_setzero_ps();
-  __m256i best_at = _mm256_setzero_si256();
-  int nan = 0;
-  for (int ky = 0; ky < K; ++ky) {
-    const float* row = window + ky * in_w;
-    const __m256 lo = _mm256_maskload_ps(row, low), hi = _mm256_maskload_ps(row + 8, high);
-    __m256 taps[3] = {deinterleave(lo, hi, std::false_type{}),
-                      deinterleave(lo, hi, std::true_type{}), _mm256_setzero_ps()};
-    if constexpr (K == 3)
-      taps[2] = deinterleave(_mm256_maskload_ps(row + 1, low), _mm256_maskload_ps(row + 9, high),
-                             std::true_type{});
-    for (int kx = 0; kx < K; ++kx) {
-      const __m256 v = taps[kx];
-      nan |= _mm256_movemask_ps(_mm256_cmp_ps(v, v, _CMP_UNORD_Q));
-      if (ky == 0 && kx == 0) {
-        best = v;
-        continue;
-      }
-      const __m256 take = _mm256_cmp_ps(v, best, _CMP_GT_OQ);
-      best = _mm256_blendv_ps(best, v, take);
-      best_at = _mm256_castps_si256(
-          _mm256_blendv_ps(_mm256_castsi256_ps(best_at),
-                           _mm256_castsi256_ps(_mm256_set1_epi32(ky * in_w + kx)), take));
-    }
-  }
-  // Output ow + lane's window starts 2 * lane after output ow's.
-  const __m256i origin =
-      _mm256_add_epi32(_mm256_set1_epi32(first_index), _mm256_add_epi32(lane, lane));
-  const __m256i lanes = _mm256_cmpgt_epi32(_mm256_set1_epi32(count), lane);
-  _mm256_maskstore_ps(out, lanes, best);
-  _mm256_maskstore_epi32(idx, lanes, _mm256_add_epi32(origin, best_at));
-  return nan != 0;
-}
-#endif
-
 /// A plane of a K x K, stride S, undilated max pooling. Windows wholly
 /// inside the image run a branch-free loop over the output row, which the
 /// compiler vectorizes (a data-dependent branch per tap mispredicts half the
@@ -194,20 +82,14 @@ void max_pool_plane(const window_geometry& g, const T* in, T* out, std::int32_t*
       const std::int32_t origin = ih0 * g.in_w - g.pad_w;
       int nan_count = 0;
       int ow = ow_begin;
-#if defined(__AVX512F__)
-      if constexpr (std::is_same_v<T, float> && S == 2 && (K == 2 || K == 3)) {
-        for (; ow < ow_end; ow += 16)
-          nan_count +=
-              max_pool_16_stride2<K>(base + ow * S, g.in_w, origin + ow * S,
-                                     std::min(16, ow_end - ow), out_row + ow, idx_row + ow);
+      if constexpr (cpu::arch::max_pool_stride2_lanes > 0 && std::is_same_v<T, float> && S == 2 &&
+                    (K == 2 || K == 3)) {
+        constexpr int lanes = cpu::arch::max_pool_stride2_lanes;
+        for (; ow < ow_end; ow += lanes)
+          nan_count += cpu::arch::max_pool_stride2<K>(base + ow * S, g.in_w, origin + ow * S,
+                                                      std::min(lanes, ow_end - ow), out_row + ow,
+                                                      idx_row + ow);
       }
-#elif defined(__AVX2__)
-      if constexpr (std::is_same_v<T, float> && S == 2 && (K == 2 || K == 3)) {
-        for (; ow < ow_end; ow += 8)
-          nan_count += max_pool_8_stride2<K>(base + ow * S, g.in_w, origin + ow * S,
-                                             std::min(8, ow_end - ow), out_row + ow, idx_row + ow);
-      }
-#endif
       for (; ow < ow_end; ++ow) {
         const T* window = base + ow * S;
         T best = window[0];
@@ -245,8 +127,8 @@ void max_pool_plane(const window_geometry& g, const T* in, T* out, std::int32_t*
 /// stride-2 and 3x3 stride-2 windows of LeNet, VGG and ResNet have
 /// unrolled kernels.
 template <class T>
-void max_pool2d_forward(Cpu, const window_geometry& g, int batch, const T* x, T* y,
-                        std::int32_t* argmax) {
+void backend::kernels<Cpu>::max_pool2d_forward(const window_geometry& g, int batch, const T* x,
+                                               T* y, std::int32_t* argmax) {
   const bool square = g.kernel_h == g.kernel_w && g.stride_h == g.stride_w && g.dilation_h == 1 &&
                       g.dilation_w == 1;
   cpu::parallel_for(std::int64_t{batch} * g.in_c, g.out_plane() * g.kernel_h * g.kernel_w,
@@ -268,8 +150,8 @@ void max_pool2d_forward(Cpu, const window_geometry& g, int batch, const T* x, T*
 }
 
 template <class T>
-void max_pool2d_backward(Cpu, const window_geometry& g, int batch, const T* dy,
-                         const std::int32_t* argmax, T* dx) {
+void backend::kernels<Cpu>::max_pool2d_backward(const window_geometry& g, int batch, const T* dy,
+                                                const std::int32_t* argmax, T* dx) {
   cpu::parallel_for(std::int64_t{batch} * g.in_c, g.out_plane(), [&](std::int64_t plane) {
     T* grad_in = dx + plane * g.in_plane();
     const T* grad_out = dy + plane * g.out_plane();
@@ -282,7 +164,8 @@ void max_pool2d_backward(Cpu, const window_geometry& g, int batch, const T* dy,
 
 /// Average pooling with count_include_pad=True (PyTorch's default).
 template <class T>
-void avg_pool2d_forward(Cpu, const window_geometry& g, int batch, const T* x, T* y) {
+void backend::kernels<Cpu>::avg_pool2d_forward(const window_geometry& g, int batch, const T* x,
+                                               T* y) {
   cpu::parallel_for(
       std::int64_t{batch} * g.in_c, g.out_plane() * g.kernel_h * g.kernel_w,
       [&](std::int64_t plane) {
@@ -302,7 +185,8 @@ void avg_pool2d_forward(Cpu, const window_geometry& g, int batch, const T* x, T*
 }
 
 template <class T>
-void avg_pool2d_backward(Cpu, const window_geometry& g, int batch, const T* dy, T* dx) {
+void backend::kernels<Cpu>::avg_pool2d_backward(const window_geometry& g, int batch, const T* dy,
+                                                T* dx) {
   cpu::parallel_for(
       std::int64_t{batch} * g.in_c, g.out_plane() * g.kernel_h * g.kernel_w,
       [&](std::int64_t plane) {
@@ -322,7 +206,8 @@ void avg_pool2d_backward(Cpu, const window_geometry& g, int batch, const T* dy, 
 }
 
 template <class T>
-void adaptive_avg_pool2d_forward(Cpu, const window_geometry& g, int batch, const T* x, T* y) {
+void backend::kernels<Cpu>::adaptive_avg_pool2d_forward(const window_geometry& g, int batch,
+                                                        const T* x, T* y) {
   cpu::parallel_for(std::int64_t{batch} * g.in_c, g.in_plane(), [&](std::int64_t plane) {
     const T* in = x + plane * g.in_plane();
     T* out = y + plane * g.out_plane();
@@ -342,7 +227,8 @@ void adaptive_avg_pool2d_forward(Cpu, const window_geometry& g, int batch, const
 }
 
 template <class T>
-void adaptive_avg_pool2d_backward(Cpu, const window_geometry& g, int batch, const T* dy, T* dx) {
+void backend::kernels<Cpu>::adaptive_avg_pool2d_backward(const window_geometry& g, int batch,
+                                                         const T* dy, T* dx) {
   cpu::parallel_for(std::int64_t{batch} * g.in_c, g.in_plane(), [&](std::int64_t plane) {
     T* grad_in = dx + plane * g.in_plane();
     const T* grad_out = dy + plane * g.out_plane();

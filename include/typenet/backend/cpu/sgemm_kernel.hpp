@@ -18,92 +18,20 @@
 #include <cstdint>
 #include <utility>
 
-#if defined(__AVX512F__) || defined(__AVX2__) || defined(__SSE2__)
-#include <immintrin.h>
-#endif
-
+#include "typenet/backend/cpu/arch/float_vector.hpp"
 #include "typenet/backend/cpu/scratch.hpp"
 
 namespace typenet::cpu::sgemm {
 
-// One SIMD register of floats: its width and the few operations the micro-tile needs.
-#if defined(__AVX512F__)
-using vec = __m512;
-inline constexpr int vec_floats = 16;
-inline constexpr int mr = 12;  // 24 accumulators of 32 zmm registers
-inline vec vec_zero() {
-  return _mm512_setzero_ps();
-}
-inline vec vec_broadcast(float x) {
-  return _mm512_set1_ps(x);
-}
-inline vec vec_load(const float* p) {
-  return _mm512_loadu_ps(p);
-}
-inline void vec_store(float* p, vec v) {
-  _mm512_storeu_ps(p, v);
-}
-inline vec vec_fmadd(vec a, vec b, vec c) {
-  return _mm512_fmadd_ps(a, b, c);
-}
-#elif defined(__AVX2__) && defined(__FMA__)
-using vec = __m256;
-inline constexpr int vec_floats = 8;
-inline constexpr int mr = 6;  // 12 accumulators of 16 ymm registers
-inline vec vec_zero() {
-  return _mm256_setzero_ps();
-}
-inline vec vec_broadcast(float x) {
-  return _mm256_set1_ps(x);
-}
-inline vec vec_load(const float* p) {
-  return _mm256_loadu_ps(p);
-}
-inline void vec_store(float* p, vec v) {
-  _mm256_storeu_ps(p, v);
-}
-inline vec vec_fmadd(vec a, vec b, vec c) {
-  return _mm256_fmadd_ps(a, b, c);
-}
-#elif defined(__SSE2__)
-using vec = __m128;
-inline constexpr int vec_floats = 4;
-inline constexpr int mr = 6;
-inline vec vec_zero() {
-  return _mm_setzero_ps();
-}
-inline vec vec_broadcast(float x) {
-  return _mm_set1_ps(x);
-}
-inline vec vec_load(const float* p) {
-  return _mm_loadu_ps(p);
-}
-inline void vec_store(float* p, vec v) {
-  _mm_storeu_ps(p, v);
-}
-inline vec vec_fmadd(vec a, vec b, vec c) {
-  return _mm_add_ps(_mm_mul_ps(a, b), c);
-}
-#else
-using vec = float;
-inline constexpr int vec_floats = 1;
-inline constexpr int mr = 4;
-inline vec vec_zero() {
-  return 0.0f;
-}
-inline vec vec_broadcast(float x) {
-  return x;
-}
-inline vec vec_load(const float* p) {
-  return *p;
-}
-inline void vec_store(float* p, vec v) {
-  *p = v;
-}
-inline vec vec_fmadd(vec a, vec b, vec c) {
-  return a * b + c;
-}
-#endif
+// One SIMD register of floats (backend/cpu/arch/float_vector.hpp).
+using arch::vec;
+using arch::vec_broadcast;
+using arch::vec_floats;
+using arch::vec_fmadd;
+using arch::vec_load;
+using arch::vec_store;
+using arch::vec_zero;
+inline constexpr int mr = arch::micro_rows;
 
 inline constexpr int nr = 2 * vec_floats;    // micro-tile columns: two registers
 inline constexpr std::int64_t kc_max = 256;  // a B panel, kc x nr, stays in L1

@@ -64,7 +64,8 @@ void nearest_upsample_plane_backward(const window_geometry& g, const T* grad_out
 
 /// g.in_* is the input map, g.out_* the upsampled one, g.stride_* the scale factors.
 template <class T>
-void upsample_forward(Cpu, bool bilinear, const window_geometry& g, int batch, const T* x, T* y) {
+void backend::kernels<Cpu>::upsample_forward(bool bilinear, const window_geometry& g, int batch,
+                                             const T* x, T* y) {
   cpu::parallel_for(std::int64_t{batch} * g.in_c, g.out_plane() * 4, [&](std::int64_t plane) {
     const T* in = x + plane * g.in_plane();
     T* out = y + plane * g.out_plane();
@@ -82,8 +83,8 @@ void upsample_forward(Cpu, bool bilinear, const window_geometry& g, int batch, c
 }
 
 template <class T>
-void upsample_backward(Cpu, bool bilinear, const window_geometry& g, int batch, const T* dy,
-                       T* dx) {
+void backend::kernels<Cpu>::upsample_backward(bool bilinear, const window_geometry& g, int batch,
+                                              const T* dy, T* dx) {
   cpu::parallel_for(std::int64_t{batch} * g.in_c, g.out_plane() * 4, [&](std::int64_t plane) {
     T* grad_in = dx + plane * g.in_plane();
     const T* grad_out = dy + plane * g.out_plane();

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "typenet/backend/cuda/kernels.cuh"
 #include "typenet/backend/cuda/launch.cuh"
 #include "typenet/backend/cuda/memory.cuh"
 #include "typenet/backend/cuda/reduction.cuh"
@@ -20,9 +21,10 @@ namespace typenet {
 /// 1/sqrt(var + eps) for backward, and updates the running statistics with
 /// the unbiased variance.
 template <class T>
-void batch_norm_forward_train(Cuda, const batch_norm_config& c, const T* x, const T* gamma,
-                              const T* beta, T* running_mean, T* running_var, T* save_mean,
-                              T* save_invstd, T* y) {
+void backend::kernels<Cuda>::batch_norm_forward_train(const batch_norm_config& c, const T* x,
+                                                      const T* gamma, const T* beta,
+                                                      T* running_mean, T* running_var, T* save_mean,
+                                                      T* save_invstd, T* y) {
   const int channels = c.channels;
   const std::int64_t plane = c.plane, count = std::int64_t{c.batch} * c.plane;
   const double momentum = c.momentum, eps = c.eps;
@@ -71,8 +73,10 @@ void batch_norm_forward_train(Cuda, const batch_norm_config& c, const T* x, cons
 
 /// Evaluation mode: normalizes with the running statistics.
 template <class T>
-void batch_norm_forward_eval(Cuda, const batch_norm_config& c, const T* x, const T* gamma,
-                             const T* beta, const T* running_mean, const T* running_var, T* y) {
+void backend::kernels<Cuda>::batch_norm_forward_eval(const batch_norm_config& c, const T* x,
+                                                     const T* gamma, const T* beta,
+                                                     const T* running_mean, const T* running_var,
+                                                     T* y) {
   const int channels = c.channels;
   const std::int64_t plane = c.plane;
   const double eps = c.eps;
@@ -90,9 +94,10 @@ void batch_norm_forward_eval(Cuda, const batch_norm_config& c, const T* x, const
 /// (saved batch statistics in training, running ones in evaluation).
 /// dgamma/dbeta accumulate; any output pointer may be null.
 template <class T>
-void batch_norm_backward(Cuda, const batch_norm_config& c, bool training, const T* x, const T* dy,
-                         const T* gamma, const T* mean, const T* invstd, T* dx, T* dgamma,
-                         T* dbeta) {
+void backend::kernels<Cuda>::batch_norm_backward(const batch_norm_config& c, bool training,
+                                                 const T* x, const T* dy, const T* gamma,
+                                                 const T* mean, const T* invstd, T* dx, T* dgamma,
+                                                 T* dbeta) {
   const int channels = c.channels;
   const std::int64_t plane = c.plane, count = std::int64_t{c.batch} * c.plane;
   // [0, C): sum dy; [C, 2C): sum dy (x - mean); [2C, 5C): a, b, c0 of dx.
@@ -132,8 +137,9 @@ void batch_norm_backward(Cuda, const batch_norm_config& c, bool training, const 
 
 /// mean = running_mean, invstd = 1/sqrt(running_var + eps).
 template <class T>
-void batch_norm_eval_statistics(Cuda, int channels, double eps, const T* running_mean,
-                                const T* running_var, T* mean, T* invstd) {
+void backend::kernels<Cuda>::batch_norm_eval_statistics(int channels, double eps,
+                                                        const T* running_mean, const T* running_var,
+                                                        T* mean, T* invstd) {
   cuda::for_each_index(channels, [=] TYPENET_HOST_DEVICE(std::int64_t c) {
     mean[c] = running_mean[c];
     invstd[c] = static_cast<T>(1.0 / std::sqrt(static_cast<double>(running_var[c]) + eps));

@@ -17,6 +17,7 @@
 #include <cstdint>
 
 #include "typenet/backend/cuda/blas.cuh"
+#include "typenet/backend/cuda/kernels.cuh"
 #include "typenet/backend/cuda/launch.cuh"
 #include "typenet/backend/cuda/memory.cuh"
 #include "typenet/backend/cuda/reduction.cuh"
@@ -97,8 +98,8 @@ void channel_major(std::int64_t channels, std::int64_t count, std::int64_t plane
 
 /// y = conv(x, w) (+ bias when `bias` is not null). y is overwritten.
 template <class T>
-void conv2d_forward(Cuda, const window_geometry& g, int batch, const T* x, const T* w,
-                    const T* bias, T* y) {
+void backend::kernels<Cuda>::conv2d_forward(const window_geometry& g, int batch, const T* x,
+                                            const T* w, const T* bias, T* y) {
   const int in_per_group = g.in_c / g.groups, out_per_group = g.out_c / g.groups;
   const std::int64_t rows = g.column_rows(), plane = g.out_plane();
   const std::int64_t chunk = cuda::detail::chunk_samples(g, batch);
@@ -130,8 +131,8 @@ void conv2d_forward(Cuda, const window_geometry& g, int batch, const T* x, const
 
 /// dx = conv^T(dy, w): the gradient of conv2d_forward with respect to x. dx is overwritten.
 template <class T>
-void conv2d_backward_data(Cuda, const window_geometry& g, int batch, const T* dy, const T* w,
-                          T* dx) {
+void backend::kernels<Cuda>::conv2d_backward_data(const window_geometry& g, int batch, const T* dy,
+                                                  const T* w, T* dx) {
   const int in_per_group = g.in_c / g.groups, out_per_group = g.out_c / g.groups;
   const std::int64_t rows = g.column_rows(), plane = g.out_plane();
   const std::int64_t chunk = cuda::detail::chunk_samples(g, batch);
@@ -158,16 +159,16 @@ void conv2d_backward_data(Cuda, const window_geometry& g, int batch, const T* dy
 
 /// y = conv^T(x, w) + bias (a null bias adds nothing): ConvTranspose2d's forward.
 template <class T>
-void conv_transpose2d_forward(Cuda, const window_geometry& g, int batch, const T* x, const T* w,
-                              const T* bias, T* y) {
-  conv2d_backward_data(Cuda{}, g, batch, x, w, y);
-  if (bias) add_channel_bias(Cuda{}, batch, g.in_c, g.in_plane(), bias, y);
+void backend::kernels<Cuda>::conv_transpose2d_forward(const window_geometry& g, int batch,
+                                                      const T* x, const T* w, const T* bias, T* y) {
+  backend::kernels<Cuda>::conv2d_backward_data(g, batch, x, w, y);
+  if (bias) backend::kernels<Cuda>::add_channel_bias(batch, g.in_c, g.in_plane(), bias, y);
 }
 
 /// dw += the gradient of conv2d_forward with respect to w, summed over the batch.
 template <class T>
-void conv2d_backward_weight(Cuda, const window_geometry& g, int batch, const T* x, const T* dy,
-                            T* dw) {
+void backend::kernels<Cuda>::conv2d_backward_weight(const window_geometry& g, int batch, const T* x,
+                                                    const T* dy, T* dw) {
   const int out_per_group = g.out_c / g.groups;
   const std::int64_t rows = g.column_rows(), plane = g.out_plane();
   const std::int64_t chunk = cuda::detail::chunk_samples(g, batch);
@@ -194,7 +195,8 @@ void conv2d_backward_weight(Cuda, const window_geometry& g, int batch, const T* 
 
 /// y[n, c, :] += bias[c].
 template <class T>
-void add_channel_bias(Cuda, int batch, int channels, std::int64_t plane, const T* bias, T* y) {
+void backend::kernels<Cuda>::add_channel_bias(int batch, int channels, std::int64_t plane,
+                                              const T* bias, T* y) {
   cuda::for_each_index(
       std::int64_t{batch} * channels * plane,
       [=] TYPENET_HOST_DEVICE(std::int64_t i) { y[i] += bias[i / plane % channels]; });
@@ -202,7 +204,8 @@ void add_channel_bias(Cuda, int batch, int channels, std::int64_t plane, const T
 
 /// db[c] += sum over n and the plane of dy[n, c, :].
 template <class T>
-void channel_bias_backward(Cuda, int batch, int channels, std::int64_t plane, const T* dy, T* db) {
+void backend::kernels<Cuda>::channel_bias_backward(int batch, int channels, std::int64_t plane,
+                                                   const T* dy, T* db) {
   double* sums = cuda::scratch<double>(cuda::scratch_slot::channel_stats, channels);
   cuda::channel_sums(
       batch, channels, plane,

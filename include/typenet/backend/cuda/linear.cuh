@@ -6,13 +6,15 @@
 #include <cstdint>
 
 #include "typenet/backend/cuda/blas.cuh"
+#include "typenet/backend/cuda/kernels.cuh"
 #include "typenet/backend/cuda/launch.cuh"
 #include "typenet/core/device.hpp"
 
 namespace typenet {
 
 template <class T>
-void linear_forward(Cuda, int batch, int in, int out, const T* x, const T* w, const T* bias, T* y) {
+void backend::kernels<Cuda>::linear_forward(int batch, int in, int out, const T* x, const T* w,
+                                            const T* bias, T* y) {
   if (bias) {
     cuda::for_each_index(std::int64_t{batch} * out,
                          [=] TYPENET_HOST_DEVICE(std::int64_t i) { y[i] = bias[i % out]; });
@@ -22,8 +24,8 @@ void linear_forward(Cuda, int batch, int in, int out, const T* x, const T* w, co
 
 /// dw += dy^T x, db += column sums of dy, dx = dy W (each when not null).
 template <class T>
-void linear_backward(Cuda, int batch, int in, int out, const T* x, const T* w, const T* dy, T* dx,
-                     T* dw, T* db) {
+void backend::kernels<Cuda>::linear_backward(int batch, int in, int out, const T* x, const T* w,
+                                             const T* dy, T* dx, T* dw, T* db) {
   if (dw) cuda::gemm(true, false, out, in, batch, T{1}, dy, out, x, in, T{1}, dw, in);
   if (db) {
     cuda::for_each_index(out, [=] TYPENET_HOST_DEVICE(std::int64_t o) {

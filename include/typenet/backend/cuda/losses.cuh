@@ -1,7 +1,7 @@
 // typenet/backend/cuda/losses.cuh — the sums behind the losses, on the GPU.
 //
 // One thread per element (MSELoss, L1Loss, SmoothL1Loss, BCEWithLogitsLoss)
-// or per position (CrossEntropyLoss) runs core/loss_math.hpp, as the Cpu backend does,
+// or per position (CrossEntropyLoss) runs backend/shared/loss_math.hpp, as the Cpu backend does,
 // writes its gradient and stores its term; the terms are then added in a
 // fixed order, in double (cuda::channel_sums), and only that one number
 // travels to the host. CrossEntropyLoss's labels and the losses' weights are
@@ -13,12 +13,13 @@
 #include <cstdint>
 #include <span>
 
+#include "typenet/backend/cuda/kernels.cuh"
 #include "typenet/backend/cuda/launch.cuh"
 #include "typenet/backend/cuda/memory.cuh"
 #include "typenet/backend/cuda/reduction.cuh"
 #include "typenet/backend/cuda/transfer.cuh"
+#include "typenet/backend/shared/loss_math.hpp"
 #include "typenet/core/device.hpp"
-#include "typenet/core/loss_math.hpp"
 
 namespace typenet {
 
@@ -45,7 +46,8 @@ inline const float* weights_on_device(const float* host, std::int64_t n, scratch
 /// Σ f(p[i] - t[i]).value over i in [0, n), with g[i] = f(...).derivative /
 /// norm when g is not null; p, t and g are device memory.
 template <class T, class F>
-double pointwise_loss_sum(Cuda, std::int64_t n, const T* p, const T* t, T* g, double norm, F f) {
+double backend::kernels<Cuda>::pointwise_loss_sum(std::int64_t n, const T* p, const T* t, T* g,
+                                                  double norm, F f) {
   double* terms = cuda::scratch<double>(cuda::scratch_slot::loss, static_cast<std::size_t>(n));
   cuda::for_each_index(n, [=] TYPENET_HOST_DEVICE(std::int64_t i) {
     const detail::loss_and_derivative r = f(static_cast<double>(p[i]) - static_cast<double>(t[i]));
@@ -59,8 +61,10 @@ double pointwise_loss_sum(Cuda, std::int64_t n, const T* p, const T* t, T* g, do
 /// t; the gradient goes to device memory g when it is not null. The weights
 /// in `terms` are host memory.
 template <class T>
-double binary_cross_entropy_sum(Cuda, std::int64_t n, const T* z, const T* t,
-                                detail::binary_cross_entropy_terms terms, T* g) {
+double backend::kernels<Cuda>::binary_cross_entropy_sum(
+    std::int64_t n, const T* z, const T* t, const detail::binary_cross_entropy_terms& host_terms,
+    T* g) {
+  auto terms = host_terms;  // its weights are moved to the device
   terms.weight =
       cuda::weights_on_device(terms.weight, terms.weight_size, cuda::scratch_slot::class_weights);
   terms.pos_weight = cuda::weights_on_device(terms.pos_weight, terms.pos_weight_size,
@@ -74,7 +78,8 @@ double binary_cross_entropy_sum(Cuda, std::int64_t n, const T* z, const T* t,
 /// The index of the first of n device values outside [0, 1] (NaN is
 /// inside), or -1; with its value in `value`.
 template <class T>
-std::int64_t first_outside_unit_interval(Cuda, std::int64_t n, const T* v, T& value) {
+std::int64_t backend::kernels<Cuda>::first_outside_unit_interval(std::int64_t n, const T* v,
+                                                                 T& value) {
   const auto first = thrust::device_pointer_cast(v);
   const auto found = thrust::find_if(cuda::policy(), first, first + n,
                                      [] TYPENET_HOST_DEVICE(T x) { return x < 0 || x > 1; });
@@ -89,8 +94,10 @@ std::int64_t first_outside_unit_interval(Cuda, std::int64_t n, const T* v, T& va
 /// gradient goes to device memory g when it is not null. `terms.weight` is
 /// host memory.
 template <class T>
-double cross_entropy_sum(Cuda, const T* z, std::span<const int> labels,
-                         detail::cross_entropy_terms terms, T* g) {
+double backend::kernels<Cuda>::cross_entropy_sum(const T* z, std::span<const int> labels,
+                                                 const detail::cross_entropy_terms& host_terms,
+                                                 T* g) {
+  auto terms = host_terms;  // its weights are moved to the device
   const auto count = static_cast<std::int64_t>(labels.size());  // batch x positions
   int* y = cuda::scratch<int>(cuda::scratch_slot::labels, labels.size());
   cuda::copy_to_device(labels.data(), count, y);

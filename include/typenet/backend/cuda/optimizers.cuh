@@ -1,6 +1,6 @@
 // typenet/backend/cuda/optimizers.cuh — parameter updates and gradient clipping on the device.
 //
-// The element updates of core/update_rules.hpp, which the Cpu backend runs
+// The element updates of backend/shared/update_rules.hpp, which the Cpu backend runs
 // too, one thread per element.
 #pragma once
 
@@ -10,15 +10,16 @@
 #include <cmath>
 #include <cstdint>
 
+#include "typenet/backend/cuda/kernels.cuh"
 #include "typenet/backend/cuda/launch.cuh"
+#include "typenet/backend/shared/update_rules.hpp"
 #include "typenet/core/device.hpp"
-#include "typenet/core/update_rules.hpp"
 
 namespace typenet {
 
 template <class T>
-void sgd_update(Cuda, const sgd_config& c, bool first, std::int64_t n, T* value, const T* grad,
-                T* momentum_buffer) {
+void backend::kernels<Cuda>::sgd_update(const sgd_config& c, bool first, std::int64_t n, T* value,
+                                        const T* grad, T* momentum_buffer) {
   const sgd_element<T> update(c, first);
   cuda::for_each_index(n, [=] TYPENET_HOST_DEVICE(std::int64_t i) {
     update(value[i], grad[i], momentum_buffer ? momentum_buffer + i : nullptr);
@@ -26,8 +27,9 @@ void sgd_update(Cuda, const sgd_config& c, bool first, std::int64_t n, T* value,
 }
 
 template <class T>
-void adam_update(Cuda, const adam_config& c, std::int64_t n, T* value, const T* grad, T* exp_avg,
-                 T* exp_avg_sq, T* max_exp_avg_sq) {
+void backend::kernels<Cuda>::adam_update(const adam_config& c, std::int64_t n, T* value,
+                                         const T* grad, T* exp_avg, T* exp_avg_sq,
+                                         T* max_exp_avg_sq) {
   const adam_element<T> update(c);
   cuda::for_each_index(n, [=] TYPENET_HOST_DEVICE(std::int64_t i) {
     update(value[i], grad[i], exp_avg[i], exp_avg_sq[i],
@@ -37,7 +39,7 @@ void adam_update(Cuda, const adam_config& c, std::int64_t n, T* value, const T* 
 
 /// Σ |g|^norm_type over one gradient, in double (for norm_type = inf: max |g|).
 template <class T>
-double gradient_norm_part(Cuda, std::int64_t n, const T* grad, double norm_type) {
+double backend::kernels<Cuda>::gradient_norm_part(std::int64_t n, const T* grad, double norm_type) {
   if (n <= 0) return 0;
   const auto g = thrust::device_pointer_cast(grad);
   if (std::isinf(norm_type))
@@ -56,7 +58,7 @@ double gradient_norm_part(Cuda, std::int64_t n, const T* grad, double norm_type)
 
 /// grad *= coef (clip_grad_norm_'s rescaling).
 template <class T>
-void scale_gradient(Cuda, std::int64_t n, T* grad, T coef) {
+void backend::kernels<Cuda>::scale_gradient(std::int64_t n, T* grad, T coef) {
   cuda::for_each_index(n, [=] TYPENET_HOST_DEVICE(std::int64_t i) { grad[i] *= coef; });
 }
 

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "typenet/backend/cuda/kernels.cuh"
 #include "typenet/backend/cuda/launch.cuh"
 #include "typenet/core/device.hpp"
 #include "typenet/core/geometry.hpp"
@@ -39,8 +40,8 @@ TYPENET_HOST_DEVICE inline output_range outputs_reaching(int i, int stride, int 
 }  // namespace cuda::detail
 
 template <class T>
-void max_pool2d_forward(Cuda, const window_geometry& g, int batch, const T* x, T* y,
-                        std::int32_t* argmax) {
+void backend::kernels<Cuda>::max_pool2d_forward(const window_geometry& g, int batch, const T* x,
+                                                T* y, std::int32_t* argmax) {
   cuda::for_each_index(
       std::int64_t{batch} * g.in_c * g.out_plane(), [=] TYPENET_HOST_DEVICE(std::int64_t o) {
         const std::int64_t plane = o / g.out_plane();
@@ -79,8 +80,8 @@ void max_pool2d_forward(Cuda, const window_geometry& g, int batch, const T* x, T
 }
 
 template <class T>
-void max_pool2d_backward(Cuda, const window_geometry& g, int batch, const T* dy,
-                         const std::int32_t* argmax, T* dx) {
+void backend::kernels<Cuda>::max_pool2d_backward(const window_geometry& g, int batch, const T* dy,
+                                                 const std::int32_t* argmax, T* dx) {
   cuda::for_each_index(std::int64_t{batch} * g.in_c * g.in_plane(),
                        [=] TYPENET_HOST_DEVICE(std::int64_t i) {
                          const std::int64_t plane = i / g.in_plane();
@@ -103,7 +104,8 @@ void max_pool2d_backward(Cuda, const window_geometry& g, int batch, const T* dy,
 
 /// Average pooling with count_include_pad=True (PyTorch's default).
 template <class T>
-void avg_pool2d_forward(Cuda, const window_geometry& g, int batch, const T* x, T* y) {
+void backend::kernels<Cuda>::avg_pool2d_forward(const window_geometry& g, int batch, const T* x,
+                                                T* y) {
   cuda::for_each_index(
       std::int64_t{batch} * g.in_c * g.out_plane(), [=] TYPENET_HOST_DEVICE(std::int64_t o) {
         const T* in = x + o / g.out_plane() * g.in_plane();
@@ -119,7 +121,8 @@ void avg_pool2d_forward(Cuda, const window_geometry& g, int batch, const T* x, T
 }
 
 template <class T>
-void avg_pool2d_backward(Cuda, const window_geometry& g, int batch, const T* dy, T* dx) {
+void backend::kernels<Cuda>::avg_pool2d_backward(const window_geometry& g, int batch, const T* dy,
+                                                 T* dx) {
   cuda::for_each_index(
       std::int64_t{batch} * g.in_c * g.in_plane(), [=] TYPENET_HOST_DEVICE(std::int64_t i) {
         const T* grad_out = dy + i / g.in_plane() * g.out_plane();
@@ -142,7 +145,8 @@ void avg_pool2d_backward(Cuda, const window_geometry& g, int batch, const T* dy,
 }
 
 template <class T>
-void adaptive_avg_pool2d_forward(Cuda, const window_geometry& g, int batch, const T* x, T* y) {
+void backend::kernels<Cuda>::adaptive_avg_pool2d_forward(const window_geometry& g, int batch,
+                                                         const T* x, T* y) {
   cuda::for_each_index(std::int64_t{batch} * g.in_c * g.out_plane(),
                        [=] TYPENET_HOST_DEVICE(std::int64_t o) {
                          const T* in = x + o / g.out_plane() * g.in_plane();
@@ -160,7 +164,8 @@ void adaptive_avg_pool2d_forward(Cuda, const window_geometry& g, int batch, cons
 }
 
 template <class T>
-void adaptive_avg_pool2d_backward(Cuda, const window_geometry& g, int batch, const T* dy, T* dx) {
+void backend::kernels<Cuda>::adaptive_avg_pool2d_backward(const window_geometry& g, int batch,
+                                                          const T* dy, T* dx) {
   cuda::for_each_index(
       std::int64_t{batch} * g.in_c * g.in_plane(), [=] TYPENET_HOST_DEVICE(std::int64_t i) {
         const T* grad_out = dy + i / g.in_plane() * g.out_plane();

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <vector>
 
+#include "typenet/backend/cuda/kernels.cuh"
 #include "typenet/backend/cuda/launch.cuh"
 #include "typenet/backend/cuda/memory.cuh"
 #include "typenet/core/parameter.hpp"
@@ -86,13 +87,13 @@ void init_uniform(Tensor<S, Cuda, T>& t, T bound, Rng& rng) {
 
 /// Copies `n` values from host memory into a device buffer (weights, optimizer state).
 template <class T>
-void copy_from_host(Cuda, std::int64_t n, const T* host, T* out) {
+void backend::kernels<Cuda>::copy_from_host(std::int64_t n, const T* host, T* out) {
   cuda::copy_to_device(host, n, out);
 }
 
 /// Copies `n` values of a device buffer into host memory (saving weights).
 template <class T>
-void copy_to_host(Cuda, std::int64_t n, const T* device, T* out) {
+void backend::kernels<Cuda>::copy_to_host(std::int64_t n, const T* device, T* out) {
   cuda::copy_to_host(device, n, out);
 }
 

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 
+#include "typenet/backend/cuda/kernels.cuh"
 #include "typenet/backend/cuda/launch.cuh"
 #include "typenet/core/device.hpp"
 #include "typenet/core/geometry.hpp"
@@ -16,7 +17,8 @@ namespace typenet {
 
 /// g.in_* is the input map, g.out_* the upsampled one, g.stride_* the scale factors.
 template <class T>
-void upsample_forward(Cuda, bool bilinear, const window_geometry& g, int batch, const T* x, T* y) {
+void backend::kernels<Cuda>::upsample_forward(bool bilinear, const window_geometry& g, int batch,
+                                              const T* x, T* y) {
   cuda::for_each_index(
       std::int64_t{batch} * g.in_c * g.out_plane(), [=] TYPENET_HOST_DEVICE(std::int64_t o) {
         const T* in = x + o / g.out_plane() * g.in_plane();
@@ -35,8 +37,8 @@ void upsample_forward(Cuda, bool bilinear, const window_geometry& g, int batch, 
 }
 
 template <class T>
-void upsample_backward(Cuda, bool bilinear, const window_geometry& g, int batch, const T* dy,
-                       T* dx) {
+void backend::kernels<Cuda>::upsample_backward(bool bilinear, const window_geometry& g, int batch,
+                                               const T* dy, T* dx) {
   cuda::for_each_index(std::int64_t{batch} * g.in_c * g.in_plane(), [=] TYPENET_HOST_DEVICE(
                                                                         std::int64_t i) {
     const T* grad_out = dy + i / g.in_plane() * g.out_plane();

@@ -32,8 +32,9 @@
 #include <utility>
 #include <vector>
 
+#include "typenet/backend/interface.hpp"
+#include "typenet/backend/shared/loss_math.hpp"
 #include "typenet/core/errors.hpp"
-#include "typenet/core/loss_math.hpp"
 #include "typenet/core/shape.hpp"
 #include "typenet/core/tensor.hpp"
 #include "typenet/train/losses/reduction.hpp"
@@ -91,7 +92,8 @@ class BCEWithLogitsLoss {
     check_broadcast<S>("weight", options_.weight);
     check_broadcast<S>("pos_weight", options_.pos_weight);
     T value{};
-    const std::int64_t i = first_outside_unit_interval(D{}, targets.size(), targets.data(), value);
+    const std::int64_t i =
+        backend::first_outside_unit_interval(D{}, backend::flat_view(targets), value);
     if (i >= 0)  // NaN passes: it makes the loss NaN
       throw usage_error(std::string(name) + ": target " + std::to_string(value) + " of " +
                         detail::sample_and_index(i, S::dims) +
@@ -113,8 +115,10 @@ class BCEWithLogitsLoss {
         .pos_weight = pw.empty() ? nullptr : pw.data(),
         .pos_weight_size = static_cast<std::int64_t>(pw.size()),
         .norm = options_.reduction == reduction::mean ? static_cast<double>(n) : 1.0};
-    const double loss =
-        binary_cross_entropy_sum(D{}, n, logits.data(), targets.data(), terms, g) / terms.norm;
+    const double loss = backend::binary_cross_entropy_sum(D{}, backend::flat_view(logits),
+                                                          backend::flat_view(targets), terms,
+                                                          backend::vector_view(g, g ? n : 0)) /
+                        terms.norm;
     detail::check_finite(name, loss, options_.reduction, static_cast<double>(n));
     return loss;
   }

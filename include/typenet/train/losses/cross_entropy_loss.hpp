@@ -40,8 +40,9 @@
 #include <utility>
 #include <vector>
 
+#include "typenet/backend/interface.hpp"
+#include "typenet/backend/shared/loss_math.hpp"
 #include "typenet/core/errors.hpp"
-#include "typenet/core/loss_math.hpp"
 #include "typenet/core/shape.hpp"
 #include "typenet/core/tensor.hpp"
 #include "typenet/train/losses/reduction.hpp"
@@ -150,7 +151,12 @@ class CrossEntropyLoss {
         .smoothing = options_.label_smoothing,
         .ignore_index = options_.ignore_index,
         .norm = options_.reduction == reduction::mean ? count : 1.0};
-    const double loss = cross_entropy_sum(Device{}, z, labels, terms, g) / terms.norm;
+    const std::array<std::int64_t, 3> extents{
+        static_cast<std::int64_t>(labels.size()) / terms.positions, C, terms.positions};
+    const double loss = backend::cross_entropy_sum(
+                            Device{}, backend::contiguous_view(z, extents), labels, terms,
+                            g ? backend::contiguous_view(g, extents) : backend::view<T, 3>{}) /
+                        terms.norm;
     detail::check_finite(name, loss, options_.reduction, count,
                          "every label is ignore_index, or the weights of the labels sum to 0");
     return loss;

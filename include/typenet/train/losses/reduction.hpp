@@ -19,8 +19,9 @@
 #include <span>
 #include <string>
 
+#include "typenet/backend/interface.hpp"
+#include "typenet/backend/shared/loss_math.hpp"
 #include "typenet/core/errors.hpp"
-#include "typenet/core/loss_math.hpp"
 #include "typenet/core/tensor.hpp"
 
 namespace typenet {
@@ -82,7 +83,7 @@ inline std::string sample_and_index(std::int64_t flat, std::span<const int> dims
 }
 
 /// The loss of an element-wise loss `f(d) -> {value, derivative}` of
-/// d = prediction - target (core/loss_math.hpp), reduced, with its gradient
+/// d = prediction - target (backend/shared/loss_math.hpp), reduced, with its gradient
 /// written into `grad` when it is not null (PyTorch's MSELoss, L1Loss,
 /// SmoothL1Loss). The backend sums (backend/*/losses).
 template <class S, class D, class T, class F>
@@ -92,13 +93,14 @@ double pointwise_loss(const char* loss, reduction r, const Tensor<S, D, T>& pred
   const std::int64_t n = prediction.size();
   // Dividing (not multiplying by 1/n) keeps mse_loss's results bit for bit.
   const double norm = r == reduction::mean ? static_cast<double>(n) : 1.0;
-  T* g = nullptr;
+  backend::view<T, 1> g{};
   if (grad) {
     grad->resize(prediction.batch());
-    g = grad->data();
+    g = backend::flat_view(*grad);
   }
-  const double value =
-      pointwise_loss_sum(D{}, n, prediction.data(), target.data(), g, norm, f) / norm;
+  const double value = backend::pointwise_loss_sum(D{}, backend::flat_view(prediction),
+                                                   backend::flat_view(target), g, norm, f) /
+                       norm;
   check_finite(loss, value, r, static_cast<double>(n));
   return value;
 }

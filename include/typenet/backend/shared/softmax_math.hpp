@@ -1,4 +1,4 @@
-// typenet/core/softmax_math.hpp — softmax over the channels of one position.
+// typenet/backend/shared/softmax_math.hpp — softmax over the channels of one position.
 //
 // Layout [channels][inner] from a position's first channel: channel c is at
 // c * inner. Written once, __host__ __device__, for both backends' loops

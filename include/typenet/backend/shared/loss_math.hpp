@@ -1,4 +1,4 @@
-// typenet/core/loss_math.hpp — the arithmetic of the losses, element by element.
+// typenet/backend/shared/loss_math.hpp — the arithmetic of the losses, element by element.
 //
 // Written once, __host__ __device__, for both backends: the Cpu backend sums
 // these terms in a loop, the Cuda backend in a kernel (backend/*/losses).

@@ -1,4 +1,4 @@
-// typenet/core/update_rules.hpp — optimizer hyper-parameters as kernels receive them.
+// typenet/backend/shared/update_rules.hpp — optimizer hyper-parameters as kernels receive them.
 //
 // Plain structs shared by the optimizers (train/) and the update kernels of
 // each backend (backend/<device>/optimizers.hpp), so neither includes the
