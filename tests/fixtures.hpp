@@ -32,7 +32,7 @@
 #include <type_traits>
 #include <vector>
 
-#include <typenet/typenet.hpp>
+#include <typenet/nn.hpp>
 
 namespace typenet_test {
 

@@ -39,7 +39,7 @@
 #include <string>
 #include <vector>
 
-#include <typenet/typenet.hpp>
+#include <typenet/nn.hpp>
 
 namespace typenet_test {
 

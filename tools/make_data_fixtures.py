@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Hand-made dataset files for typenet's data tests (tests/test_data.cpp, suite `data`).
+"""Hand-made dataset files for typenet's data tests (tests/data/test_data.cpp, suite `data`).
 
 Usage: make_data_fixtures.py --out DIR
 

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Hostile dataset files for the memory-limit tests (tests/test_data_limits.cpp).
+"""Hostile dataset files for the memory-limit tests (tests/data/test_data_limits.cpp).
 
 Usage: make_data_limit_fixtures.py --out DIR
 

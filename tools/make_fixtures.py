@@ -4,8 +4,8 @@
 Usage: make_fixtures.py --out DIR [--only NAME ...]
 
 Writes one file DIR/<case>.tnfx per case, from fixed seeds, in one run (the
-import of torch dominates the time). tests/test_parity.cpp and
-tests/test_training.cpp read them through tests/fixtures.hpp; each C++ test
+import of torch dominates the time). tests/layers/test_parity.cpp and
+tests/train/test_training.cpp read them through tests/fixtures.hpp; each C++ test
 case spells the same network as a type, and the module built here is written
 next to it in a comment there, so the two can be checked side by side.
 
@@ -98,7 +98,7 @@ def state_tensors(prefix, module):
 # ---- parity cases --------------------------------------------------------------------------
 #
 # name -> (factory of the module, sample shape, batch size, train mode).
-# The C++ type of each is in tests/test_parity.cpp under the same name.
+# The C++ type of each is in tests/layers/test_parity.cpp under the same name.
 
 
 def basic_block(inplanes, planes, stride):

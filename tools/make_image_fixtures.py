@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Reference data for typenet's image tests (tests/test_image.cpp, suite `image`).
+"""Reference data for typenet's image tests (tests/image/test_image.cpp, suite `image`).
 
 Usage: make_image_fixtures.py --out DIR
 

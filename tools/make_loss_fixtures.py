@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Reference values from PyTorch 1.13 for typenet's losses (tests/test_losses.cpp, suite `losses`).
+"""Reference values from PyTorch 1.13 for typenet's losses (tests/train/test_losses.cpp, suite `losses`).
 
 Usage: make_loss_fixtures.py --out DIR
 

@@ -4,7 +4,7 @@
 Usage: make_optim_fixtures.py --out DIR
 
 Writes DIR/optim/<case>.tnfx in the TNFX format of tools/make_fixtures.py,
-for tests/test_optim.cpp (through tests/fixtures.hpp). Everything is fixed
+for tests/train/test_optim.cpp (through tests/fixtures.hpp). Everything is fixed
 by the seeds; the run takes a few seconds.
 
 Every case works on the same five parameters, a small network's worth:
@@ -94,7 +94,7 @@ def option_arrays(prefix, options):
 # name -> dict(optimizer, defaults, groups [(indices, overrides)] or None,
 #              frozen {param index: steps at which it has no gradient},
 #              scheduler: None or a function of the optimizer).
-# tests/test_optim.cpp builds the same schedulers for the cases whose name says so.
+# tests/train/test_optim.cpp builds the same schedulers for the cases whose name says so.
 
 ALWAYS = set(range(STEPS))
 FROZEN_LATE = {1: {0, 1, 2, 3}, 4: ALWAYS}  # trunk.0.bias joins at step 4; head.bias never

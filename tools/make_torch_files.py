@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""torch.save files, good and bad, for typenet's PyTorch reader (tests/test_io_torch.cpp).
+"""torch.save files, good and bad, for typenet's PyTorch reader (tests/io/test_io_torch.cpp).
 
 Usage: make_torch_files.py --out DIR
 
@@ -19,7 +19,7 @@ hundred files next to other fixture generators' ones), from fixed seeds:
 
 and into DIR/torch_limits the hostile files of the memory-limit tests (each a
 few hundred KB to 3 MB, inflating to gigabytes; they load into small models in
-tests/test_io_torch.cpp, which knows their contents):
+tests/io/test_io_torch.cpp, which knows their contents):
 
   bomb_unmatched.pth   ten deflated float32 storages of 256 MiB (zeros), keys
                        'bomb.0' ... 'bomb.9' matching no model

@@ -20,6 +20,7 @@
 // what it lacks fails here, at the interface, not inside a layer.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -58,22 +59,42 @@ consteval void require_backend() {
                 "declares the Cpu one, <typenet/cuda.cuh> (nvcc) the Cuda one");
 }
 
-[[noreturn]] inline void wrong_operand(const char* kernel, const char* operand,
-                                       const std::string& found, const std::string& expected) {
+/// "[2, 64, 8, 8]".
+inline std::string extents_string(std::span<const std::int64_t> extents) {
+  std::string s = "[";
+  for (std::size_t d = 0; d < extents.size(); ++d)
+    s += (d ? ", " : "") + std::to_string(extents[d]);
+  return s + "]";
+}
+
+// The failures are out of line: one copy of the message building, not one
+// inlined into every layer's forward and backward.
+[[noreturn, gnu::noinline, gnu::cold]] inline void wrong_operand(const char* kernel,
+                                                                 const char* operand,
+                                                                 const std::string& found,
+                                                                 const std::string& expected) {
   throw shape_error(std::string("typenet::backend::") + kernel + ": operand `" + operand +
                     "` has extents " + found + ", expected " + expected);
+}
+[[noreturn, gnu::noinline, gnu::cold]] inline void wrong_extents(
+    const char* kernel, const char* operand, std::span<const std::int64_t> found,
+    std::span<const std::int64_t> expected) {
+  wrong_operand(kernel, operand, extents_string(found), extents_string(expected));
+}
+[[noreturn, gnu::noinline, gnu::cold]] inline void strided_operand(const char* kernel,
+                                                                   const char* operand) {
+  throw shape_error(std::string("typenet::backend::") + kernel + ": operand `" + operand +
+                    "` is strided; kernels take packed row-major memory");
 }
 
 /// Throws unless `v` has exactly the extents `expected` and is packed.
 template <class T, std::size_t Rank>
 void expect(const char* kernel, const char* operand, const view<T, Rank>& v,
             const std::array<std::int64_t, Rank>& expected) {
-  if (v.extents != expected)
-    wrong_operand(kernel, operand, v.extents_string(),
-                  contiguous_view<T, Rank>(nullptr, expected).extents_string());
-  if (!v.is_contiguous())
-    throw shape_error(std::string("typenet::backend::") + kernel + ": operand `" + operand +
-                      "` is strided; kernels take packed row-major memory");
+  if (v.extents != expected) [[unlikely]]
+    wrong_extents(kernel, operand, v.extents, expected);
+  if (!v.is_contiguous()) [[unlikely]]
+    strided_operand(kernel, operand);
 }
 
 /// Like expect for an operand that may be absent (a null view).

@@ -6,7 +6,7 @@
 //   double map = *eval.mean_average_precision();
 //   auto keep = tn::metrics::batched_nms(boxes, scores, labels, 0.5);
 //
-// Conventions (tests/test_metrics.cpp checks each one):
+// Conventions (tests/metrics/test_metrics.cpp checks each one):
 // - Boxes are continuous (x1, y1, x2, y2) corners with x1 <= x2, y1 <= y2;
 //   width = x2 - x1 with no "+1" as in the old VOC devkit's pixel-index
 //   boxes, so IoU equals torchvision.ops.box_iou. Boxes of zero area are

@@ -3,7 +3,7 @@
 // The element-wise halves of train/sgd.hpp, train/adam.hpp and
 // train/clip_grad.hpp on the CPU (members of backend::kernels<Cpu>); the
 // element updates themselves are backend/shared/update_rules.hpp's. On CPUs with FMA, float
-// results are PyTorch 1.13's to the bit (tests/test_optim.cpp), elsewhere
+// results are PyTorch 1.13's to the bit (tests/train/test_optim.cpp), elsewhere
 // within a unit in the last place per operation. std::fma is a library call
 // unless the compiler may use FMA instructions (-mfma, -march=native).
 //

@@ -20,7 +20,7 @@
 #include <set>
 #include <string>
 
-#include <typenet/typenet.hpp>
+#include <typenet/nn.hpp>
 
 #include "fixtures.hpp"
 

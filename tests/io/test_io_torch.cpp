@@ -32,9 +32,8 @@
 #include <utility>
 #include <vector>
 
-#include <typenet/io/torch_file.hpp>
-#include <typenet/io/weights.hpp>
-#include <typenet/typenet.hpp>
+#include <typenet/io.hpp>
+#include <typenet/nn.hpp>
 
 #include "peak_memory.hpp"
 

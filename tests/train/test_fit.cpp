@@ -17,8 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "typenet/data/loader.hpp"
-#include "typenet/typenet.hpp"
+#include <typenet/train.hpp>
 
 namespace tn = typenet;
 namespace T = tn::data::transforms;

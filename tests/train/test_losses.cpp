@@ -36,7 +36,7 @@
 
 #include <boost/mp11/list.hpp>
 
-#include <typenet/train/losses.hpp>
+#include <typenet/train.hpp>
 
 #include "fixtures.hpp"
 #include "gradcheck.hpp"

@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include <typenet/typenet.hpp>
+#include <typenet/train.hpp>
 
 #include "fixtures.hpp"
 

@@ -22,8 +22,10 @@
 #include <random>
 #include <string>
 
-#include <typenet/io/weights.hpp>
-#include <typenet/typenet.hpp>
+#include <typenet/io.hpp>
+#include <typenet/metrics.hpp>  // predict_top_k: a loaded classifier's answer
+#include <typenet/nn.hpp>
+#include <typenet/vision.hpp>  // normalize_imagenet: a photo as torchvision feeds it
 #include <vector>
 
 #include "fixtures.hpp"

@@ -36,12 +36,7 @@
 #include <string>
 #include <vector>
 
-#include <typenet/train/adam.hpp>
-#include <typenet/train/clip_grad.hpp>
-#include <typenet/train/lr_scheduler.hpp>
-#include <typenet/train/param_groups.hpp>
-#include <typenet/train/sgd.hpp>
-#include <typenet/typenet.hpp>
+#include <typenet/train.hpp>
 
 #include "fixtures.hpp"
 
