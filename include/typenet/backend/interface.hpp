@@ -59,14 +59,6 @@ consteval void require_backend() {
                 "declares the Cpu one, <typenet/cuda.cuh> (nvcc) the Cuda one");
 }
 
-/// "[2, 64, 8, 8]".
-inline std::string extents_string(std::span<const std::int64_t> extents) {
-  std::string s = "[";
-  for (std::size_t d = 0; d < extents.size(); ++d)
-    s += (d ? ", " : "") + std::to_string(extents[d]);
-  return s + "]";
-}
-
 // The failures are out of line: one copy of the message building, not one
 // inlined into every layer's forward and backward.
 [[noreturn, gnu::noinline, gnu::cold]] inline void wrong_operand(const char* kernel,
@@ -79,7 +71,8 @@ inline std::string extents_string(std::span<const std::int64_t> extents) {
 [[noreturn, gnu::noinline, gnu::cold]] inline void wrong_extents(
     const char* kernel, const char* operand, std::span<const std::int64_t> found,
     std::span<const std::int64_t> expected) {
-  wrong_operand(kernel, operand, extents_string(found), extents_string(expected));
+  wrong_operand(kernel, operand, typenet::detail::extents_string(found),
+                typenet::detail::extents_string(expected));
 }
 [[noreturn, gnu::noinline, gnu::cold]] inline void strided_operand(const char* kernel,
                                                                    const char* operand) {

@@ -10,6 +10,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -17,6 +18,14 @@
 #include "typenet/core/tensor.hpp"
 
 namespace typenet::detail {
+/// "[2, 64, 8, 8]".
+inline std::string extents_string(std::span<const std::int64_t> extents) {
+  std::string s = "[";
+  for (std::size_t d = 0; d < extents.size(); ++d)
+    s += (d ? ", " : "") + std::to_string(extents[d]);
+  return s + "]";
+}
+
 template <class S, std::size_t... I>
 constexpr std::array<std::int64_t, S::rank + 1> batch_extents(int batch,
                                                               std::index_sequence<I...>) {
@@ -55,11 +64,7 @@ struct view {
     return true;
   }
   /// "[2, 64, 8, 8]", for error messages.
-  std::string extents_string() const {
-    std::string s = "[";
-    for (std::size_t d = 0; d < Rank; ++d) s += (d ? ", " : "") + std::to_string(extents[d]);
-    return s + "]";
-  }
+  std::string extents_string() const { return typenet::detail::extents_string(extents); }
   /// A read-only view of the same memory (a template, so that a view of
   /// const values declares no conversion to its own type).
   template <class U>
