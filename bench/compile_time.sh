@@ -5,28 +5,31 @@
 # memory of the compiler (compile and link).
 #
 #   bench/compile_time.sh                      # every case, header-only
-#   bench/compile_time.sh --kernels            # also with TYPENET_COMPILED_KERNELS
+#   bench/compile_time.sh --compiled           # also with the compiled libraries
+#                                              # (--kernels: the same, its former name)
 #   bench/compile_time.sh --umbrella           # every case includes typenet/typenet.hpp
 #   bench/compile_time.sh --only trainer       # one case
 #   bench/compile_time.sh --repeat 3           # median of 3 compilations (range beside it)
 #
 # Cases: empty (bench/compile/empty.cpp, includes typenet/nn.hpp), trainer
 # (bench/compile/trainer.cpp), resnet34 (bench/compile/resnet34.cpp),
-# classify_folder (examples/classify_folder.cpp). The compiled-kernels column
-# links against libtypenet_kernels.a, built once beforehand (its build time is
-# printed separately: a user pays it once, not per program).
+# classify_folder (examples/classify_folder.cpp). The compiled column defines
+# TYPENET_COMPILED_KERNELS, TYPENET_COMPILED_IO and TYPENET_COMPILED_VISION and
+# links the three libraries (src/kernels.cpp, io.cpp, vision.cpp), built once
+# beforehand (their build time is printed separately: a user pays it once,
+# not per program), as a program linking typenet::compiled does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-kernels=0
+compiled=0
 umbrella=0
 repeat=1
 only=""
 cxx=${CXX:-g++}
 while (($#)); do
   case $1 in
-    --kernels) kernels=1 ;;
+    --compiled | --kernels) compiled=1 ;;
     --umbrella) umbrella=1 ;;
     --only) only=$2; shift ;;
     --repeat) repeat=$2; shift ;;
@@ -57,11 +60,11 @@ source_of() {
 
 # time_one CASE KERNELS(0|1) -> "wall_s peak_MB" of one compilation
 time_one() {
-  local name=$1 with_kernels=$2
+  local name=$1 with_compiled=$2
   local extra=() extra_libs=()
-  if ((with_kernels)); then
-    extra=(-DTYPENET_COMPILED_KERNELS)
-    extra_libs=("$work/libtypenet_kernels.a")
+  if ((with_compiled)); then
+    extra=("${compiled_defines[@]}")
+    extra_libs=("$work/libtypenet_compiled.a")
   fi
   local src; src=$(source_of "$name")
   rm -f "$work/$name"
@@ -91,20 +94,27 @@ print(f"{statistics.median(v):.1f} s" + (f" ({v[0]:.1f}-{v[-1]:.1f})" if len(v) 
     "$peak" "${walls[@]}"
 }
 
-if ((kernels)); then
-  start=$(date +%s.%N)
-  "$cxx" "${common[@]}" -DTYPENET_COMPILED_KERNELS -c "$root/src/kernels.cpp" -o "$work/kernels.o"
-  ar rcs "$work/libtypenet_kernels.a" "$work/kernels.o"
-  end=$(date +%s.%N)
-  printf 'libtypenet_kernels.a built once in %.1f s\n\n' "$(echo "$end - $start" | bc)"
+compiled_defines=(-DTYPENET_COMPILED_KERNELS -DTYPENET_COMPILED_IO -DTYPENET_COMPILED_VISION)
+if ((compiled)); then
+  # `--only empty` (nn.hpp alone, CTest's case) needs the kernels only.
+  libraries=(kernels io vision)
+  [[ $only == empty ]] && libraries=(kernels)
+  for library in "${libraries[@]}"; do
+    start=$(date +%s.%N)
+    "$cxx" "${common[@]}" "${compiled_defines[@]}" -c "$root/src/$library.cpp" -o "$work/$library"
+    end=$(date +%s.%N)
+    printf 'src/%s.cpp compiled once in %.1f s\n' "$library" "$(echo "$end - $start" | bc)"
+  done
+  ar rcs "$work/libtypenet_compiled.a" "${libraries[@]/#/$work/}"
+  echo
 fi
 
 echo "median of $repeat compilation(s) per cell; host: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores," \
   "$(grep -q avx512f /proc/cpuinfo && echo AVX-512 || echo AVX2); $("$cxx" --version | head -1);" \
   "commit $(git rev-parse --short HEAD)"
 echo
-if ((kernels)); then
-  echo '| case | header-only wall | peak | compiled kernels wall | peak |'
+if ((compiled)); then
+  echo '| case | header-only wall | peak | compiled libraries wall | peak |'
   echo '|---|---|---|---|---|'
 else
   echo '| case | header-only wall | peak |'
@@ -113,9 +123,9 @@ fi
 for name in empty trainer resnet34 classify_folder; do
   [[ -n $only && $only != "$name" ]] && continue
   header_only=$(time_median "$name" 0)
-  if ((kernels)); then
-    compiled=$(time_median "$name" 1)
-    echo "| $name | ${header_only% *} | ${header_only##* } MB | ${compiled% *} | ${compiled##* } MB |"
+  if ((compiled)); then
+    libs_time=$(time_median "$name" 1)
+    echo "| $name | ${header_only% *} | ${header_only##* } MB | ${libs_time% *} | ${libs_time##* } MB |"
   else
     echo "| $name | ${header_only% *} | ${header_only##* } MB |"
   fi

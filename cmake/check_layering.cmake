@@ -53,7 +53,7 @@ function(_layer_of path out)
 endfunction()
 
 file(GLOB_RECURSE _headers RELATIVE "${INCLUDE_DIR}/typenet" "${INCLUDE_DIR}/typenet/*.hpp"
-     "${INCLUDE_DIR}/typenet/*.cuh")
+     "${INCLUDE_DIR}/typenet/*.ipp" "${INCLUDE_DIR}/typenet/*.cuh")
 set(_violations 0)
 foreach(_header IN LISTS _headers)
   _layer_of("${_header}" _from)

@@ -51,7 +51,7 @@ endif()
 
 run_step("build" "${CMAKE_COMMAND}" --build "${_build}" --config "${BUILD_TYPE}")
 
-foreach(_program IN ITEMS typenet_consumer typenet_consumer_nn)
+foreach(_program IN ITEMS typenet_consumer typenet_consumer_compiled typenet_consumer_nn)
   unset(_consumer CACHE)
   find_program(_consumer ${_program} PATHS "${_build}" "${_build}/${BUILD_TYPE}" NO_DEFAULT_PATH)
   if(NOT _consumer)

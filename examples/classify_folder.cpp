@@ -4,12 +4,17 @@
 // DIR/valid/<class>/*.jpg.
 //
 //   classify_folder train --data dogscats --weights resnet34-b627a593.pth
-//   classify_folder train --data dogscats --arch resnet18 --weights resnet18-f37072fd.pth
-//                         --epochs 3 --unfreeze-epochs 2 --out dogscats.safetensors
+//   classify_folder train --data dogscats --arch resnet18 --weights
+//   resnet18-f37072fd.pth
+//                         --epochs 3 --unfreeze-epochs 2 --out
+//                         dogscats.safetensors
 //   classify_folder predict --model dogscats.safetensors cat1.jpg dog7.png
-//   ... train ... --expect-accuracy 0.9   # exit status 1 if valid accuracy < 0.9
-//   ... predict ... --expect-class cat    # exit status 1 unless every image is "cat"
-//                                         # (or --expect-class cat,dog: one per image)
+//   ... train ... --expect-accuracy 0.9   # exit status 1 if valid accuracy <
+//   0.9
+//   ... predict ... --expect-class cat    # exit status 1 unless every image is
+//   "cat"
+//                                         # (or --expect-class cat,dog: one per
+//                                         image)
 //
 // train: ResNet-34 (default) or ResNet-18 from a torchvision checkpoint
 // (--weights: .pth or .safetensors; without it the trunk is random and the
@@ -37,6 +42,8 @@
 // instantiated per N (boost::mp11::mp_with_index over 2..16). The head alone
 // is what training on precomputed features needs; fine-tuning chains the two
 // (Chained below: the head's input gradient is the trunk's output gradient).
+// The code per N sees the trunk through AnyTrunk, one type for both
+// architectures, so it is compiled 15 times, not 15 times per architecture.
 // Keys are "conv1.weight" ... in the trunk and "fc.weight" / "fc.bias" in the
 // head: together, exactly torchvision's state dict.
 #include <CLI/CLI.hpp>
@@ -45,6 +52,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <span>
@@ -66,7 +74,8 @@ using Input = tn::Shape<3, kSize, kSize>;
 using Data = tn::ImageClassifierData<kSize>;
 constexpr int kMinClasses = 2, kMaxClasses = 16;
 
-/// Everything of a torchvision ResNet but fc: output Shape<512>, any class count.
+/// Everything of a torchvision ResNet but fc: output Shape<512>, any class
+/// count.
 template <class ResNet>
 using Trunk = tn::Model<tn::DropLast<ResNet, 1>, Input>;
 /// The new head, the only type that depends on the class count.
@@ -84,6 +93,49 @@ int with_classes(std::size_t n, F&& f) {
     return f(std::integral_constant<int, static_cast<int>(decltype(i)::value) + kMinClasses>{});
   });
 }
+
+using Images = Trunk<tn::models::ResNet18<>>::input_tensor;
+using Features = Trunk<tn::models::ResNet18<>>::output_tensor;
+
+/// A trunk of either architecture behind one type: what Chained, predict and
+/// save_classifier ask of a model, forwarded to the trunk it refers to.
+class AnyTrunk {
+ public:
+  using input_tensor = Images;
+  using output_shape = Features::shape;
+  using output_tensor = Features;
+
+  template <class T>
+  explicit AnyTrunk(T& trunk)
+      : forward_([&trunk](const Images& x) -> const Features& { return trunk.forward(x); }),
+        backward_([&trunk](const Features& dy) { trunk.backward(dy); }),
+        train_([&trunk](bool on) { trunk.train(on); }),
+        is_training_([&trunk] { return trunk.is_training(); }),
+        zero_grad_([&trunk] { trunk.zero_grad(); }),
+        state_([&trunk] { return trunk.state(); }),
+        parameters_(trunk.parameters()) {
+    static_assert(std::is_same_v<typename T::input_tensor, Images> &&
+                  std::is_same_v<typename T::output_tensor, Features>);
+  }
+
+  const Features& forward(const Images& x) { return forward_(x); }
+  void backward(const Features& dy) { backward_(dy); }
+  void train(bool on = true) { train_(on); }
+  void eval() { train(false); }
+  bool is_training() const { return is_training_(); }
+  void zero_grad() { zero_grad_(); }
+  std::vector<tn::StateRef> state() const { return state_(); }
+  const std::vector<tn::ParameterRef<float, tn::Cpu>>& parameters() const { return parameters_; }
+
+ private:
+  std::function<const Features&(const Images&)> forward_;
+  std::function<void(const Features&)> backward_;
+  std::function<void(bool)> train_;
+  std::function<bool()> is_training_;
+  std::function<void()> zero_grad_;
+  std::function<std::vector<tn::StateRef>()> state_;
+  std::vector<tn::ParameterRef<float, tn::Cpu>> parameters_;
+};
 
 /// Trunk then head, as one model for the training loop and tn::evaluate:
 /// backward runs the head asking for its input gradient, then the trunk on it.
@@ -137,7 +189,8 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-/// Confusion matrix of `model` (a head on features, or trunk + head on images) over `loader`.
+/// Confusion matrix of `model` (a head on features, or trunk + head on images)
+/// over `loader`.
 template <class M, class Loader>
 tn::metrics::confusion_matrix confusion(M& model, const Loader& loader, int classes) {
   tn::metrics::confusion_matrix cm(classes);
@@ -161,8 +214,8 @@ void print_confusion(const tn::metrics::confusion_matrix& cm,
 
 /// Trunk and head in one safetensors file with torchvision's keys; the class
 /// names, architecture and input size go into the metadata.
-template <class T, class H>
-void save_classifier(T& trunk, H& head, const settings& s,
+template <class H>
+void save_classifier(const AnyTrunk& trunk, H& head, const settings& s,
                      const std::vector<std::string>& classes) {
   std::string names;
   for (const auto& c : classes) {
@@ -190,25 +243,24 @@ void save_classifier(T& trunk, H& head, const settings& s,
                              {"classify_folder.classes", names}});
 }
 
+using Precomputed = decltype(tn::precompute(std::declval<Trunk<tn::models::ResNet18<>>&>(),
+                                            std::declval<const Data&>()));
+
 /// Head on precomputed features, optional fine-tuning, evaluation, save.
-template <int N, class T>
-int train_head(T& trunk, const Data& data, const settings& s) {
+template <int N>
+int train_head(AnyTrunk& trunk, const Precomputed& features, const Data& data, const settings& s) {
   const auto& classes = data.classes();
-  auto start = std::chrono::steady_clock::now();
-  // fast.ai: learn = ConvLearner.pretrained(arch, data, precompute=True); learn.fit(0.01, 2)
-  auto features = tn::precompute(trunk, data);
-  std::printf("precomputed the trunk's features of %zu + %zu images in %.1f s\n", data.train.size(),
-              data.valid.size(), seconds_since(start));
   Head<N> head(s.seed);
   tn::CrossEntropyLoss loss;
   tn::SGD<float> sgd(head.parameters(), {.lr = s.lr, .momentum = 0.9});
-  start = std::chrono::steady_clock::now();
+  auto start = std::chrono::steady_clock::now();
   tn::fit(head, loss, sgd, features.train, features.valid, {.epochs = s.epochs});
   std::printf("trained the head (%d epochs) in %.1f s\n", s.epochs, seconds_since(start));
 
   tn::metrics::confusion_matrix cm(N);
   if (s.unfreeze_epochs > 0) {
-    // learn.unfreeze(); learn.fit([lr / 10, lr], n): the trunk learns slower than the head.
+    // learn.unfreeze(); learn.fit([lr / 10, lr], n): the trunk learns slower
+    // than the head.
     Chained net(trunk, head);
     tn::SGD<float> all({tn::param_group{trunk.parameters(), {.lr = s.trunk_lr}},
                         tn::param_group{head.parameters()}},
@@ -226,9 +278,11 @@ int train_head(T& trunk, const Data& data, const settings& s) {
         all.step();
       }
       const auto [val_loss, val_accuracy] = tn::evaluate(net, loss, data.valid);
-      std::printf("unfrozen epoch %d/%d  loss %.4f  val_loss %.4f  val_acc %.4f  %.1f s\n",
-                  epoch + 1, s.unfreeze_epochs, loss_sum / static_cast<double>(data.train.size()),
-                  val_loss, val_accuracy.value_or(0), seconds_since(start));
+      std::printf(
+          "unfrozen epoch %d/%d  loss %.4f  val_loss %.4f  val_acc "
+          "%.4f  %.1f s\n",
+          epoch + 1, s.unfreeze_epochs, loss_sum / static_cast<double>(data.train.size()), val_loss,
+          val_accuracy.value_or(0), seconds_since(start));
     }
     cm = confusion(net, data.valid, N);
   } else {
@@ -264,7 +318,8 @@ int train(const settings& s) {
     const auto& skipped = set->skipped();
     if (skipped.total())
       std::printf(
-          "%s: skipped %zu entries (%zu broken links, %zu folders reached a second time through "
+          "%s: skipped %zu entries (%zu broken links, %zu folders "
+          "reached a second time through "
           "links, %zu unreadable); first: %s\n",
           set == data.train_set.get() ? "train/" : "valid/", skipped.total(), skipped.broken_links,
           skipped.repeated_folders, skipped.unreadable, skipped.first.c_str());
@@ -272,15 +327,24 @@ int train(const settings& s) {
   Trunk<ResNet> trunk(s.seed);
   if (s.weights.empty()) {
     std::printf(
-        "no --weights: training FROM SCRATCH, the trunk is random (not pretrained); expect low\n"
+        "no --weights: training FROM SCRATCH, the trunk is random (not "
+        "pretrained); expect low\n"
         "accuracy, and use --unfreeze-epochs to train the trunk as well\n");
   } else {
     const auto report = tn::load_weights(trunk, s.weights, {.skip = {"fc."}});
     std::printf("loaded %zu tensors from %s (fc skipped: a new head)\n", report.loaded.size(),
                 s.weights.c_str());
   }
-  return with_classes(classes.size(),
-                      [&](auto n) { return train_head<decltype(n)::value>(trunk, data, s); });
+  auto start = std::chrono::steady_clock::now();
+  // fast.ai: learn = ConvLearner.pretrained(arch, data, precompute=True);
+  // learn.fit(0.01, 2)
+  const auto features = tn::precompute(trunk, data);
+  std::printf("precomputed the trunk's features of %zu + %zu images in %.1f s\n", data.train.size(),
+              data.valid.size(), seconds_since(start));
+  AnyTrunk any(trunk);
+  return with_classes(classes.size(), [&](auto n) {
+    return train_head<decltype(n)::value>(any, features, data, s);
+  });
 }
 
 /// Image files as a dataset, for the loader's threads and transforms.
@@ -294,13 +358,7 @@ struct image_files {
   }
 };
 
-template <class ResNet>
-int predict(const settings& s, const std::vector<std::string>& classes) {
-  if (s.expect_class.size() > 1 && s.expect_class.size() != s.images.size())
-    throw tn::usage_error("--expect-class: " + std::to_string(s.expect_class.size()) +
-                          " names for " + std::to_string(s.images.size()) + " images");
-  Trunk<ResNet> trunk;
-  tn::load_weights(trunk, s.model, {.skip = {"fc."}});
+int predict_with(AnyTrunk& trunk, const settings& s, const std::vector<std::string>& classes) {
   return with_classes(classes.size(), [&](auto n) {
     Head<decltype(n)::value> head;
     const auto report = tn::load_weights(head, s.model, {.strict = false});
@@ -335,6 +393,17 @@ int predict(const settings& s, const std::vector<std::string>& classes) {
   });
 }
 
+template <class ResNet>
+int predict(const settings& s, const std::vector<std::string>& classes) {
+  if (s.expect_class.size() > 1 && s.expect_class.size() != s.images.size())
+    throw tn::usage_error("--expect-class: " + std::to_string(s.expect_class.size()) +
+                          " names for " + std::to_string(s.images.size()) + " images");
+  Trunk<ResNet> trunk;
+  tn::load_weights(trunk, s.model, {.skip = {"fc."}});
+  AnyTrunk any(trunk);
+  return predict_with(any, s, classes);
+}
+
 int predict(const settings& s) {
   const auto file = tn::io::read_weight_file(s.model, "");
   const auto meta = [&](const std::string& key) {
@@ -364,10 +433,12 @@ int predict(const settings& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // in order with fit's progress on stderr
+  std::setvbuf(stdout, nullptr, _IOLBF,
+               0);  // in order with fit's progress on stderr
   settings s;
   CLI::App app{
-      "Image classification on DIR/train and DIR/valid class folders: a pretrained "
+      "Image classification on DIR/train and DIR/valid class folders: "
+      "a pretrained "
       "ResNet with a new head (fast.ai's Dogs vs Cats)"};
   app.require_subcommand(1);
   auto* train_cmd = app.add_subcommand("train", "train a classifier on an image folder");
@@ -424,7 +495,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   predict_cmd
       ->add_option("--expect-class", s.expect_class,
-                   "exit with status 1 unless every image is predicted as this class (one name, "
+                   "exit with status 1 unless every image is predicted as this "
+                   "class (one name, "
                    "or one per image, separated by commas)")
       ->delimiter(',')
       ->allow_extra_args(false);  // one argument: the images are not class names

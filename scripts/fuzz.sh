@@ -11,7 +11,7 @@ SECONDS_PER_TARGET="${1:-60}"
 out=build/fuzz
 mkdir -p "${out}/artifacts" "${out}/corpus_torch" "${out}/corpus_safetensors" "${out}/seeds_safetensors"
 
-flags=(-std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+flags=(-std=c++20 -gline-tables-only -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
        -Iinclude)
 # The dataset readers include the image decoders, hence the image libraries.
 image_libs=(-lz -lstb -ljpeg -lpng -lgif)

@@ -11,6 +11,7 @@
 #include "typenet/io/checkpoint.hpp"
 #include "typenet/io/durable_file.hpp"
 #include "typenet/io/errors.hpp"
+#include "typenet/io/mapped_file.hpp"
 #include "typenet/io/safetensors.hpp"
 #include "typenet/io/torch_file.hpp"
 #include "typenet/io/weight_file.hpp"

@@ -1,7 +1,11 @@
 // Uses the installed headers as a user would: a small network, forward on a batch of two.
-// Built twice: with typenet.hpp (header-only) and with nn.hpp + typenet::kernels.
+// Built three times: with typenet.hpp header-only, with typenet.hpp and the
+// compiled libraries (typenet::compiled), and with nn.hpp + typenet::kernels.
+// With typenet.hpp it also saves its weights and loads them into a second model.
 #include <cmath>
+#include <cstdio>
 #include <iostream>
+#include <string>
 #include <type_traits>
 
 #ifdef TYPENET_CONSUMER_HEADER
@@ -27,6 +31,19 @@ int main() {
     std::cerr << "typenet_consumer: bad output\n";
     return 1;
   }
+#ifndef TYPENET_CONSUMER_HEADER
+  const std::string path = "typenet_consumer_weights.safetensors";
+  tn::save_weights(net, path);
+  tn::Model<Net, tn::Shape<2, 8, 8>> copy(7);
+  const auto report = tn::load_weights(copy, path);
+  std::remove(path.c_str());
+  const auto& z = copy.forward(x);
+  for (int i = 0; i < y.size(); ++i)
+    if (z.data()[i] != y.data()[i] || report.loaded.size() != 2) {
+      std::cerr << "typenet_consumer: the weights did not load back\n";
+      return 1;
+    }
+#endif
   std::cout << "typenet_consumer: output " << decltype(net)::output_shape::str() << " x "
             << y.batch() << ", sum " << sum << "\n";
   return 0;

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include <typenet/io.hpp>
+#include <typenet/io/unpickler.hpp>  // the restricted unpickler, tested on its own
 #include <typenet/nn.hpp>
 
 #include "peak_memory.hpp"

@@ -25,13 +25,13 @@
 
 #include <algorithm>
 #include <array>
-#include <cmath>
 #include <cstdint>
 #include <random>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "typenet/config.hpp"
 #include "typenet/core/errors.hpp"
 #include "typenet/core/tensor.hpp"
 #include "typenet/image/image.hpp"
@@ -41,107 +41,14 @@ namespace typenet {
 
 enum class interpolation { area, bilinear, nearest };
 
-namespace detail {
-
-/// One output pixel's contributions: input index `first` onwards, `weights`.
-struct resample_taps {
-  int first = 0;
-  std::vector<double> weights;
-};
-
-inline std::vector<resample_taps> resample_coefficients(int in, int out, interpolation mode) {
-  std::vector<resample_taps> taps(static_cast<std::size_t>(out));
-  const double scale = static_cast<double>(in) / out;
-  for (int i = 0; i < out; ++i) {
-    auto& t = taps[static_cast<std::size_t>(i)];
-    if (mode == interpolation::nearest) {
-      // torch's nearest-exact rounding, step by step: the scale in float, the
-      // product in double, floored as a float; boundary cases (e.g. 48.5 * 64 / 97)
-      // then land where torch puts them.
-      const double scale_f = static_cast<float>(in) / static_cast<float>(out);
-      const float source = static_cast<float>((i + 0.5) * scale_f);
-      t.first = std::min(static_cast<int>(std::floor(source)), in - 1);
-      t.weights = {1.0};
-    } else if (mode == interpolation::area && scale > 1.0) {
-      const double lo = i * scale, hi = (i + 1) * scale;
-      t.first = static_cast<int>(std::floor(lo));
-      const int last = std::min(static_cast<int>(std::ceil(hi)), in);
-      for (int j = t.first; j < last; ++j) {
-        const double overlap = std::min(hi, j + 1.0) - std::max(lo, static_cast<double>(j));
-        t.weights.push_back(std::max(overlap, 0.0) / scale);
-      }
-    } else {
-      // PIL's / torch's _upsample_bilinear2d_aa coefficients, truncation included.
-      const double support = scale >= 1.0 ? scale : 1.0;
-      const double inv = scale >= 1.0 ? 1.0 / scale : 1.0;
-      const double centre = scale * (i + 0.5);
-      t.first = std::max(static_cast<int>(centre - support + 0.5), 0);
-      const int last = std::min(static_cast<int>(centre + support + 0.5), in);
-      double total = 0;
-      for (int j = t.first; j < last; ++j) {
-        const double w = std::max(0.0, 1.0 - std::abs((j - centre + 0.5) * inv));
-        t.weights.push_back(w);
-        total += w;
-      }
-      if (total > 0)
-        for (auto& w : t.weights) w /= total;
-    }
-  }
-  return taps;
-}
-
-}  // namespace detail
-
 /// The image resampled to width x height (see the header comment for the filters).
-inline image resize(const image& img, int width, int height,
-                    interpolation mode = interpolation::area) {
-  if (width <= 0 || height <= 0)
-    throw shape_error("resize: target size " + std::to_string(width) + "x" +
-                      std::to_string(height) + " must be positive");
-  if (img.empty()) throw shape_error("resize: empty image " + describe(img));
-  const int c = img.channels();
-  // Horizontal pass into a width x img.height buffer, then vertical (PIL's order).
-  const auto htaps = detail::resample_coefficients(img.width(), width, mode);
-  image wide(width, img.height(), c);
-  std::vector<double> acc(static_cast<std::size_t>(c));
-  for (int y = 0; y < img.height(); ++y)
-    for (int x = 0; x < width; ++x) {
-      const auto& t = htaps[static_cast<std::size_t>(x)];
-      std::fill(acc.begin(), acc.end(), 0.0);
-      for (std::size_t k = 0; k < t.weights.size(); ++k)
-        for (int ch = 0; ch < c; ++ch)
-          acc[static_cast<std::size_t>(ch)] +=
-              t.weights[k] * img(y, t.first + static_cast<int>(k), ch);
-      for (int ch = 0; ch < c; ++ch)
-        wide(y, x, ch) = static_cast<float>(acc[static_cast<std::size_t>(ch)]);
-    }
-  const auto vtaps = detail::resample_coefficients(img.height(), height, mode);
-  image out(width, height, c);
-  const std::size_t row = static_cast<std::size_t>(width) * static_cast<std::size_t>(c);
-  std::vector<double> line(row);
-  for (int y = 0; y < height; ++y) {
-    const auto& t = vtaps[static_cast<std::size_t>(y)];
-    std::fill(line.begin(), line.end(), 0.0);
-    for (std::size_t k = 0; k < t.weights.size(); ++k) {
-      const float* src = &wide(t.first + static_cast<int>(k), 0, 0);
-      for (std::size_t i = 0; i < row; ++i) line[i] += t.weights[k] * src[i];
-    }
-    float* dst = &out(y, 0, 0);
-    for (std::size_t i = 0; i < row; ++i) dst[i] = static_cast<float>(line[i]);
-  }
-  return out;
-}
+TYPENET_VISION_DECL image resize(const image& img, int width, int height,
+                                 interpolation mode = interpolation::area);
 
 /// Resizes so that the shorter side is `size`, keeping the aspect ratio
 /// (torchvision's Resize(int): the longer side becomes int(size * long / short)).
-inline image resize_shorter(const image& img, int size, interpolation mode = interpolation::area) {
-  if (img.empty()) throw shape_error("resize_shorter: empty image " + describe(img));
-  const bool wide = img.width() >= img.height();
-  const int shorter = wide ? img.height() : img.width();
-  const int longer = wide ? img.width() : img.height();
-  const int new_longer = static_cast<int>(static_cast<std::int64_t>(size) * longer / shorter);
-  return wide ? resize(img, new_longer, size, mode) : resize(img, size, new_longer, mode);
-}
+TYPENET_VISION_DECL image resize_shorter(const image& img, int size,
+                                         interpolation mode = interpolation::area);
 
 /// A rectangle of an image: left/top may be negative and the box may extend
 /// past the image; those parts of a crop are zero (PIL's crop).
@@ -152,23 +59,7 @@ struct crop_box {
   int height = 0;
 };
 
-inline image crop(const image& img, const crop_box& box) {
-  if (box.width <= 0 || box.height <= 0)
-    throw shape_error("crop: box size " + std::to_string(box.width) + "x" +
-                      std::to_string(box.height) + " must be positive");
-  image out(box.width, box.height, img.channels());
-  const int c = img.channels();
-  for (int y = 0; y < box.height; ++y) {
-    const int sy = box.top + y;
-    if (sy < 0 || sy >= img.height()) continue;
-    for (int x = 0; x < box.width; ++x) {
-      const int sx = box.left + x;
-      if (sx < 0 || sx >= img.width()) continue;
-      for (int ch = 0; ch < c; ++ch) out(y, x, ch) = img(sy, sx, ch);
-    }
-  }
-  return out;
-}
+TYPENET_VISION_DECL image crop(const image& img, const crop_box& box);
 
 namespace detail {
 
@@ -193,82 +84,38 @@ inline std::uint64_t uniform_below(std::mt19937_64& rng, std::uint64_t n) {
 }  // namespace detail
 
 /// The centre box of width x height (torchvision's center_crop).
-inline crop_box center_crop_box(int image_width, int image_height, int width, int height) {
-  return {detail::center_offset(image_width, width), detail::center_offset(image_height, height),
-          width, height};
-}
+TYPENET_VISION_DECL crop_box center_crop_box(int image_width, int image_height, int width,
+                                             int height);
 
-inline image center_crop(const image& img, int width, int height) {
-  return crop(img, center_crop_box(img.width(), img.height(), width, height));
-}
+TYPENET_VISION_DECL image center_crop(const image& img, int width, int height);
 
 /// A box of width x height inside the image, every position equally likely
 /// (torchvision's RandomCrop without padding). Apply it with crop() to an
 /// image and its label map alike.
-inline crop_box random_crop_box(int image_width, int image_height, int width, int height,
-                                std::mt19937_64& rng) {
-  if (width > image_width || height > image_height || width <= 0 || height <= 0)
-    throw shape_error("random_crop: a " + std::to_string(width) + "x" + std::to_string(height) +
-                      " crop does not fit a " + std::to_string(image_width) + "x" +
-                      std::to_string(image_height) + " image; resize it first");
-  const auto top =
-      detail::uniform_below(rng, static_cast<std::uint64_t>(image_height - height) + 1);
-  const auto left = detail::uniform_below(rng, static_cast<std::uint64_t>(image_width - width) + 1);
-  return {static_cast<int>(left), static_cast<int>(top), width, height};
-}
+TYPENET_VISION_DECL crop_box random_crop_box(int image_width, int image_height, int width,
+                                             int height, std::mt19937_64& rng);
 
-inline image random_crop(const image& img, int width, int height, std::mt19937_64& rng) {
-  return crop(img, random_crop_box(img.width(), img.height(), width, height, rng));
-}
+TYPENET_VISION_DECL image random_crop(const image& img, int width, int height,
+                                      std::mt19937_64& rng);
 
-inline image random_crop(const image& img, int width, int height, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  return random_crop(img, width, height, rng);
-}
+TYPENET_VISION_DECL image random_crop(const image& img, int width, int height, std::uint64_t seed);
 
 /// Mirrors left and right.
-inline image horizontal_flip(const image& img) {
-  image out(img.width(), img.height(), img.channels());
-  for (int y = 0; y < img.height(); ++y)
-    for (int x = 0; x < img.width(); ++x)
-      for (int c = 0; c < img.channels(); ++c) out(y, img.width() - 1 - x, c) = img(y, x, c);
-  return out;
-}
+TYPENET_VISION_DECL image horizontal_flip(const image& img);
 
 /// Flips with probability p; true when it did.
-inline bool random_horizontal_flip(image& img, std::mt19937_64& rng, double p = 0.5) {
-  const double u = static_cast<double>(rng() >> 11) * 0x1.0p-53;  // uniform in [0, 1)
-  if (u >= p) return false;
-  img = horizontal_flip(img);
-  return true;
-}
+TYPENET_VISION_DECL bool random_horizontal_flip(image& img, std::mt19937_64& rng, double p = 0.5);
 
 /// img[..., c] = (img[..., c] - mean[c]) / std[c] (torchvision's Normalize).
-inline void normalize(image& img, std::span<const float> mean, std::span<const float> std) {
-  const auto c = static_cast<std::size_t>(img.channels());
-  if (mean.size() != c || std.size() != c)
-    throw shape_error("normalize: " + std::to_string(mean.size()) + " means and " +
-                      std::to_string(std.size()) + " standard deviations for an image of " +
-                      std::to_string(c) + " channels");
-  auto v = img.values();
-  for (std::size_t i = 0; i < v.size(); ++i) v[i] = (v[i] - mean[i % c]) / std[i % c];
-}
+TYPENET_VISION_DECL void normalize(image& img, std::span<const float> mean,
+                                   std::span<const float> std);
 
 /// The inverse of normalize (to display a normalized image).
-inline void denormalize(image& img, std::span<const float> mean, std::span<const float> std) {
-  const auto c = static_cast<std::size_t>(img.channels());
-  if (mean.size() != c || std.size() != c)
-    throw shape_error("denormalize: " + std::to_string(mean.size()) + " means and " +
-                      std::to_string(std.size()) + " standard deviations for an image of " +
-                      std::to_string(c) + " channels");
-  auto v = img.values();
-  for (std::size_t i = 0; i < v.size(); ++i) v[i] = v[i] * std[i % c] + mean[i % c];
-}
+TYPENET_VISION_DECL void denormalize(image& img, std::span<const float> mean,
+                                     std::span<const float> std);
 
 /// normalize with ImageNet's RGB statistics (typenet::imagenet_mean / imagenet_std).
-inline void normalize_imagenet(image& img) {
-  normalize(img, imagenet_mean, imagenet_std);
-}
+TYPENET_VISION_DECL void normalize_imagenet(image& img);
 
 /// Copies the image into sample `n` of `t` as planes (HWC -> CHW), values
 /// unchanged: an image read from a file gives torchvision's to_tensor.
@@ -307,3 +154,7 @@ image from_tensor(const Tensor<Shape<C, H, W>, Cpu, T>& t, int n) {
 }
 
 }  // namespace typenet
+
+#if !defined(TYPENET_COMPILED_VISION)
+#include "typenet/image/impl/transforms.ipp"
+#endif

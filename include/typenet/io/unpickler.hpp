@@ -40,6 +40,7 @@
 
 #include "typenet/io/checkpoint.hpp"
 #include "typenet/io/errors.hpp"
+#include "typenet/io/pickle_limits.hpp"
 
 namespace typenet::io::pickle {
 
@@ -109,20 +110,6 @@ struct torch_tensor {
 
 using object = std::variant<py_none, py_bool, py_int, py_long, py_float, py_str, py_bytes, py_tuple,
                             py_list, py_dict, py_global, torch_storage, torch_tensor>;
-
-/// Bounds on what one pickle may build; torch.save's state dicts stay far below.
-struct limits {
-  std::size_t max_objects = std::size_t{1} << 24;
-  /// Container items, tensor dimensions and bytes copied from one object into
-  /// another, together: what memo references (BINGET) could otherwise multiply.
-  std::size_t max_items = std::size_t{1} << 25;
-  std::size_t max_stack = std::size_t{1} << 22;
-  std::size_t max_memo = std::size_t{1} << 22;
-  /// Open MARKs at once: Python's own pickler nests no deeper than its recursion limit (~1000).
-  std::size_t max_marks = 4096;
-  /// Dimensions of a tensor (PyTorch's limit is 64 too).
-  std::size_t max_rank = 64;
-};
 
 /// One unpickled object graph.
 struct document {
