@@ -1,6 +1,7 @@
-// typenet/data/impl/image_folder.ipp — the definitions of typenet/data/image_folder.hpp that are
-// not templates: included by that header in the header-only default, compiled once under
-// TYPENET_COMPILED_VISION (src/*.cpp).
+// typenet/data/impl/image_folder.ipp — the definitions of data/image_folder.hpp that are not
+// templates: included by that header in the header-only default, compiled
+// once into typenet::vision_compiled (src/vision.cpp) under
+// TYPENET_COMPILED_VISION.
 #pragma once
 
 #include <algorithm>

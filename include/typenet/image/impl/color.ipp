@@ -1,6 +1,7 @@
-// typenet/image/impl/color.ipp — the definitions of typenet/image/color.hpp that are not
+// typenet/image/impl/color.ipp — the definitions of image/color.hpp that are not
 // templates: included by that header in the header-only default, compiled
-// once under TYPENET_COMPILED_VISION (src/*.cpp).
+// once into typenet::vision_compiled (src/vision.cpp) under
+// TYPENET_COMPILED_VISION.
 #pragma once
 
 #include <algorithm>

@@ -1,6 +1,7 @@
-// typenet/image/impl/transforms.ipp — the definitions of typenet/image/transforms.hpp that are not
+// typenet/image/impl/transforms.ipp — the definitions of image/transforms.hpp that are not
 // templates: included by that header in the header-only default, compiled
-// once under TYPENET_COMPILED_VISION (src/*.cpp).
+// once into typenet::vision_compiled (src/vision.cpp) under
+// TYPENET_COMPILED_VISION.
 #pragma once
 
 #include <algorithm>
