@@ -2,7 +2,7 @@
 // typenet::Sequential<.*typenet::Named<(typenet::fixed_string<4>{"conv"}|{{99, 111, 110, 118, 0}}),
 // typenet::Conv2d<8, (typenet::Kernel)?{3, 3}>[ ]?>[ ]?> Two children named "conv" would both claim
 // the keys conv.weight and conv.bias.
-#include "typenet/typenet.hpp"
+#include "typenet/nn.hpp"
 
 namespace tn = typenet;
 using Net = tn::Sequential<tn::Named<"conv", tn::Conv2d<8, 3>>, tn::ReLU,

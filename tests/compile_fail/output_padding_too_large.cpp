@@ -2,7 +2,7 @@
 // typenet::ConvTranspose2d<4, (typenet::Kernel)?{3, 3}, typenet::Stride<2[^>]*>,
 // typenet::OutputPadding<2[^>]*>[ ]?>, typenet::Shape<8, 5, 5> OutputPadding<2> with stride 2 and
 // dilation 1 would add a row and column that no input reaches; PyTorch rejects it too.
-#include "typenet/typenet.hpp"
+#include "typenet/nn.hpp"
 
 namespace tn = typenet;
 

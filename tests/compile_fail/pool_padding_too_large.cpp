@@ -2,7 +2,7 @@
 // typenet::MaxPool2d<(typenet::Kernel)?{3, 3}, typenet::Stride<1[^>]*>, typenet::Padding<2[^>]*>[
 // ]?>, typenet::Shape<3, 8, 8> PyTorch rejects pad > kernel / 2: a window could then lie in the
 // padding only.
-#include "typenet/typenet.hpp"
+#include "typenet/nn.hpp"
 
 namespace tn = typenet;
 using Net = tn::Sequential<tn::MaxPool2d<3, tn::Stride<1>, tn::Padding<2>>>;

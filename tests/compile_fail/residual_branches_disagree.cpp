@@ -1,7 +1,7 @@
 // expect: residual_branches_disagree<.*model_root, .*Residual<.*Shape<16, 4, 4>, .*Shape<8, 8, 8>
 // 4, 4>, typenet::Shape<8, 8, 8> A strided block that doubles the channels needs a downsample
 // shortcut; with the identity the body gives 16x4x4 and the shortcut 8x8x8.
-#include "typenet/typenet.hpp"
+#include "typenet/nn.hpp"
 
 namespace tn = typenet;
 using Block = tn::Residual<

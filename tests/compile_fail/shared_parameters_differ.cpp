@@ -2,7 +2,7 @@
 // typenet::Sequential<.*typenet::Linear<10>[ ]?>, typenet::Shape<1, 28, 28> After Flatten, Linear
 // sees 6*14*14 features at 28x28 but 6*16*16 at 32x32: the weights have different shapes, so the
 // models cannot share them.
-#include "typenet/typenet.hpp"
+#include "typenet/nn.hpp"
 
 namespace tn = typenet;
 using Net = tn::Sequential<tn::Conv2d<6, 5, tn::Padding<2>>, tn::ReLU, tn::MaxPool2d<2>,
