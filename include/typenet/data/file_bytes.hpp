@@ -23,6 +23,8 @@ namespace typenet::data {
 
 namespace detail {
 
+/// The file's bytes as they lie on disk; a file larger than `max_bytes`
+/// throws data_error, naming `option` (may be null) as what raises the limit.
 TYPENET_VISION_DECL std::vector<std::uint8_t> read_raw(const std::filesystem::path& path,
                                                        std::size_t max_bytes = SIZE_MAX,
                                                        const char* option = nullptr);
@@ -41,9 +43,8 @@ TYPENET_VISION_DECL std::vector<std::uint8_t> gunzip(std::span<const std::uint8_
 
 /// The file's bytes, inflated if the file is gzip'd; more than `max_bytes`
 /// (read or inflated) throws data_error naming the file and the limit.
-TYPENET_VISION_DECL std::vector<std::uint8_t> read_file_bytes(const std::filesystem::path& path,
-                                                              std::size_t max_bytes = std::size_t{1}
-                                                                                      << 33);
+TYPENET_VISION_DECL std::vector<std::uint8_t> read_file_bytes(
+    const std::filesystem::path& path, std::size_t max_bytes = (std::size_t{1} << 33));
 
 }  // namespace typenet::data
 
