@@ -290,7 +290,7 @@ template <class S, class T>
 bool check_close(const std::string& what, const typenet::Tensor<S, typenet::Cpu, T>& got,
                  const FixtureTensor& expected, Tolerance tol) {
   std::vector<std::int64_t> dims{got.batch()};
-  for (int d : S::dims) dims.push_back(d);
+  for (int d : got.extents()) dims.push_back(d);
   if (dims != expected.dims) {
     BOOST_ERROR(what << ": typenet's shape " << dims_string(dims) << " differs from PyTorch's "
                      << expected.describe());
@@ -301,15 +301,21 @@ bool check_close(const std::string& what, const typenet::Tensor<S, typenet::Cpu,
 
 // ---- tensors and state from fixtures ------------------------------------------------------
 
-/// A batch of Shape S from a fixture tensor of dims [N, S...].
+/// A batch of Shape S from a fixture tensor of dims [N, S...]; a dynamic
+/// extent of S takes the fixture's.
 template <class S, class T = float>
 typenet::Tensor<S, typenet::Cpu, T> tensor_from_fixture(const FixtureTensor& t) {
   std::vector<std::int64_t> want;
-  for (int d : S::dims) want.push_back(d);
+  typenet::extents_t<S> extents{};
+  for (int d = 0; d < S::rank; ++d) {
+    const bool dynamic = S::dims[d] == typenet::dyn && t.dims.size() == std::size_t(S::rank) + 1;
+    extents[d] = dynamic ? static_cast<int>(t.dims[d + 1]) : S::dims[d];
+    want.push_back(extents[d]);
+  }
   if (t.dims.size() != want.size() + 1 || !std::equal(want.begin(), want.end(), t.dims.begin() + 1))
     throw std::runtime_error("fixture tensor " + t.describe() +
-                             " does not hold a batch of sample shape " + dims_string(want));
-  typenet::Tensor<S, typenet::Cpu, T> out(static_cast<int>(t.dims[0]));
+                             " does not hold a batch of sample shape " + S::str());
+  typenet::Tensor<S, typenet::Cpu, T> out(static_cast<int>(t.dims[0]), extents);
   for (std::int64_t i = 0; i < out.size(); ++i) out.data()[i] = static_cast<T>(t.at(i));
   return out;
 }

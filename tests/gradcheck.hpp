@@ -319,7 +319,7 @@ gradcheck_report check_gradients(const gradcheck_options& o = {}) {
   if (o.perturb_state) perturb_state(*params, o.seed + 1);
 
   typenet::node_t<Net, In, D, T> node;
-  node.plan(o.batch);
+  node.plan(o.batch, In::dims, typenet::output_extents_of<Net, In>(In::dims));
   typenet::run_context ctx;
   ctx.training = o.training;
   ctx.need_input_grad = true;

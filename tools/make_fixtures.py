@@ -210,6 +210,56 @@ PARITY_CASES = {
     "basic_block_downsample_train": (lambda: basic_block(3, 6, 2), (3, 7, 6), 3, True),
 }
 
+# Odd sizes for models of dynamic extents (Shape<C, dyn, dyn>): test case
+# parity/dyn_<name> runs one model over "dyn_<name>_<H>x<W>" at every size
+# and, where a case above has the same module and channels, over "<name>" too.
+DYNAMIC_SIZES = {"97x131": ((97, 131), 2), "225x301": ((225, 301), 1)}  # (H, W), batch
+BOTH = ("97x131", "225x301")
+SMALL = ("97x131",)
+DYNAMIC_CASES = {
+    "conv_kernel_stride_padding_hw": (
+        lambda: nn.Conv2d(3, 5, (3, 5), stride=(2, 3), padding=(1, 2)), 3, False, BOTH),
+    "conv_dilation_groups_nobias": (
+        lambda: nn.Conv2d(4, 6, 3, stride=2, padding=2, dilation=(2, 3), groups=2, bias=False), 4,
+        False, SMALL),
+    "convt_stride_output_padding_hw": (
+        lambda: nn.ConvTranspose2d(3, 2, (3, 4), stride=(2, 3), padding=(1, 0),
+                                   output_padding=(1, 2)), 3, False, BOTH),
+    "maxpool_padding_ceil": (lambda: nn.MaxPool2d(3, stride=2, padding=1, ceil_mode=True), 2,
+                             False, BOTH),
+    "maxpool_hw_padding_dilation": (
+        lambda: nn.MaxPool2d((3, 2), stride=(2, 1), padding=(1, 1), dilation=(2, 1)), 2, False,
+        SMALL),
+    "avgpool_padding_ceil": (lambda: nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True), 2,
+                             False, BOTH),
+    "adaptive_avgpool_uneven": (lambda: nn.AdaptiveAvgPool2d((3, 2)), 2, False, BOTH),
+    "bn2d_train": (lambda: nn.BatchNorm2d(3), 3, True, BOTH),
+    "bn2d_eval": (lambda: nn.BatchNorm2d(3), 3, False, SMALL),
+    "activations": (lambda: nn.Sequential(nn.LeakyReLU(0.2), nn.Sigmoid(), nn.ReLU(), nn.Tanh()),
+                    2, False, SMALL),
+    "softmax_image": (lambda: nn.Softmax(dim=1), 4, False, SMALL),
+    "logsoftmax_image": (lambda: nn.LogSoftmax(dim=1), 3, False, SMALL),
+    "dropout_eval": (lambda: nn.Dropout(0.5), 2, False, SMALL),
+    "identity": (lambda: nn.Identity(), 2, False, SMALL),
+    "upsample_nearest_2_3": (lambda: nn.Upsample(scale_factor=(2, 3)), 2, False, BOTH),
+    "upsample_bilinear_2": (
+        lambda: nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False), 2, False, BOTH),
+    "basic_block_downsample_train": (lambda: basic_block(3, 6, 2), 3, True, BOTH),
+    "encoder_decoder_train": (
+        lambda: nn.Sequential(nn.Conv2d(3, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8),
+                              nn.ReLU(),
+                              nn.MaxPool2d(2), nn.Conv2d(8, 8, 3, padding=1),
+                              nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False),
+                              nn.Conv2d(8, 2, 1)), 3, True, BOTH),
+    "pooled_classifier": (
+        lambda: nn.Sequential(nn.Conv2d(3, 4, 3, stride=2), nn.AdaptiveAvgPool2d(1),
+                              nn.Flatten(), nn.Linear(4, 5)), 3, False, BOTH),
+}
+for _name, (_factory, _channels, _train, _sizes) in DYNAMIC_CASES.items():
+    for _size in _sizes:
+        (_h, _w), _batch = DYNAMIC_SIZES[_size]
+        PARITY_CASES[f"dyn_{_name}_{_size}"] = (_factory, (_channels, _h, _w), _batch, _train)
+
 
 def make_parity_case(index, factory, sample_shape, batch, train):
     torch.manual_seed(1000 + index)

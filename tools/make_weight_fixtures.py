@@ -146,6 +146,9 @@ def main():
                _use_new_zipfile_serialization=False)
     write_safetensors(os.path.join(out, "resnet18.safetensors"), resnet18.state_dict())
     io_case(os.path.join(out, "resnet18_io.tnfx"), resnet18, (2, 3, 224, 224), 1)
+    # Any size, as torchvision allows (AdaptiveAvgPool2d before the head).
+    for seed, (h, w) in enumerate(((97, 131), (225, 301), (64, 333)), start=11):
+        io_case(os.path.join(out, f"resnet18_io_{h}x{w}.tnfx"), resnet18, (1, 3, h, w), seed)
 
     # The lecture's trunk from the plain checkpoint: first six children, conv1 summed.
     trunk = nn.Sequential(*list(resnet18.children())[0:6])
@@ -166,12 +169,14 @@ def main():
     torch.save(alexnet.state_dict(), os.path.join(out, "alexnet_legacy.pth"),
                _use_new_zipfile_serialization=False)
     io_case(os.path.join(out, "alexnet_io.tnfx"), alexnet, (1, 3, 224, 224), 4)
+    io_case(os.path.join(out, "alexnet_io_97x131.tnfx"), alexnet, (1, 3, 97, 131), 14)
 
     torch.manual_seed(16)
     vgg16 = torchvision.models.vgg16(weights=None)
     torch.save(vgg16.state_dict(), os.path.join(out, "vgg16_legacy.pth"),
                _use_new_zipfile_serialization=False)
     io_case(os.path.join(out, "vgg16_io.tnfx"), vgg16, (1, 3, 224, 224), 5)
+    io_case(os.path.join(out, "vgg16_io_65x97.tnfx"), vgg16, (1, 3, 65, 97), 15)
 
     torch.manual_seed(224)
     colorizer = colorization_net()

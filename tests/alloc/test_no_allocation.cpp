@@ -4,7 +4,8 @@
 // aligned_alloc, memalign) and operator new with counting versions that
 // forward to glibc, then runs forward + loss + backward + SGD step with two
 // OpenMP threads. The first steps at a batch size may allocate (activation
-// plan, per-thread scratch, the OpenMP thread pool); later steps must not.
+// plan, per-thread scratch, the OpenMP thread pool); later steps must not,
+// nor may a dynamic model that alternates between two sizes it has seen.
 // Built without sanitizers: they replace the allocator themselves.
 #include <omp.h>
 
@@ -150,27 +151,39 @@ struct use_adamw_one_cycle {
   };
 };
 
+/// Allocations in 3 steady-state steps per input size, the sizes taken in
+/// turn (a dynamic model alternating sizes), after 3 warm-up rounds.
 template <class Net, class In, class Optimizer = use_sgd, class Step>
-long allocations_in_steady_state(const char* name, Step&& step_body) {
+long allocations_in_steady_state(const char* name, Step&& step_body,
+                                 std::vector<tn::extents_t<In>> sizes = {In::dims}) {
   tn::Model<Net, In> model(7);
   typename Optimizer::template optimizer<tn::Model<Net, In>> sgd(model);
-  tn::Tensor<In> x(8);
-  for (std::int64_t i = 0; i < x.size(); ++i)
-    x.data()[i] = static_cast<float>((i * 37 % 101) - 50) / 50.f;
-  tn::Tensor<typename decltype(model)::output_shape> grad(8);
-  auto step = [&] {
+  std::vector<tn::Tensor<In>> inputs;
+  for (const auto& size : sizes) {
+    tn::Tensor<In>& x = inputs.emplace_back(8, size);
+    for (std::int64_t i = 0; i < x.size(); ++i)
+      x.data()[i] = static_cast<float>((i * 37 % 101) - 50) / 50.f;
+  }
+  tn::Tensor<typename decltype(model)::output_shape> grad;
+  auto step = [&](const tn::Tensor<In>& x) {
     model.zero_grad();
     const auto& y = model.forward(x);
+    grad.resize(y.batch(), y.extents());
     step_body(y, grad);
     model.backward(grad);
     sgd.step();
   };
-  for (int i = 0; i < 3; ++i) step();
+  auto round = [&] {
+    for (int i = 0; i < 3; ++i)
+      for (const auto& x : inputs) step(x);
+  };
+  round();
   allocations = 0;
   counting = true;
-  for (int i = 0; i < 3; ++i) step();
+  round();
   counting = false;
-  std::printf("%-8s allocations in 3 steady-state steps: %ld\n", name, allocations.load());
+  std::printf("%-8s allocations in 3 steady-state steps at %zu size(s): %ld\n", name, sizes.size(),
+              allocations.load());
   return allocations.load();
 }
 
@@ -212,6 +225,13 @@ int main() {
       "Mixed", [&](const auto& y, auto& grad) {
         for (std::int64_t i = 0; i < grad.size(); ++i) grad.data()[i] = y.data()[i] * 1e-3f;
       });
+  // A dynamic model alternating two sizes: buffers keep the largest size seen.
+  total += allocations_in_steady_state<Mixed, tn::Shape<3, tn::dyn, tn::dyn>>(
+      "Dynamic",
+      [&](const auto& y, auto& grad) {
+        for (std::int64_t i = 0; i < grad.size(); ++i) grad.data()[i] = y.data()[i] * 1e-3f;
+      },
+      {{3, 32, 32}, {3, 24, 40}});
   if (total != 0) {
     std::printf("FAILED: a training step allocated\n");
     return 1;

@@ -11,6 +11,7 @@
 
 #include <unistd.h>
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -78,6 +79,17 @@ bool check_close(const std::string& what, const tn::Tensor<S, tn::Cuda, T>& devi
 template <class S, class T = float>
 tn::Tensor<S, tn::Cpu, T> random_tensor(int batch, std::uint64_t seed, double scale = 1.0) {
   tn::Tensor<S, tn::Cpu, T> t(batch);
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> normal(0.0, scale);
+  for (auto& v : t.values()) v = static_cast<T>(normal(rng));
+  return t;
+}
+
+/// A batch of dynamic extents `extents`, normally distributed.
+template <class S, class T = float>
+tn::Tensor<S, tn::Cpu, T> random_tensor(int batch, const tn::extents_t<S>& extents,
+                                        std::uint64_t seed, double scale = 1.0) {
+  tn::Tensor<S, tn::Cpu, T> t(batch, extents);
   std::mt19937_64 rng(seed);
   std::normal_distribution<double> normal(0.0, scale);
   for (auto& v : t.values()) v = static_cast<T>(normal(rng));
@@ -331,6 +343,41 @@ BOOST_AUTO_TEST_CASE(lenet_training_steps) {
     gpu_sgd.step();
   }
   check_parameters("after 4 SGD steps", cpu, gpu, tolerance{1e-3, 1e-5});
+}
+
+BOOST_AUTO_TEST_CASE(dynamic_extents_match_the_cpu) {
+  // One model of Shape<3, dyn, dyn> per backend over three sizes (the last
+  // repeats the first: re-planned, no reallocation); every output, input
+  // gradient and parameter gradient must agree.
+  using Net = tn::Sequential<tn::Conv2d<8, 3, tn::Padding<1>>, tn::BatchNorm2d, tn::ReLU,
+                             tn::MaxPool2d<3, tn::Stride<2>, tn::Padding<1>, tn::CeilMode>,
+                             tn::ConvTranspose2d<4, 4, tn::Stride<2>, tn::Padding<1>>,
+                             tn::Upsample<2, 2, tn::Bilinear>, tn::AvgPool2d<2>, tn::Conv2d<2, 1>>;
+  using In = tn::Shape<3, tn::dyn, tn::dyn>;
+  tn::Model<Net, In> cpu(7);
+  tn::Model<Net, In, tn::Cuda> gpu(7);
+  cpu.requires_input_grad(true);
+  gpu.requires_input_grad(true);
+  const std::array<tn::extents_t<In>, 3> sizes{{{3, 17, 23}, {3, 10, 31}, {3, 17, 23}}};
+  for (std::size_t k = 0; k < sizes.size(); ++k) {
+    BOOST_TEST_CONTEXT("size " << tn::extents_string(sizes[k])) {
+      const auto x = random_tensor<In>(2, sizes[k], 40 + k);
+      const auto& y = cpu.forward(x);
+      check_close("output", gpu.forward(tn::to<tn::Cuda>(x)), y, forward_tolerance);
+      BOOST_TEST(gpu.output().extents() == y.extents());
+      const auto dy = random_tensor<typename decltype(cpu)::output_shape>(2, y.extents(), 50 + k);
+      cpu.zero_grad();
+      gpu.zero_grad();
+      cpu.backward(dy);
+      gpu.backward(tn::to<tn::Cuda>(dy));
+      check_close("input gradient", gpu.input_grad(), cpu.input_grad(), gradient_tolerance);
+      const auto& pc = cpu.parameters();
+      const auto& pg = gpu.parameters();
+      for (std::size_t i = 0; i < pc.size(); ++i)
+        check_close(pc[i].name() + " gradient", pg[i].grad_data(), pc[i].grad_data(), pc[i].size(),
+                    gradient_tolerance);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(colorization_training_steps) {

@@ -18,6 +18,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <numeric>
 #include <random>
 #include <string>
@@ -50,25 +51,36 @@ std::filesystem::path scratch_dir() {
 /// Loads `file` into a fresh model of Net and compares its eval output on the
 /// fixture's input with PyTorch's.
 template <class Net, class In>
-void check_model_output(const std::string& file, const std::string& io_case,
-                        const tn::load_options& options = {}) {
+void check_model_outputs(const std::string& file, std::initializer_list<std::string> io_cases,
+                         const tn::load_options& options = {}) {
   tn::Model<Net, In> model;
   const auto report = tn::load_weights(model, weights_dir() + file, options);
   BOOST_TEST(!report.loaded.empty());
   model.eval();
-  const Fixture io = Fixture::read_file(weights_dir() + io_case + ".tnfx");
-  const auto x = tensor_from_fixture<In>(io.at("input"));
-  const auto& y = model.forward(x);
-  // A whole network sums rounding errors over many layers: for ResNet-34
-  // PyTorch's own float32 output differs from its float64 output by 5.5e-5
-  // at a largest logit of 201. So the absolute tolerance grows with the
-  // output's scale (1e-6 of its largest magnitude) on top of §4b's.
-  const auto& expected = io.at("output");
-  double largest = 0;
-  for (std::int64_t i = 0; i < expected.numel(); ++i)
-    largest = std::max(largest, std::abs(expected.at(i)));
-  const Tolerance whole_network{forward_tolerance.rtol, forward_tolerance.atol + 1e-6 * largest};
-  BOOST_TEST(check_close(file + " output", y, expected, whole_network));
+  for (const auto& io_case : io_cases) {
+    BOOST_TEST_CONTEXT(io_case) {
+      const Fixture io = Fixture::read_file(weights_dir() + io_case + ".tnfx");
+      const auto x = tensor_from_fixture<In>(io.at("input"));
+      const auto& y = model.forward(x);
+      // A whole network sums rounding errors over many layers: for ResNet-34
+      // PyTorch's own float32 output differs from its float64 output by 5.5e-5
+      // at a largest logit of 201. So the absolute tolerance grows with the
+      // output's scale (1e-6 of its largest magnitude) on top of §4b's.
+      const auto& expected = io.at("output");
+      double largest = 0;
+      for (std::int64_t i = 0; i < expected.numel(); ++i)
+        largest = std::max(largest, std::abs(expected.at(i)));
+      const Tolerance whole_network{forward_tolerance.rtol,
+                                    forward_tolerance.atol + 1e-6 * largest};
+      BOOST_TEST(check_close(file + " output", y, expected, whole_network));
+    }
+  }
+}
+
+template <class Net, class In>
+void check_model_output(const std::string& file, const std::string& io_case,
+                        const tn::load_options& options = {}) {
+  check_model_outputs<Net, In>(file, {io_case}, options);
 }
 
 std::vector<char> read_bytes(const std::string& path) {
@@ -196,6 +208,20 @@ BOOST_AUTO_TEST_CASE(torchvision_resnet34_alexnet_vgg16) {
   check_model_output<tn::models::AlexNet<>, tn::Shape<3, 224, 224>>("alexnet_legacy.pth",
                                                                     "alexnet_io");
   check_model_output<tn::models::VGG16<>, tn::Shape<3, 224, 224>>("vgg16_legacy.pth", "vgg16_io");
+}
+
+// One model of Shape<3, dyn, dyn> loads the checkpoint once and classifies
+// images of any size at or above the network's minimum, as torchvision does.
+BOOST_AUTO_TEST_CASE(torchvision_classifiers_at_any_size) {
+  check_model_outputs<tn::models::ResNet18<>, tn::Shape<3, tn::dyn, tn::dyn>>(
+      "resnet18.safetensors",
+      {"resnet18_io_97x131", "resnet18_io_225x301", "resnet18_io_64x333", "resnet18_io"});
+  check_model_outputs<tn::models::AlexNet<>, tn::Shape<3, tn::dyn, tn::dyn>>(
+      "alexnet_legacy.pth", {"alexnet_io_97x131", "alexnet_io"});
+  check_model_outputs<tn::models::VGG16<>, tn::Shape<3, tn::dyn, tn::dyn>>("vgg16_legacy.pth",
+                                                                           {"vgg16_io_65x97"});
+  using AnySize = tn::Model<tn::models::AlexNet<>, tn::Shape<3, tn::dyn, tn::dyn>>;
+  BOOST_TEST(tn::extents_string(AnySize::min_input_extent()) == "Shape<3, 63, 63>");
 }
 
 BOOST_AUTO_TEST_CASE(lecture_colorization_net_loads_strictly) {

@@ -16,6 +16,7 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <initializer_list>
 #include <ratio>
 #include <set>
 #include <string>
@@ -29,38 +30,52 @@ using namespace typenet_test;
 
 namespace {
 
+template <class Model>
+void check_parity_of(Model& model, const std::string& case_name) {
+  BOOST_TEST_CONTEXT("fixture " << case_name) {
+    const Fixture f = Fixture::load(case_name);
+    BOOST_TEST_REQUIRE(copy_state_from_fixture(model, f));
+    const bool train = f.at("train").scalar() != 0;
+    model.train(train);
+    model.requires_input_grad(true);
+
+    const auto x = tensor_from_fixture<typename Model::input_shape>(f.at("input"));
+    const auto& y = model.forward(x);
+    check_close("output", y, f.at("output"), forward_tolerance);
+    if (train) check_state(model, f, "state_after.", forward_tolerance, /*buffers_only=*/true);
+
+    model.zero_grad();
+    const auto dy = tensor_from_fixture<typename Model::output_shape>(f.at("grad_output"));
+    model.backward(dy);
+    check_close("grad_input", model.input_grad(), f.at("grad_input"), gradient_tolerance);
+
+    std::set<std::string> ours;
+    for (const auto& p : model.parameters()) {
+      ours.insert(p.name());
+      if (const auto* g = f.find("grad." + p.name())) {
+        check_close("grad." + p.name(), p.grad().data(), p.size(), *g, gradient_tolerance);
+      } else {
+        BOOST_ERROR("typenet parameter '" << p.name() << "' is not a parameter in PyTorch");
+      }
+    }
+    for (const auto& key : f.keys_with_prefix("grad."))
+      BOOST_TEST(ours.count(key) == 1u,
+                 "PyTorch parameter '" << key << "' is not a typenet parameter");
+  }
+}
+
 template <class Net, class In>
 void check_parity(const std::string& case_name) {
-  using Model = tn::Model<Net, In>;
-  const Fixture f = Fixture::load(case_name);
-  Model model(0);
-  BOOST_TEST_REQUIRE(copy_state_from_fixture(model, f));
-  const bool train = f.at("train").scalar() != 0;
-  model.train(train);
-  model.requires_input_grad(true);
+  tn::Model<Net, In> model(0);
+  check_parity_of(model, case_name);
+}
 
-  const auto x = tensor_from_fixture<In>(f.at("input"));
-  const auto& y = model.forward(x);
-  check_close("output", y, f.at("output"), forward_tolerance);
-  if (train) check_state(model, f, "state_after.", forward_tolerance, /*buffers_only=*/true);
-
-  model.zero_grad();
-  const auto dy = tensor_from_fixture<typename Model::output_shape>(f.at("grad_output"));
-  model.backward(dy);
-  check_close("grad_input", model.input_grad(), f.at("grad_input"), gradient_tolerance);
-
-  std::set<std::string> ours;
-  for (const auto& p : model.parameters()) {
-    ours.insert(p.name());
-    if (const auto* g = f.find("grad." + p.name())) {
-      check_close("grad." + p.name(), p.grad().data(), p.size(), *g, gradient_tolerance);
-    } else {
-      BOOST_ERROR("typenet parameter '" << p.name() << "' is not a parameter in PyTorch");
-    }
-  }
-  for (const auto& key : f.keys_with_prefix("grad."))
-    BOOST_TEST(ours.count(key) == 1u,
-               "PyTorch parameter '" << key << "' is not a typenet parameter");
+/// One model of dynamic extents `Shape<C, dyn, dyn>` over fixtures of several
+/// sizes in turn (each re-plans it), as a program given photos of any size.
+template <class Net, int C>
+void check_parity_dynamic(std::initializer_list<const char*> case_names) {
+  tn::Model<Net, tn::Shape<C, tn::dyn, tn::dyn>> model(0);
+  for (const char* name : case_names) check_parity_of(model, name);
 }
 
 }  // namespace
@@ -461,6 +476,135 @@ BOOST_AUTO_TEST_CASE(basic_block_downsample_train) {
   check_parity<Net, tn::Shape<3, 7, 6>>("basic_block_downsample_train");
 }
 
+// ---- dynamic extents: one model Shape<C, dyn, dyn> over odd sizes ----------------------
+// Each runs the module of the static case of the same name (where there is
+// one) at its size and at the odd sizes of make_fixtures.py's DYNAMIC_CASES.
+
+BOOST_AUTO_TEST_CASE(dyn_conv_kernel_stride_padding_hw) {
+  check_parity_dynamic<tn::Conv2d<5, tn::Kernel{3, 5}, tn::Stride<2, 3>, tn::Padding<1, 2>>, 3>(
+      {"conv_kernel_stride_padding_hw", "dyn_conv_kernel_stride_padding_hw_97x131",
+       "dyn_conv_kernel_stride_padding_hw_225x301"});
+}
+
+// nn.Conv2d(4, 6, 3, stride=2, padding=2, dilation=(2, 3), groups=2, bias=False)
+BOOST_AUTO_TEST_CASE(dyn_conv_dilation_groups_nobias) {
+  check_parity_dynamic<tn::Conv2d<6, 3, tn::Stride<2>, tn::Padding<2>, tn::Dilation<2, 3>,
+                                  tn::Groups<2>, tn::NoBias>,
+                       4>({"dyn_conv_dilation_groups_nobias_97x131"});
+}
+
+BOOST_AUTO_TEST_CASE(dyn_convt_stride_output_padding_hw) {
+  check_parity_dynamic<tn::ConvTranspose2d<2, tn::Kernel{3, 4}, tn::Stride<2, 3>, tn::Padding<1, 0>,
+                                           tn::OutputPadding<1, 2>>,
+                       3>({"convt_stride_output_padding_hw",
+                           "dyn_convt_stride_output_padding_hw_97x131",
+                           "dyn_convt_stride_output_padding_hw_225x301"});
+}
+
+BOOST_AUTO_TEST_CASE(dyn_maxpool_padding_ceil) {
+  check_parity_dynamic<tn::MaxPool2d<3, tn::Stride<2>, tn::Padding<1>, tn::CeilMode>, 2>(
+      {"maxpool_padding_ceil", "dyn_maxpool_padding_ceil_97x131",
+       "dyn_maxpool_padding_ceil_225x301"});
+}
+
+BOOST_AUTO_TEST_CASE(dyn_maxpool_hw_padding_dilation) {
+  check_parity_dynamic<
+      tn::MaxPool2d<tn::Kernel{3, 2}, tn::Stride<2, 1>, tn::Padding<1, 1>, tn::Dilation<2, 1>>, 2>(
+      {"maxpool_hw_padding_dilation", "dyn_maxpool_hw_padding_dilation_97x131"});
+}
+
+BOOST_AUTO_TEST_CASE(dyn_avgpool_padding_ceil) {
+  check_parity_dynamic<tn::AvgPool2d<3, tn::Stride<2>, tn::Padding<1>, tn::CeilMode>, 2>(
+      {"avgpool_padding_ceil", "dyn_avgpool_padding_ceil_97x131",
+       "dyn_avgpool_padding_ceil_225x301"});
+}
+
+BOOST_AUTO_TEST_CASE(dyn_adaptive_avgpool_uneven) {
+  check_parity_dynamic<tn::AdaptiveAvgPool2d<3, 2>, 2>({"adaptive_avgpool_uneven",
+                                                        "dyn_adaptive_avgpool_uneven_97x131",
+                                                        "dyn_adaptive_avgpool_uneven_225x301"});
+}
+
+BOOST_AUTO_TEST_CASE(dyn_bn2d_train) {
+  check_parity_dynamic<tn::BatchNorm2d, 3>(
+      {"bn2d_train", "dyn_bn2d_train_97x131", "dyn_bn2d_train_225x301"});
+}
+
+BOOST_AUTO_TEST_CASE(dyn_bn2d_eval) {
+  check_parity_dynamic<tn::BatchNorm2d, 3>({"bn2d_eval", "dyn_bn2d_eval_97x131"});
+}
+
+// nn.Sequential(nn.LeakyReLU(0.2), nn.Sigmoid(), nn.ReLU(), nn.Tanh())
+BOOST_AUTO_TEST_CASE(dyn_activations) {
+  check_parity_dynamic<
+      tn::Sequential<tn::LeakyReLU<std::ratio<1, 5>>, tn::Sigmoid, tn::ReLU, tn::Tanh>, 2>(
+      {"dyn_activations_97x131"});
+}
+
+BOOST_AUTO_TEST_CASE(dyn_softmax_image) {
+  check_parity_dynamic<tn::Softmax, 4>({"softmax_image", "dyn_softmax_image_97x131"});
+}
+
+BOOST_AUTO_TEST_CASE(dyn_logsoftmax_image) {
+  check_parity_dynamic<tn::LogSoftmax, 3>({"logsoftmax_image", "dyn_logsoftmax_image_97x131"});
+}
+
+BOOST_AUTO_TEST_CASE(dyn_dropout_eval) {
+  check_parity_dynamic<tn::Dropout<>, 2>({"dropout_eval", "dyn_dropout_eval_97x131"});
+}
+
+BOOST_AUTO_TEST_CASE(dyn_identity) {
+  check_parity_dynamic<tn::Identity, 2>({"identity", "dyn_identity_97x131"});
+}
+
+BOOST_AUTO_TEST_CASE(dyn_upsample_nearest_2_3) {
+  check_parity_dynamic<tn::Upsample<2, 3>, 2>({"upsample_nearest_2_3",
+                                               "dyn_upsample_nearest_2_3_97x131",
+                                               "dyn_upsample_nearest_2_3_225x301"});
+}
+
+BOOST_AUTO_TEST_CASE(dyn_upsample_bilinear_2) {
+  check_parity_dynamic<tn::Upsample<2, 2, tn::Bilinear>, 2>(
+      {"upsample_bilinear_2", "dyn_upsample_bilinear_2_97x131", "dyn_upsample_bilinear_2_225x301"});
+}
+
+BOOST_AUTO_TEST_CASE(dyn_basic_block_downsample_train) {
+  using Net = tn::Residual<
+      tn::Sequential<
+          tn::Named<"conv1", tn::Conv2d<6, 3, tn::Stride<2>, tn::Padding<1>, tn::NoBias>>,
+          tn::Named<"bn1", tn::BatchNorm2d>, tn::ReLU,
+          tn::Named<"conv2", tn::Conv2d<6, 3, tn::Padding<1>, tn::NoBias>>,
+          tn::Named<"bn2", tn::BatchNorm2d>>,
+      tn::Named<"downsample",
+                tn::Sequential<tn::Conv2d<6, 1, tn::Stride<2>, tn::NoBias>, tn::BatchNorm2d>>,
+      tn::ReLU>;
+  check_parity_dynamic<Net, 3>({"basic_block_downsample_train",
+                                "dyn_basic_block_downsample_train_97x131",
+                                "dyn_basic_block_downsample_train_225x301"});
+}
+
+// nn.Sequential(nn.Conv2d(3, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU(),
+//               nn.MaxPool2d(2),
+//               nn.Conv2d(8, 8, 3, padding=1),
+//               nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False),
+//               nn.Conv2d(8, 2, 1)); train
+BOOST_AUTO_TEST_CASE(dyn_encoder_decoder_train) {
+  // (a bias before BatchNorm in training has a zero gradient up to rounding: none here)
+  using Net = tn::Sequential<tn::Conv2d<8, 3, tn::Padding<1>, tn::NoBias>, tn::BatchNorm2d,
+                             tn::ReLU, tn::MaxPool2d<2>, tn::Conv2d<8, 3, tn::Padding<1>>,
+                             tn::Upsample<2, 2, tn::Bilinear>, tn::Conv2d<2, 1>>;
+  check_parity_dynamic<Net, 3>(
+      {"dyn_encoder_decoder_train_97x131", "dyn_encoder_decoder_train_225x301"});
+}
+
+// nn.Sequential(nn.Conv2d(3, 4, 3, stride=2), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+//               nn.Linear(4, 5)): a size-independent head after a dynamic trunk
+BOOST_AUTO_TEST_CASE(dyn_pooled_classifier) {
+  using Net = tn::Sequential<tn::Conv2d<4, 3, tn::Stride<2>>, tn::AdaptiveAvgPool2d<1>, tn::Flatten,
+                             tn::Linear<5>>;
+  check_parity_dynamic<Net, 3>({"dyn_pooled_classifier_97x131", "dyn_pooled_classifier_225x301"});
+}
+
 // Every parity fixture the script writes has its test case here (training
 // fixtures, "train_*", belong to test_training.cpp).
 BOOST_AUTO_TEST_CASE(every_fixture_has_a_case) {
@@ -469,8 +613,10 @@ BOOST_AUTO_TEST_CASE(every_fixture_has_a_case) {
       boost::unit_test::framework::current_test_case().p_parent_id);
   int fixtures = 0;
   for (const auto& entry : fs::directory_iterator(fixture_directory())) {
-    const auto name = entry.path().stem().string();
+    auto name = entry.path().stem().string();
     if (entry.path().extension() != ".tnfx" || name.starts_with("train_")) continue;
+    // dyn_<case>_<H>x<W>: all sizes of a dynamic case belong to parity/dyn_<case>.
+    if (name.starts_with("dyn_")) name = name.substr(0, name.rfind('_'));
     ++fixtures;
     BOOST_TEST(suite.get(name) != boost::unit_test::INV_TEST_UNIT_ID,
                "fixture " << entry.path() << " has no test case parity/" << name);

@@ -597,4 +597,134 @@ BOOST_AUTO_TEST_CASE(pytorch_default_initialisation) {
   BOOST_TEST(!std::equal(a.begin(), a.end(), c.begin()));
 }
 
+// ---- dynamic extents --------------------------------------------------------------------
+
+using DynamicImage = tn::Shape<3, tn::dyn, tn::dyn>;
+
+template <class S>
+tn::Tensor<S> ramp(int batch, const tn::extents_t<S>& extents) {
+  tn::Tensor<S> x(batch, extents);
+  for (std::int64_t i = 0; i < x.size(); ++i)
+    x.data()[i] = static_cast<float>((i * 37 % 101) - 50) / 50.f;
+  return x;
+}
+
+BOOST_AUTO_TEST_CASE(dynamic_shape_types) {
+  static_assert(!DynamicImage::is_static && DynamicImage::dynamic_rank == 2);
+  static_assert(tn::Shape<3, 4, 5>::is_static && tn::Shape<3, 4, 5>::dynamic_rank == 0);
+  static_assert(std::is_same_v<tn::output_shape_t<tn::Conv2d<8, 3, tn::Padding<1>>, DynamicImage>,
+                               tn::Shape<8, tn::dyn, tn::dyn>>);
+  // One static extent stays static through the layers that keep it.
+  static_assert(std::is_same_v<tn::output_shape_t<tn::Conv2d<8, 3>, tn::Shape<3, 7, tn::dyn>>,
+                               tn::Shape<8, 5, tn::dyn>>);
+  static_assert(std::is_same_v<tn::output_shape_t<ResNetStem, DynamicImage>, tn::Shape<10>>);
+  BOOST_TEST(DynamicImage::str() == "Shape<3, dyn, dyn>");
+  using AnySize = tn::Model<ResNetStem, DynamicImage>;
+  BOOST_TEST(AnySize::summary().find("Shape<64, dyn, dyn>") != std::string::npos);
+
+  tn::Tensor<DynamicImage> x(2, {3, 5, 7});
+  BOOST_TEST(x.size() == 2 * 3 * 5 * 7);
+  BOOST_TEST(x.extent(2) == 7);
+  BOOST_CHECK_THROW(x.resize(2, {4, 5, 7}), tn::shape_error);  // the static extent is 3
+  BOOST_CHECK_THROW(x.resize(2, {3, 0, 7}), tn::shape_error);
+  BOOST_TEST(x.extent(1) == 5);  // unchanged by the refused resize
+}
+
+BOOST_AUTO_TEST_CASE(dynamic_model_equals_static_model_and_shares_parameters) {
+  tn::Model<ResNetStem, tn::Shape<3, 37, 53>> fixed(3);
+  tn::Model<ResNetStem, DynamicImage> any(fixed);  // same parameters
+  BOOST_TEST(any.shared_parameters().get() == fixed.shared_parameters().get());
+  fixed.train();
+  any.train();
+  fixed.requires_input_grad(true);
+  any.requires_input_grad(true);
+
+  const auto xs = ramp<tn::Shape<3, 37, 53>>(2, {3, 37, 53});
+  const auto xd = ramp<DynamicImage>(2, {3, 37, 53});
+  // A forward at another size first: the plan for 37x53 is made on return.
+  any.forward(ramp<DynamicImage>(2, {3, 64, 48}));
+
+  const auto ys = fixed.forward(xs);  // copies: both models run below
+  const auto& yd = any.forward(xd);
+  BOOST_TEST_REQUIRE(yd.size() == ys.size());
+  for (std::int64_t i = 0; i < ys.size(); ++i) BOOST_TEST(yd.data()[i] == ys.data()[i]);
+
+  tn::Tensor<tn::Shape<10>> dy(2);
+  for (std::int64_t i = 0; i < dy.size(); ++i) dy.data()[i] = 0.1f * static_cast<float>(i % 7);
+  fixed.zero_grad();
+  fixed.backward(dy);
+  std::vector<std::vector<float>> grads;
+  for (const auto& p : fixed.parameters())
+    grads.emplace_back(p.grad().data(), p.grad().data() + p.size());
+  const std::vector<float> dx(fixed.input_grad().data(),
+                              fixed.input_grad().data() + fixed.input_grad().size());
+  any.zero_grad();
+  any.backward(dy);
+  for (std::size_t k = 0; k < grads.size(); ++k)
+    for (std::int64_t i = 0; i < any.parameters()[k].size(); ++i)
+      BOOST_TEST(any.parameters()[k].grad().data()[i] == grads[k][i]);
+  BOOST_TEST_REQUIRE(any.input_grad().size() == static_cast<std::int64_t>(dx.size()));
+  BOOST_TEST(any.input_grad().extent(1) == 37);
+  for (std::size_t i = 0; i < dx.size(); ++i) BOOST_TEST(any.input_grad().data()[i] == dx[i]);
+}
+
+BOOST_AUTO_TEST_CASE(dynamic_input_too_small_names_the_layer_and_loses_nothing) {
+  using Net = tn::Sequential<tn::Conv2d<4, 5>, tn::Named<"pool", tn::MaxPool2d<2>>,
+                             tn::Named<"head", tn::Sequential<tn::ReLU, tn::Conv2d<4, 3>>>>;
+  using M = tn::Model<Net, DynamicImage>;
+  // 5x5 valid: h - 4; pool: floor((h - 4) / 2); 3x3 valid: floor((h - 4) / 2) - 2 >= 1.
+  BOOST_TEST(tn::extents_string(M::min_input_extent()) == "Shape<3, 10, 10>");
+
+  M net(1);
+  const auto good = ramp<DynamicImage>(1, {3, 12, 11});
+  const std::vector<float> before(net.forward(good).data(),
+                                  net.forward(good).data() + net.output().size());
+  try {
+    net.forward(ramp<DynamicImage>(1, {3, 9, 40}));
+    BOOST_FAIL("a 9x40 input must not fit");
+  } catch (const tn::shape_error& e) {
+    const std::string what = e.what();
+    BOOST_TEST(what.find("layer 'head.1' (Conv2d<4, 3>)") != std::string::npos, what);
+    BOOST_TEST(what.find("Shape<4, 2, 18>") != std::string::npos, what);  // its input
+    BOOST_TEST(what.find("Shape<4, 0, 16>") != std::string::npos, what);  // its output
+    BOOST_TEST(what.find("Shape<3, 9, 40>") != std::string::npos, what);
+    BOOST_TEST(what.find("smallest input it accepts is Shape<3, 10, 10>") != std::string::npos,
+               what);
+  }
+  // The refused input changed nothing: the last output and plan still stand.
+  BOOST_TEST(net.output().extent(1) == 2);  // 12x11: 8x7, 4x3, 2x1
+  BOOST_TEST(net.output().extent(2) == 1);
+  const auto& again = net.forward(good);
+  for (std::size_t i = 0; i < before.size(); ++i) BOOST_TEST(again.data()[i] == before[i]);
+  BOOST_CHECK_NO_THROW(net.forward(ramp<DynamicImage>(1, {3, 10, 10})));
+  BOOST_CHECK_THROW(net.forward(ramp<DynamicImage>(1, {3, 10, 9})), tn::shape_error);
+
+  // backward wants the gradient of the last output's extents.
+  tn::Tensor<tn::Shape<4, tn::dyn, tn::dyn>> dy(1, {4, 2, 2});
+  BOOST_CHECK_THROW(net.backward(dy), tn::shape_error);
+  dy.resize(1, {4, 1, 1});
+  BOOST_CHECK_NO_THROW(net.backward(dy));
+}
+
+BOOST_AUTO_TEST_CASE(dynamic_residual_branches_must_agree_at_run_time) {
+  // Stride 2: the 2x2 body gives floor(h / 2), the 1x1 shortcut ceil(h / 2),
+  // equal for even h only.
+  using Block = tn::Residual<tn::Conv2d<4, 2, tn::Stride<2>>,
+                             tn::Named<"downsample", tn::Conv2d<4, 1, tn::Stride<2>>>>;
+  using M = tn::Model<tn::Sequential<Block>, DynamicImage>;
+  BOOST_TEST(tn::extents_string(M::min_input_extent()) == "Shape<3, 2, 2>");
+  M net;
+  BOOST_CHECK_NO_THROW(net.forward(ramp<DynamicImage>(1, {3, 8, 6})));
+  try {
+    net.forward(ramp<DynamicImage>(1, {3, 9, 6}));
+    BOOST_FAIL("branches of 4 and 5 rows must not be added");
+  } catch (const tn::shape_error& e) {
+    const std::string what = e.what();
+    BOOST_TEST(what.find("layer '0' (Residual<") != std::string::npos, what);
+    BOOST_TEST(what.find("its body gives Shape<4, 4, 3> but its shortcut Shape<4, 5, 3>") !=
+                   std::string::npos,
+               what);
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

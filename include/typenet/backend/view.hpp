@@ -26,14 +26,16 @@ inline std::string extents_string(std::span<const std::int64_t> extents) {
   return s + "]";
 }
 
-template <class S, std::size_t... I>
-constexpr std::array<std::int64_t, S::rank + 1> batch_extents(int batch,
-                                                              std::index_sequence<I...>) {
-  return {std::int64_t{batch}, std::int64_t{S::dims[I]}...};
+template <std::size_t Rank, std::size_t... I>
+constexpr std::array<std::int64_t, Rank + 1> batch_extents(int batch,
+                                                           const std::array<int, Rank>& sample,
+                                                           std::index_sequence<I...>) {
+  return {std::int64_t{batch}, std::int64_t{sample[I]}...};
 }
-template <class S, std::size_t... I>
-constexpr std::array<std::int64_t, S::rank> sample_extents(std::index_sequence<I...>) {
-  return {std::int64_t{S::dims[I]}...};
+template <std::size_t Rank, std::size_t... I>
+constexpr std::array<std::int64_t, Rank> sample_extents(const std::array<int, Rank>& sample,
+                                                        std::index_sequence<I...>) {
+  return {std::int64_t{sample[I]}...};
 }
 }  // namespace typenet::detail
 
@@ -102,37 +104,39 @@ constexpr view<T, Rank> no_view() {
 template <class S, class D, class T>
 view<T, S::rank + 1> batch_view(Tensor<S, D, T>& t) {
   return contiguous_view(
-      t.data(), typenet::detail::batch_extents<S>(t.batch(), std::make_index_sequence<S::rank>{}));
+      t.data(),
+      typenet::detail::batch_extents(t.batch(), t.extents(), std::make_index_sequence<S::rank>{}));
 }
 template <class S, class D, class T>
 view<const T, S::rank + 1> batch_view(const Tensor<S, D, T>& t) {
   return contiguous_view(
-      t.data(), typenet::detail::batch_extents<S>(t.batch(), std::make_index_sequence<S::rank>{}));
+      t.data(),
+      typenet::detail::batch_extents(t.batch(), t.extents(), std::make_index_sequence<S::rank>{}));
 }
 
 /// One sample of the shape (a parameter is a tensor of batch 1): (O, I, kH, kW) for a weight.
 template <class S, class D, class T>
 view<T, S::rank> sample_view(Tensor<S, D, T>& t) {
-  return contiguous_view(t.data(),
-                         typenet::detail::sample_extents<S>(std::make_index_sequence<S::rank>{}));
+  return contiguous_view(
+      t.data(), typenet::detail::sample_extents(t.extents(), std::make_index_sequence<S::rank>{}));
 }
 template <class S, class D, class T>
 view<const T, S::rank> sample_view(const Tensor<S, D, T>& t) {
-  return contiguous_view(t.data(),
-                         typenet::detail::sample_extents<S>(std::make_index_sequence<S::rank>{}));
+  return contiguous_view(
+      t.data(), typenet::detail::sample_extents(t.extents(), std::make_index_sequence<S::rank>{}));
 }
 
 /// A tensor's batch as (N, C, positions): the first dimension of the sample
 /// as channels, the rest flattened (BatchNorm, Softmax, channel biases).
 template <class S, class D, class T>
 view<T, 3> channel_view(Tensor<S, D, T>& t) {
-  return contiguous_view(t.data(),
-                         std::array<std::int64_t, 3>{t.batch(), S::dims[0], S::size / S::dims[0]});
+  return contiguous_view(
+      t.data(), std::array<std::int64_t, 3>{t.batch(), S::dims[0], t.sample_size() / S::dims[0]});
 }
 template <class S, class D, class T>
 view<const T, 3> channel_view(const Tensor<S, D, T>& t) {
-  return contiguous_view(t.data(),
-                         std::array<std::int64_t, 3>{t.batch(), S::dims[0], S::size / S::dims[0]});
+  return contiguous_view(
+      t.data(), std::array<std::int64_t, 3>{t.batch(), S::dims[0], t.sample_size() / S::dims[0]});
 }
 
 /// Every element of a tensor as one vector (for the element-wise kernels).

@@ -45,6 +45,15 @@ struct output_would_be_empty {
 };
 
 template <class Where, class Layer, class In>
+struct flatten_needs_static_extents {
+  static_assert(always_false<Where>,
+                "Flatten needs static extents: the feature count of a Shape with tn::dyn is known "
+                "only at run time; put AdaptiveAvgPool2d<H, W> before it (as torchvision does) to "
+                "fix the extents");
+  static constexpr bool value = false;
+};
+
+template <class Where, class Layer, class In>
 struct groups_must_divide_channels {
   static_assert(always_false<Where>,
                 "Groups<G> must divide both the input channels and the output channels");

@@ -4,7 +4,11 @@
 // object holding weights. For an input shape `In`, a device and a scalar it
 // provides:
 //
-//   template <class In> using output_shape   the shape it produces,
+//   template <class In> using output_shape   the shape it produces (`dyn`
+//                                           where it follows a dynamic input extent),
+//   template <class In> static constexpr extents_t<output_shape<In>>
+//       output_extents(const extents_t<In>&) the extents it produces at run time
+//                                           (< 1 where the input is too small),
 //   template <class In, class Where, bool Diagnose = true> static constexpr bool check()
 //                                           compile-time validation; a failure
 //                                           instantiates a diagnostic carrier
@@ -14,7 +18,9 @@
 //                                           models of different input sizes),
 //   template <class In, class D, class T> struct node
 //                                           activations and scratch for one
-//                                           batch plan, with forward/backward,
+//                                           batch plan (plan(batch, in, out)
+//                                           with the run-time extents), with
+//                                           forward/backward,
 //   static std::string type_name()          the type as a user would write it.
 //
 // Derive from layer_base to get the defaults of a layer without parameters.
@@ -64,6 +70,11 @@ struct layer_base {
   template <class In>
   using output_shape = In;
 
+  template <class In>
+  static constexpr extents_t<In> output_extents(const extents_t<In>& in) {
+    return in;
+  }
+
   template <class In, class Where, bool Diagnose = true>
   static constexpr bool check() {
     return true;
@@ -83,9 +94,11 @@ struct node_io {
   Tensor<Out, Device, T> y;
   Tensor<In, Device, T> dx;
 
-  void plan(int batch) {
-    y.resize(batch);
-    dx.resize(batch);
+  /// Sizes the output and input gradient for `batch` samples of extents
+  /// `in`, giving `out` (storage only grows: a size seen before allocates nothing).
+  void plan(int batch, const extents_t<In>& in, const extents_t<Out>& out) {
+    y.resize(batch, out);
+    dx.resize(batch, in);
   }
   const Tensor<Out, Device, T>& output() const { return y; }
 };
@@ -95,6 +108,9 @@ struct node_io {
 template <class L, class In>
 concept LayerFor = ShapeType<In> && requires {
   typename L::template output_shape<In>;
+  {
+    L::template output_extents<In>(In::dims)
+    } -> std::same_as<extents_t<typename L::template output_shape<In>>>;
   typename L::template parameters<In, Cpu, float>;
   typename L::template node<In, Cpu, float>;
   { L::type_name() } -> std::convertible_to<std::string>;
@@ -102,6 +118,12 @@ concept LayerFor = ShapeType<In> && requires {
 
 template <class L, class In>
 using output_shape_t = typename L::template output_shape<In>;
+
+/// The extents L produces from input extents `in`.
+template <class L, class In>
+constexpr extents_t<output_shape_t<L, In>> output_extents_of(const extents_t<In>& in) {
+  return L::template output_extents<In>(in);
+}
 template <class L, class In, class Device = Cpu, class T = float>
 using parameters_t = typename L::template parameters<In, Device, T>;
 template <class L, class In, class Device = Cpu, class T = float>

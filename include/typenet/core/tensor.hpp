@@ -2,7 +2,8 @@
 //
 // `Tensor<Shape<C, H, W>>` holds `batch() x C x H x W` values in NCHW order
 // (PyTorch's layout), float32 on the CPU unless told otherwise. The sample
-// shape is a type, the batch size a value. Element access `t(n, c, h, w)` is
+// shape is a type, the batch size a value; so are the extents of a dynamic
+// shape (`Tensor<Shape<3, dyn, dyn>> x(1, {3, 300, 451})`). Element access `t(n, c, h, w)` is
 // for the CPU; kernels work on `data()`.
 #pragma once
 
@@ -24,20 +25,51 @@ class Tensor {
   using shape = S;
   using device = Device;
   using scalar = T;
+  using extents_type = extents_t<S>;
 
   Tensor() = default;
   explicit Tensor(int batch) { resize(batch); }
+  /// A batch of `batch` samples of the given extents (for a dynamic shape).
+  Tensor(int batch, const extents_type& extents) { resize(batch, extents); }
 
-  /// Sets the batch size; memory is reallocated only when it grows.
+  /// Sets the batch size; memory is reallocated only when it grows. A
+  /// dynamic tensor keeps its extents (0 for the dynamic ones until set).
   void resize(int batch) {
     if (batch < 0) throw shape_error("Tensor: negative batch size " + std::to_string(batch));
     batch_ = batch;
-    storage_.resize(static_cast<std::size_t>(batch) * static_cast<std::size_t>(S::size));
+    storage_.resize(static_cast<std::size_t>(batch) * static_cast<std::size_t>(sample_size()));
+  }
+  /// Sets the batch size and the extents of one sample (the static ones must
+  /// be S's); memory is reallocated only when the total grows.
+  void resize(int batch, const extents_type& extents) {
+    if (!extents_match<S>(extents))
+      throw shape_error("Tensor<" + S::str() + ">: extents " + extents_string(extents) +
+                        " do not fit the shape (static extents must match, dynamic ones be "
+                        "positive)");
+    if constexpr (!S::is_static) extents_ = extents;
+    resize(batch);
   }
 
   int batch() const noexcept { return batch_; }
+  /// The extents of one sample (S::dims for a static shape).
+  const extents_type& extents() const noexcept {
+    if constexpr (S::is_static) {
+      return S::dims;
+    } else {
+      return extents_;
+    }
+  }
+  int extent(int d) const noexcept { return extents()[d]; }
+  /// Number of elements of one sample.
+  std::int64_t sample_size() const noexcept {
+    if constexpr (S::is_static) {
+      return S::size;
+    } else {
+      return extents_size(extents_);
+    }
+  }
   /// Number of elements over the whole batch.
-  std::int64_t size() const noexcept { return std::int64_t{batch_} * S::size; }
+  std::int64_t size() const noexcept { return std::int64_t{batch_} * sample_size(); }
   T* data() noexcept { return storage_.data(); }
   const T* data() const noexcept { return storage_.data(); }
 
@@ -66,15 +98,35 @@ class Tensor {
 
  private:
   template <class... I>
-  static std::int64_t offset(int n, I... index) noexcept {
+  std::int64_t offset(int n, I... index) const noexcept {
+    const extents_type& e = extents();
     std::int64_t flat = n;
     int d = 0;
-    ((flat = flat * S::dims[d++] + static_cast<std::int64_t>(index)), ...);
+    ((flat = flat * e[d++] + static_cast<std::int64_t>(index)), ...);
     return flat;
+  }
+
+  /// The dynamic extents start at 0: an empty sample until resized.
+  static constexpr extents_type initial_extents() {
+    extents_type e = S::dims;
+    for (int& d : e)
+      if (d == dyn) d = 0;
+    return e;
   }
 
   storage<T, Device> storage_;
   int batch_ = 0;
+  struct no_extents {};
+  [[no_unique_address]] std::conditional_t<S::is_static, no_extents, extents_type> extents_ =
+      std::conditional_t<S::is_static, no_extents, extents_type>(initial_extents_or_empty());
+
+  static constexpr auto initial_extents_or_empty() {
+    if constexpr (S::is_static) {
+      return no_extents{};
+    } else {
+      return initial_extents();
+    }
+  }
 };
 
 }  // namespace typenet

@@ -70,6 +70,11 @@ struct batch_norm_layer {
   template <class In>
   using output_shape = In;
 
+  template <class In>
+  static constexpr extents_t<In> output_extents(const extents_t<In>& in) {
+    return in;
+  }
+
   template <class In, class Device, class T>
   using parameters = batch_norm_parameters<channels<In>, Device, T>;
 
@@ -79,7 +84,6 @@ struct batch_norm_layer {
   template <class In, class Device, class T>
   struct node : node_io<In, In, Device, T> {
     static constexpr int C = channels<In>;
-    static constexpr std::int64_t plane = In::size / C;
     Tensor<Shape<C>, Device, T> mean{1}, invstd{1};
     bool trained_forward = true;
 
@@ -87,7 +91,7 @@ struct batch_norm_layer {
                                          const Tensor<In, Device, T>& x, const run_context& ctx) {
       trained_forward = ctx.training;
       if (ctx.training) {
-        if (x.batch() * plane <= 1)
+        if (x.batch() * (x.sample_size() / C) <= 1)
           throw shape_error(
               "BatchNorm: expected more than 1 value per channel when training "
               "(batch 1 of a 1x1 map); use eval() or a larger batch");

@@ -34,14 +34,12 @@ struct Conv2d {
                     padding.h >= 0 && padding.w >= 0 && groups > 0,
                 "Conv2d: Stride, Dilation and Groups must be positive and Padding non-negative");
 
-  template <class In>
-  static constexpr window_geometry geometry() {
+  /// The geometry for input extents {C, H, W}; an input too small gives out_h or out_w < 1.
+  static constexpr window_geometry geometry(const std::array<int, 3>& in) {
     window_geometry g;
-    if constexpr (In::rank == 3) {
-      g.in_c = In::dims[0];
-      g.in_h = In::dims[1];
-      g.in_w = In::dims[2];
-    }
+    g.in_c = in[0];
+    g.in_h = in[1];
+    g.in_w = in[2];
     g.out_c = Out;
     g.kernel_h = K.h;
     g.kernel_w = K.w;
@@ -56,6 +54,11 @@ struct Conv2d {
     g.out_w = sliding_output(g.in_w, K.w, stride.w, padding.w, padding.w, dilation.w, false);
     return g;
   }
+  /// The geometry of In's static extents (out_* < 1 where they are dynamic).
+  template <class In>
+  static constexpr window_geometry geometry() {
+    return geometry(image_dims<In>());
+  }
 
   template <class In, class Where, bool Diagnose = true>
   static constexpr bool check() {
@@ -69,7 +72,8 @@ struct Conv2d {
     } else if constexpr (In::dims[0] % groups != 0 || Out % groups != 0) {
       return diagnostic::reject<Diagnose,
                                 diagnostic::groups_must_divide_channels<Where, Conv2d, In>>();
-    } else if constexpr (geometry<In>().out_h < 1 || geometry<In>().out_w < 1) {
+    } else if constexpr ((In::dims[1] != dyn && geometry<In>().out_h < 1) ||
+                         (In::dims[2] != dyn && geometry<In>().out_w < 1)) {
       return diagnostic::reject<Diagnose, diagnostic::output_would_be_empty<Where, Conv2d, In>>();
     } else {
       return true;
@@ -77,8 +81,14 @@ struct Conv2d {
   }
 
   template <class In>
-  using output_shape =
-      Shape<Out, std::max(geometry<In>().out_h, 1), std::max(geometry<In>().out_w, 1)>;
+  using output_shape = Shape<Out, static_or_dyn(image_dims<In>()[1], geometry<In>().out_h),
+                             static_or_dyn(image_dims<In>()[2], geometry<In>().out_w)>;
+
+  template <class In>
+  static constexpr extents_t<output_shape<In>> output_extents(const extents_t<In>& in) {
+    const window_geometry g = geometry(in);
+    return {Out, g.out_h, g.out_w};
+  }
 
   template <class In, class Device, class T>
   using parameters =
@@ -92,7 +102,12 @@ struct Conv2d {
 
   template <class In, class Device, class T>
   struct node : node_io<In, output_shape<In>, Device, T> {
-    static constexpr window_geometry g = geometry<In>();
+    window_geometry g;
+
+    void plan(int batch, const extents_t<In>& in, const extents_t<output_shape<In>>& out) {
+      node_io<In, output_shape<In>, Device, T>::plan(batch, in, out);
+      g = geometry(in);
+    }
 
     const Tensor<output_shape<In>, Device, T>& forward(parameters<In, Device, T>& p,
                                                        const Tensor<In, Device, T>& x,

@@ -43,15 +43,12 @@ struct ConvTranspose2d {
   }
 
   /// The geometry of the Conv2d this layer is the adjoint of: from this
-  /// layer's output (in_*) to its input (out_*).
-  template <class In>
-  static constexpr window_geometry geometry() {
+  /// layer's output (in_*) to its input (out_*), for input extents {C, H, W}.
+  static constexpr window_geometry geometry(const std::array<int, 3>& in) {
     window_geometry g;
-    if constexpr (In::rank == 3) {
-      g.out_c = In::dims[0];
-      g.out_h = In::dims[1];
-      g.out_w = In::dims[2];
-    }
+    g.out_c = in[0];
+    g.out_h = in[1];
+    g.out_w = in[2];
     g.in_c = Out;
     g.in_h = transposed_size(g.out_h, K.h, stride.h, padding.h, dilation.h, output_padding.h);
     g.in_w = transposed_size(g.out_w, K.w, stride.w, padding.w, dilation.w, output_padding.w);
@@ -65,6 +62,10 @@ struct ConvTranspose2d {
     g.dilation_w = dilation.w;
     g.groups = groups;
     return g;
+  }
+  template <class In>
+  static constexpr window_geometry geometry() {
+    return geometry(image_dims<In>());
   }
 
   template <class In, class Where, bool Diagnose = true>
@@ -87,7 +88,8 @@ struct ConvTranspose2d {
       return diagnostic::reject<Diagnose,
                                 diagnostic::output_padding_must_be_smaller_than_stride_or_dilation<
                                     Where, ConvTranspose2d, In>>();
-    } else if constexpr (geometry<In>().in_h < 1 || geometry<In>().in_w < 1) {
+    } else if constexpr ((In::dims[1] != dyn && geometry<In>().in_h < 1) ||
+                         (In::dims[2] != dyn && geometry<In>().in_w < 1)) {
       return diagnostic::reject<Diagnose,
                                 diagnostic::output_would_be_empty<Where, ConvTranspose2d, In>>();
     } else {
@@ -96,13 +98,19 @@ struct ConvTranspose2d {
   }
 
   template <class In>
-  using output_shape =
-      Shape<Out, std::max(geometry<In>().in_h, 1), std::max(geometry<In>().in_w, 1)>;
+  using output_shape = Shape<Out, static_or_dyn(image_dims<In>()[1], geometry<In>().in_h),
+                             static_or_dyn(image_dims<In>()[2], geometry<In>().in_w)>;
+
+  template <class In>
+  static constexpr extents_t<output_shape<In>> output_extents(const extents_t<In>& in) {
+    const window_geometry g = geometry(in);
+    return {Out, g.in_h, g.in_w};
+  }
 
   template <class In, class Device, class T>
   using parameters =
-      weight_and_bias<Shape<std::max(geometry<In>().out_c, 1), Out / groups, K.h, K.w>,
-                      has_bias ? Out : 0, std::int64_t{Out / groups} * K.h * K.w, Device, T>;
+      weight_and_bias<Shape<image_dims<In>()[0], Out / groups, K.h, K.w>, has_bias ? Out : 0,
+                      std::int64_t{Out / groups} * K.h * K.w, Device, T>;
 
   template <class In>
   static constexpr std::int64_t flops = 2 *
@@ -110,7 +118,12 @@ struct ConvTranspose2d {
 
   template <class In, class Device, class T>
   struct node : node_io<In, output_shape<In>, Device, T> {
-    static constexpr window_geometry g = geometry<In>();
+    window_geometry g;
+
+    void plan(int batch, const extents_t<In>& in, const extents_t<output_shape<In>>& out) {
+      node_io<In, output_shape<In>, Device, T>::plan(batch, in, out);
+      g = geometry(in);
+    }
 
     const Tensor<output_shape<In>, Device, T>& forward(parameters<In, Device, T>& p,
                                                        const Tensor<In, Device, T>& x,

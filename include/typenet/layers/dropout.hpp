@@ -24,9 +24,9 @@ struct Dropout : layer_base {
     Tensor<In, Device, T> mask;
     bool masked = false;
 
-    void plan(int batch) {
-      node_io<In, In, Device, T>::plan(batch);
-      mask.resize(batch);
+    void plan(int batch, const extents_t<In>& in, const extents_t<In>& out) {
+      node_io<In, In, Device, T>::plan(batch, in, out);
+      mask.resize(batch, in);
     }
     const Tensor<In, Device, T>& forward(no_parameters&, const Tensor<In, Device, T>& x,
                                          const run_context& ctx) {

@@ -17,7 +17,7 @@ struct Identity : layer_base {
     const Tensor<In, Device, T>* x = nullptr;
     const Tensor<In, Device, T>* dy = nullptr;
 
-    void plan(int) {}
+    void plan(int, const extents_t<In>&, const extents_t<In>&) {}
     const Tensor<In, Device, T>& forward(no_parameters&, const Tensor<In, Device, T>& input,
                                          const run_context&) {
       x = &input;

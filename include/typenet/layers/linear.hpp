@@ -39,6 +39,11 @@ struct Linear {
   template <class In>
   using output_shape = Shape<Out>;
 
+  template <class In>
+  static constexpr extents_t<Shape<Out>> output_extents(const extents_t<In>&) {
+    return {Out};
+  }
+
   template <class In, class Device, class T>
   using parameters =
       weight_and_bias<Shape<Out, in_features<In>>, has_bias ? Out : 0, in_features<In>, Device, T>;

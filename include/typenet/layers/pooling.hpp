@@ -24,15 +24,13 @@ namespace typenet {
 
 namespace detail {
 
-/// Window geometry shared by max and average pooling.
-template <class In, Kernel K, auto stride, auto padding, auto dilation, bool ceil_mode>
-constexpr window_geometry pool_geometry() {
+/// Window geometry shared by max and average pooling, for input extents {C, H, W}.
+template <Kernel K, auto stride, auto padding, auto dilation, bool ceil_mode>
+constexpr window_geometry pool_geometry(const std::array<int, 3>& in) {
   window_geometry g;
-  if constexpr (In::rank == 3) {
-    g.in_c = g.out_c = In::dims[0];
-    g.in_h = In::dims[1];
-    g.in_w = In::dims[2];
-  }
+  g.in_c = g.out_c = in[0];
+  g.in_h = in[1];
+  g.in_w = in[2];
   g.kernel_h = K.h;
   g.kernel_w = K.w;
   g.stride_h = stride.h;
@@ -48,7 +46,7 @@ constexpr window_geometry pool_geometry() {
 
 template <class Layer, class In, class Where, bool Diagnose, bool options_known, class Options>
 constexpr bool check_pool() {
-  constexpr window_geometry g = Layer::template geometry<In>;
+  constexpr window_geometry g = Layer::geometry(image_dims<In>());
   if constexpr (!options_known) {
     return diagnostic::reject<Diagnose, diagnostic::option_does_not_apply<Where, Layer, Options>>();
   } else if constexpr (In::rank != 3) {
@@ -56,7 +54,7 @@ constexpr bool check_pool() {
   } else if constexpr (g.pad_h > g.kernel_h / 2 || g.pad_w > g.kernel_w / 2) {
     return diagnostic::reject<
         Diagnose, diagnostic::padding_must_be_at_most_half_the_kernel<Where, Layer, In>>();
-  } else if constexpr (g.out_h < 1 || g.out_w < 1) {
+  } else if constexpr ((In::dims[1] != dyn && g.out_h < 1) || (In::dims[2] != dyn && g.out_w < 1)) {
     return diagnostic::reject<Diagnose, diagnostic::output_would_be_empty<Where, Layer, In>>();
   } else {
     return true;
@@ -64,9 +62,10 @@ constexpr bool check_pool() {
 }
 
 template <class Layer, class In>
-using pooled_shape = Shape<std::max(Layer::template geometry<In>.in_c, 1),
-                           std::max(Layer::template geometry<In>.out_h, 1),
-                           std::max(Layer::template geometry<In>.out_w, 1)>;
+using pooled_shape =
+    Shape<image_dims<In>()[0],
+          static_or_dyn(image_dims<In>()[1], Layer::geometry(image_dims<In>()).out_h),
+          static_or_dyn(image_dims<In>()[2], Layer::geometry(image_dims<In>()).out_w)>;
 
 }  // namespace detail
 
@@ -80,9 +79,9 @@ struct MaxPool2d : layer_base {
                     dilation.w > 0 && padding.h >= 0 && padding.w >= 0,
                 "MaxPool2d: kernel, Stride and Dilation must be positive and Padding non-negative");
 
-  template <class In>
-  static constexpr window_geometry geometry =
-      detail::pool_geometry<In, K, stride, padding, dilation, ceil_mode>();
+  static constexpr window_geometry geometry(const std::array<int, 3>& in) {
+    return detail::pool_geometry<K, stride, padding, dilation, ceil_mode>(in);
+  }
 
   template <class In, class Where, bool Diagnose = true>
   static constexpr bool check() {
@@ -96,16 +95,23 @@ struct MaxPool2d : layer_base {
   using output_shape = detail::pooled_shape<MaxPool2d, In>;
 
   template <class In>
-  static constexpr std::int64_t flops = geometry<In>.out_size() * K.h* K.w;
+  static constexpr extents_t<output_shape<In>> output_extents(const extents_t<In>& in) {
+    const window_geometry g = geometry(in);
+    return {g.out_c, g.out_h, g.out_w};
+  }
+
+  template <class In>
+  static constexpr std::int64_t flops = geometry(image_dims<In>()).out_size() * K.h* K.w;
 
   template <class In, class Device, class T>
   struct node : node_io<In, output_shape<In>, Device, T> {
-    static constexpr window_geometry g = geometry<In>;
+    window_geometry g;
     Tensor<output_shape<In>, Device, std::int32_t> argmax;
 
-    void plan(int batch) {
-      node_io<In, output_shape<In>, Device, T>::plan(batch);
-      argmax.resize(batch);
+    void plan(int batch, const extents_t<In>& in, const extents_t<output_shape<In>>& out) {
+      node_io<In, output_shape<In>, Device, T>::plan(batch, in, out);
+      argmax.resize(batch, out);
+      g = geometry(in);
     }
     const Tensor<output_shape<In>, Device, T>& forward(no_parameters&,
                                                        const Tensor<In, Device, T>& x,
@@ -140,9 +146,9 @@ struct AvgPool2d : layer_base {
                     padding.w >= 0,
                 "AvgPool2d: kernel and Stride must be positive and Padding non-negative");
 
-  template <class In>
-  static constexpr window_geometry geometry =
-      detail::pool_geometry<In, K, stride, padding, no_dilation, ceil_mode>();
+  static constexpr window_geometry geometry(const std::array<int, 3>& in) {
+    return detail::pool_geometry<K, stride, padding, no_dilation, ceil_mode>(in);
+  }
 
   template <class In, class Where, bool Diagnose = true>
   static constexpr bool check() {
@@ -156,11 +162,22 @@ struct AvgPool2d : layer_base {
   using output_shape = detail::pooled_shape<AvgPool2d, In>;
 
   template <class In>
-  static constexpr std::int64_t flops = geometry<In>.out_size() * K.h* K.w;
+  static constexpr extents_t<output_shape<In>> output_extents(const extents_t<In>& in) {
+    const window_geometry g = geometry(in);
+    return {g.out_c, g.out_h, g.out_w};
+  }
+
+  template <class In>
+  static constexpr std::int64_t flops = geometry(image_dims<In>()).out_size() * K.h* K.w;
 
   template <class In, class Device, class T>
   struct node : node_io<In, output_shape<In>, Device, T> {
-    static constexpr window_geometry g = geometry<In>;
+    window_geometry g;
+
+    void plan(int batch, const extents_t<In>& in, const extents_t<output_shape<In>>& out) {
+      node_io<In, output_shape<In>, Device, T>::plan(batch, in, out);
+      g = geometry(in);
+    }
     const Tensor<output_shape<In>, Device, T>& forward(no_parameters&,
                                                        const Tensor<In, Device, T>& x,
                                                        const run_context&) {
@@ -187,18 +204,15 @@ template <int H, int W = H>
 struct AdaptiveAvgPool2d : layer_base {
   static_assert(H > 0 && W > 0, "AdaptiveAvgPool2d needs a positive output size");
 
-  template <class In>
-  static constexpr window_geometry geometry = [] {
+  static constexpr window_geometry geometry(const std::array<int, 3>& in) {
     window_geometry g;
-    if constexpr (In::rank == 3) {
-      g.in_c = g.out_c = In::dims[0];
-      g.in_h = In::dims[1];
-      g.in_w = In::dims[2];
-    }
+    g.in_c = g.out_c = in[0];
+    g.in_h = in[1];
+    g.in_w = in[2];
     g.out_h = H;
     g.out_w = W;
     return g;
-  }();
+  }
 
   template <class In, class Where, bool Diagnose = true>
   static constexpr bool check() {
@@ -210,15 +224,26 @@ struct AdaptiveAvgPool2d : layer_base {
     }
   }
 
+  /// Static whatever the input extents: the head after it is size-independent.
   template <class In>
-  using output_shape = Shape<std::max(geometry<In>.in_c, 1), H, W>;
+  using output_shape = Shape<image_dims<In>()[0], H, W>;
+
+  template <class In>
+  static constexpr extents_t<output_shape<In>> output_extents(const extents_t<In>& in) {
+    return {in[0], H, W};
+  }
 
   template <class In>
   static constexpr std::int64_t flops = In::size;
 
   template <class In, class Device, class T>
   struct node : node_io<In, output_shape<In>, Device, T> {
-    static constexpr window_geometry g = geometry<In>;
+    window_geometry g;
+
+    void plan(int batch, const extents_t<In>& in, const extents_t<output_shape<In>>& out) {
+      node_io<In, output_shape<In>, Device, T>::plan(batch, in, out);
+      g = geometry(in);
+    }
     const Tensor<output_shape<In>, Device, T>& forward(no_parameters&,
                                                        const Tensor<In, Device, T>& x,
                                                        const run_context&) {

@@ -15,6 +15,13 @@
 // outlive backward; a temporary (`net.forward(tn::to<tn::Cuda>(x))`) is
 // moved into the model, which keeps it until the next forward.
 //   for (auto& p : net.parameters()) p.name(), p.value(), p.grad();
+//
+// With a dynamic input shape (`Shape<3, tn::dyn, tn::dyn>`) each batch brings
+// its extents: a new size is checked against every layer before any work
+// (a misfit throws shape_error naming the layer's path, type and extents, and
+// leaves the model as it was) and re-plans the activations. Storage only
+// grows, so the buffers keep the largest size seen and any size seen before
+// (or smaller) runs without allocating.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +37,7 @@
 #include "typenet/core/diagnostics.hpp"
 #include "typenet/core/errors.hpp"
 #include "typenet/core/layer.hpp"
+#include "typenet/nn/extent_check.hpp"
 #include "typenet/nn/state.hpp"
 #include "typenet/nn/summary.hpp"
 
@@ -74,18 +82,16 @@ class Model {
         seed_(other.seed()) {}
 
   const output_tensor& forward(const input_tensor& x) {
-    if (x.batch() <= 0) throw shape_error("Model::forward: the input batch is empty");
-    if (x.batch() != planned_batch_) {
-      node_.plan(x.batch());
-      planned_batch_ = x.batch();
-    }
+    prepare(x);
     last_input_ = &x;
     ctx_.stream = mix64(seed_ ^ mix64(step_++));
     ctx_.need_input_grad = input_grad_wanted_;
     return node_.forward(*params_, x, ctx_);
   }
-  /// A temporary input, kept by the model for backward (moved: no copy).
+  /// A temporary input, kept by the model for backward (moved: no copy). It
+  /// is checked first: a refused input leaves the previous one in place.
   const output_tensor& forward(input_tensor&& x) {
+    prepare(x);
     owned_input_ = std::move(x);
     return forward(std::as_const(owned_input_));
   }
@@ -97,6 +103,12 @@ class Model {
     if (dy.batch() != planned_batch_)
       throw shape_error("Model::backward: gradient batch " + std::to_string(dy.batch()) +
                         " differs from the forward batch " + std::to_string(planned_batch_));
+    if constexpr (!output_shape::is_static) {
+      if (dy.extents() != node_.output().extents())
+        throw shape_error("Model::backward: gradient extents " + extents_string(dy.extents()) +
+                          " differ from the forward output's " +
+                          extents_string(node_.output().extents()));
+    }
     ctx_.need_input_grad = input_grad_wanted_;
     input_grad_ = &node_.backward(*params_, *last_input_, dy, ctx_);
   }
@@ -156,10 +168,77 @@ class Model {
     step_ = forward_count;
   }
 
+  /// The smallest input the network accepts: per dynamic extent, the least
+  /// value for which every layer's output is non-empty while the other
+  /// dynamic extents are large (In::dims for a static shape).
+  static extents_t<In> min_input_extent() {
+    extents_t<In> probe = In::dims;
+    if constexpr (!In::is_static) {
+      // A large extent the network fits (branches that round differently,
+      // as a stride-2 body beside a stride-2 shortcut, may need an odd one).
+      constexpr int largest = 1 << 14, tries = 64;
+      int large = largest;
+      for (; large > largest - tries; --large) {
+        for (int d = 0; d < In::rank; ++d)
+          if (In::dims[d] == dyn) probe[d] = large;
+        if (fits_extents<Net, In>(probe, nullptr)) break;
+      }
+      if (large == largest - tries)
+        throw usage_error("Model<" + In::str() +
+                          ">::min_input_extent: the network fits no input of " +
+                          std::to_string(largest - tries + 1) + " to " + std::to_string(largest) +
+                          " per dynamic extent");
+      extents_t<In> least = probe;
+      for (int d = 0; d < In::rank; ++d) {
+        if (In::dims[d] != dyn) continue;
+        for (int v = 1; v <= large; ++v) {
+          probe[d] = v;
+          if (fits_extents<Net, In>(probe, nullptr)) {
+            least[d] = v;
+            break;
+          }
+        }
+        probe[d] = large;
+      }
+      return least;
+    }
+    return probe;
+  }
+
+  /// Throws shape_error naming the first layer that `extents` do not fit,
+  /// or the first merge whose branches disagree (checked before any work).
+  static void check_input_extents(const extents_t<In>& extents) {
+    if (!extents_match<In>(extents))
+      throw shape_error("Model<" + In::str() + ">: the input extents " + extents_string(extents) +
+                        " do not fit the input shape");
+    extent_misfit why;
+    if (!fits_extents<Net, In>(extents, &why)) {
+      std::string least;
+      try {
+        least = "; the smallest input it accepts is " + extents_string(min_input_extent());
+      } catch (const usage_error&) {  // no large input fits either: no minimum to name
+      }
+      throw shape_error("Model<" + In::str() + ">: the input " + extents_string(extents) +
+                        " does not fit the network: " + why.describe() + least);
+    }
+  }
+
   /// Per-layer table: name, type, output shape, parameters and forward FLOPs per sample.
   static std::string summary() { return format_summary(summary_rows<Net, In>()); }
 
  private:
+  /// Checks the input and plans the activations for its batch and extents
+  /// (only when they changed); throws before anything changes.
+  void prepare(const input_tensor& x) {
+    if (x.batch() <= 0) throw shape_error("Model::forward: the input batch is empty");
+    if (x.batch() != planned_batch_ || x.extents() != planned_extents_) {
+      if constexpr (!In::is_static) check_input_extents(x.extents());
+      node_.plan(x.batch(), x.extents(), output_extents_of<Net, In>(x.extents()));
+      planned_batch_ = x.batch();
+      planned_extents_ = x.extents();
+    }
+  }
+
   template <class OtherIn>
   static std::shared_ptr<parameters_type> share_from(Model<Net, OtherIn, Device, T>& other) {
     if constexpr (!std::is_same_v<typename Model<Net, OtherIn, Device, T>::parameters_type,
@@ -189,6 +268,7 @@ class Model {
   std::uint64_t seed_ = 0;
   std::uint64_t step_ = 0;
   int planned_batch_ = 0;
+  extents_t<In> planned_extents_{};
   bool input_grad_wanted_ = false;
   input_tensor owned_input_;  // the last temporary input
   const input_tensor* last_input_ = nullptr;

@@ -21,6 +21,11 @@ requires(!Name.empty() && !Name.contains('.')) struct Named {
   template <class In>
   using output_shape = typename Layer::template output_shape<In>;
 
+  template <class In>
+  static constexpr extents_t<output_shape<In>> output_extents(const extents_t<In>& in) {
+    return Layer::template output_extents<In>(in);
+  }
+
   template <class In, class Where, bool Diagnose = true>
   static constexpr bool check() {
     return Layer::template check<In, Where, Diagnose>();

@@ -24,6 +24,7 @@
 #include "typenet/core/diagnostics.hpp"
 #include "typenet/core/layer.hpp"
 #include "typenet/layers/identity.hpp"
+#include "typenet/nn/extent_check.hpp"
 #include "typenet/nn/named.hpp"
 #include "typenet/nn/summary.hpp"
 
@@ -74,6 +75,36 @@ struct Residual {
   template <class In>
   using output_shape = output_shape_t<Activation, body_shape<In>>;
 
+  template <class In>
+  static constexpr extents_t<output_shape<In>> output_extents(const extents_t<In>& in) {
+    return output_extents_of<Activation, body_shape<In>>(output_extents_of<Body, In>(in));
+  }
+
+  /// The branches must fit and agree at run time too (a stride-2 body and
+  /// shortcut can round an odd extent differently).
+  template <class In>
+  static bool fits(const extents_t<In>& in, extent_misfit* why) {
+    if (!fits_extents<Body, In>(in, why)) return false;
+    if (!fits_extents<Shortcut, In>(in, why)) {
+      prepend_path(why, shortcut_key());
+      return false;
+    }
+    const auto a = output_extents_of<Body, In>(in);
+    const auto b = output_extents_of<Shortcut, In>(in);
+    if (a != b) {
+      if (why)
+        *why = {"", type_name(), extents_string(in), extents_string(a),
+                "from " + extents_string(in) + " its body gives " + extents_string(a) +
+                    " but its shortcut " + extents_string(b) + "; the two branches must agree"};
+      return false;
+    }
+    if (!fits_extents<Activation, body_shape<In>>(a, why)) {
+      prepend_path(why, "activation");
+      return false;
+    }
+    return true;
+  }
+
   static std::string shortcut_key() {
     if constexpr (is_named_v<Shortcut>) {
       return Shortcut::name.str();
@@ -119,12 +150,13 @@ struct Residual {
     Tensor<Mid, Device, T> sum;
     Tensor<In, Device, T> dx;
 
-    void plan(int batch) {
-      body.plan(batch);
-      shortcut.plan(batch);
-      activation.plan(batch);
-      sum.resize(batch);
-      dx.resize(batch);
+    void plan(int batch, const extents_t<In>& in, const extents_t<Out>& out) {
+      const auto mid = output_extents_of<Body, In>(in);
+      body.plan(batch, in, mid);
+      shortcut.plan(batch, in, output_extents_of<Shortcut, In>(in));
+      activation.plan(batch, mid, out);
+      sum.resize(batch, mid);
+      dx.resize(batch, in);
     }
 
     const Tensor<Out, Device, T>& forward(parameters<In, Device, T>& p,

@@ -19,6 +19,7 @@
 
 #include "typenet/core/diagnostics.hpp"
 #include "typenet/core/layer.hpp"
+#include "typenet/nn/extent_check.hpp"
 #include "typenet/nn/named.hpp"
 #include "typenet/nn/summary.hpp"
 
@@ -70,6 +71,19 @@ struct Sequential {
 
   template <class In>
   using output_shape = boost::mp11::mp_back<shapes<In>>;
+
+  /// Run-time extents through the children.
+  template <class In>
+  static constexpr extents_t<output_shape<In>> output_extents(const extents_t<In>& in) {
+    return extents_from<In, 0>(in);
+  }
+
+  /// Whether every child fits the run-time extents; the first misfit is
+  /// recorded with the child's key in its path.
+  template <class In>
+  static bool fits(const extents_t<In>& in, extent_misfit* why) {
+    return fits_from<In, 0>(in, why);
+  }
 
   /// The key of child I: its Named name, or its index.
   template <std::size_t I>
@@ -124,8 +138,8 @@ struct Sequential {
 
     typename tuple_of<std::make_index_sequence<size>>::type nodes;
 
-    void plan(int batch) {
-      std::apply([&](auto&... n) { (n.plan(batch), ...); }, nodes);
+    void plan(int batch, const extents_t<In>& in, const extents_t<Out>&) {
+      plan_from<0>(batch, in);
     }
 
     const Tensor<Out, Device, T>& forward(params_type& p, const Tensor<In, Device, T>& x,
@@ -166,6 +180,13 @@ struct Sequential {
     }
 
    private:
+    template <std::size_t I>
+    void plan_from(int batch, const extents_t<input_of<In, I>>& in) {
+      const auto out = output_extents_of<child<I>, input_of<In, I>>(in);
+      std::get<I>(nodes).plan(batch, in, out);
+      if constexpr (I + 1 < size) plan_from<I + 1>(batch, out);
+    }
+
     template <std::size_t I>
     void forward_from(params_type& p, const Tensor<input_of<In, I>, Device, T>& x,
                       const run_context& ctx) {
@@ -225,6 +246,29 @@ struct Sequential {
   }
 
  private:
+  template <class In, std::size_t I>
+  static constexpr extents_t<output_shape<In>> extents_from(const extents_t<input_of<In, I>>& in) {
+    const auto out = output_extents_of<child<I>, input_of<In, I>>(in);
+    if constexpr (I + 1 == size) {
+      return out;
+    } else {
+      return extents_from<In, I + 1>(out);
+    }
+  }
+
+  template <class In, std::size_t I>
+  static bool fits_from(const extents_t<input_of<In, I>>& in, extent_misfit* why) {
+    if (!fits_extents<child<I>, input_of<In, I>>(in, why)) {
+      prepend_path(why, key<I>());
+      return false;
+    }
+    if constexpr (I + 1 == size) {
+      return true;
+    } else {
+      return fits_from<In, I + 1>(output_extents_of<child<I>, input_of<In, I>>(in), why);
+    }
+  }
+
   template <class C, fixed_string Name>
   static constexpr bool name_equals() {
     if constexpr (is_named_v<C>) {

@@ -21,8 +21,10 @@ void summarize(std::vector<summary_row>& rows, const std::string& name, int dept
   if constexpr (requires { L::template summarize<In>(rows, name, depth); }) {
     L::template summarize<In>(rows, name, depth);
   } else {
+    std::int64_t flops = -1;  // depends on the run-time extents
+    if constexpr (In::is_static && output_shape_t<L, In>::is_static) flops = L::template flops<In>;
     rows.push_back({name, L::type_name(), output_shape_t<L, In>::str(), parameters_t<L, In>::count,
-                    L::template flops<In>, depth});
+                    flops, depth});
   }
 }
 
@@ -46,15 +48,23 @@ inline std::string format_summary(const std::vector<summary_row>& rows) {
       << std::setw(16) << "FLOPs/sample"
       << "\n";
   std::int64_t params = 0, flops = 0;
+  bool flops_known = true;
   for (const auto& r : rows) {
     std::string type = r.type.size() > 48 ? r.type.substr(0, 45) + "..." : r.type;
     out << std::left << std::setw(int(name_w) + 2) << (std::string(2 * r.depth, ' ') + r.name)
         << std::setw(int(type_w) + 2) << type << std::setw(int(shape_w) + 2) << r.output_shape
-        << std::right << std::setw(14) << r.parameters << std::setw(16) << r.flops << "\n";
+        << std::right << std::setw(14) << r.parameters << std::setw(16)
+        << (r.flops < 0 ? std::string("per size") : std::to_string(r.flops)) << "\n";
     params += r.parameters;
-    flops += r.flops;
+    if (r.flops < 0) flops_known = false;
+    flops += std::max<std::int64_t>(r.flops, 0);
   }
-  out << "total: " << params << " parameters, " << flops << " FLOPs per sample\n";
+  out << "total: " << params << " parameters, ";
+  if (flops_known) {
+    out << flops << " FLOPs per sample\n";
+  } else {
+    out << "FLOPs per sample depend on the input extents\n";
+  }
   return out.str();
 }
 

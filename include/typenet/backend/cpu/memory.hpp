@@ -38,7 +38,7 @@ void fill(Tensor<S, Cpu, T>& t, T value) {
 /// Makes `to` an element-wise copy of `from` (same batch size).
 template <class S, class T>
 void copy(const Tensor<S, Cpu, T>& from, Tensor<S, Cpu, T>& to) {
-  to.resize(from.batch());
+  to.resize(from.batch(), from.extents());
   std::copy_n(from.data(), from.size(), to.data());
 }
 

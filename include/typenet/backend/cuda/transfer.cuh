@@ -48,7 +48,7 @@ void fill(Tensor<S, Cuda, T>& t, T value) {
 /// Makes `to` an element-wise copy of `from` (same batch size), device to device.
 template <class S, class T>
 void copy(const Tensor<S, Cuda, T>& from, Tensor<S, Cuda, T>& to) {
-  to.resize(from.batch());
+  to.resize(from.batch(), from.extents());
   if (from.size() > 0)
     thrust::copy_n(cuda::policy(), thrust::device_pointer_cast(from.data()), from.size(),
                    thrust::device_pointer_cast(to.data()));
@@ -57,21 +57,21 @@ void copy(const Tensor<S, Cuda, T>& from, Tensor<S, Cuda, T>& to) {
 /// Host to device.
 template <class S, class T>
 void copy(const Tensor<S, Cpu, T>& from, Tensor<S, Cuda, T>& to) {
-  to.resize(from.batch());
+  to.resize(from.batch(), from.extents());
   cuda::copy_to_device(from.data(), from.size(), to.data());
 }
 
 /// Device to host, after the queued kernels.
 template <class S, class T>
 void copy(const Tensor<S, Cuda, T>& from, Tensor<S, Cpu, T>& to) {
-  to.resize(from.batch());
+  to.resize(from.batch(), from.extents());
   cuda::copy_to_host(from.data(), from.size(), to.data());
 }
 
 /// A copy of `t` on device `To` (Cpu or Cuda).
 template <class To, class S, class From, class T>
 Tensor<S, To, T> to(const Tensor<S, From, T>& t) {
-  Tensor<S, To, T> out(t.batch());
+  Tensor<S, To, T> out(t.batch(), t.extents());
   copy(t, out);
   return out;
 }

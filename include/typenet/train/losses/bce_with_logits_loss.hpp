@@ -57,16 +57,17 @@ class BCEWithLogitsLoss {
   BCEWithLogitsLoss() = default;
   explicit BCEWithLogitsLoss(BCEWithLogitsLossOptions options) : options_(std::move(options)) {}
 
-  /// The loss; d(loss)/d(logits) goes into `grad`.
-  template <ShapeType S, class D, class T>
+  /// The loss; d(loss)/d(logits) goes into `grad`. Its weights are per
+  /// element of a sample, so the shape is static.
+  template <StaticShape S, class D, class T>
   double operator()(const Tensor<S, D, T>& logits, const Tensor<S, D, T>& targets,
                     Tensor<S, D, T>& grad) const {
     check(logits, targets);
-    grad.resize(logits.batch());
+    grad.resize(logits.batch(), logits.extents());
     return run(logits, targets, grad.data());
   }
   /// The loss alone (evaluation).
-  template <ShapeType S, class D, class T>
+  template <StaticShape S, class D, class T>
   double operator()(const Tensor<S, D, T>& logits, const Tensor<S, D, T>& targets) const {
     check(logits, targets);
     return run(logits, targets, static_cast<T*>(nullptr));

@@ -75,34 +75,30 @@ class CrossEntropyLoss {
   template <int C, int... D, class Device, class T>
   double operator()(const Tensor<Shape<C, D...>, Device, T>& logits, std::span<const int> labels,
                     Tensor<Shape<C, D...>, Device, T>& grad) const {
-    check<C, D...>(logits.batch(), labels);
-    grad.resize(logits.batch());
-    return run<C, D...>(Device{}, logits.data(), labels, grad.data());
+    check_labels(C, spatial_of(logits), logits.batch(), labels);
+    grad.resize(logits.batch(), logits.extents());
+    return run<C>(Device{}, logits.data(), labels, grad.data(), logits.batch());
   }
   /// The loss alone (evaluation).
   template <int C, int... D, class Device, class T>
   double operator()(const Tensor<Shape<C, D...>, Device, T>& logits,
                     std::span<const int> labels) const {
-    check<C, D...>(logits.batch(), labels);
-    return run<C, D...>(Device{}, logits.data(), labels, static_cast<T*>(nullptr));
+    check_labels(C, spatial_of(logits), logits.batch(), labels);
+    return run<C>(Device{}, logits.data(), labels, static_cast<T*>(nullptr), logits.batch());
   }
 
   const CrossEntropyLossOptions& options() const noexcept { return options_; }
 
  private:
-  template <int... D>
-  static constexpr std::array<int, sizeof...(D)> spatial{D...};
-
-  template <int C, int... D>
-  void check(int batch, std::span<const int> labels) const {
-    std::string (*spatial_name)() = nullptr;  // built only for a message
-    if constexpr (sizeof...(D) > 0) spatial_name = &Shape<D...>::str;
-    check_labels(C, spatial<D...>, spatial_name, batch, labels);
+  /// The extents after the classes (static or dynamic): one label per position.
+  template <class S, class Device, class T>
+  static std::span<const int> spatial_of(const Tensor<S, Device, T>& logits) {
+    return std::span<const int>(logits.extents()).subspan(1);
   }
 
-  /// check's work, not a template: one copy for every class count and shape.
-  void check_labels(int classes, std::span<const int> spatial_dims, std::string (*spatial_name)(),
-                    int batch, std::span<const int> labels) const {
+  /// Not a template: one copy for every class count and shape.
+  void check_labels(int classes, std::span<const int> spatial_dims, int batch,
+                    std::span<const int> labels) const {
     std::int64_t positions = 1;
     for (const int d : spatial_dims) positions *= d;
     const std::int64_t want = std::int64_t{batch} * positions;
@@ -112,7 +108,7 @@ class CrossEntropyLoss {
       if (spatial_dims.empty())
         msg += " (one per sample)";
       else
-        msg += " x " + spatial_name() + " = " + std::to_string(want) +
+        msg += " x " + spatial_string(spatial_dims) + " = " + std::to_string(want) +
                " positions (one per sample and position)";
       throw shape_error(msg);
     }
@@ -130,9 +126,16 @@ class CrossEntropyLoss {
     }
   }
 
-  // Labels and sizes are checked. `g` may be null (the loss alone).
-  template <int C, int... D, class Device, class T>
-  double run(Device, const T* z, std::span<const int> labels, T* g) const {
+  /// "Shape<5, 7>".
+  static std::string spatial_string(std::span<const int> dims) {
+    std::string s = "Shape<";
+    for (std::size_t d = 0; d < dims.size(); ++d) s += (d ? ", " : "") + std::to_string(dims[d]);
+    return s + ">";
+  }
+
+  // Labels and sizes are checked (labels.size() = batch x positions). `g` may be null.
+  template <int C, class Device, class T>
+  double run(Device, const T* z, std::span<const int> labels, T* g, std::int64_t batch) const {
     const bool weighted = !options_.weight.empty();
     const float* w = options_.weight.data();
     double count = 0;  // the sum of w[y] over the positions not ignored
@@ -145,7 +148,7 @@ class CrossEntropyLoss {
     }
     const detail::cross_entropy_terms terms{
         .classes = C,
-        .positions = (std::int64_t{1} * ... * std::int64_t{D}),
+        .positions = batch > 0 ? static_cast<std::int64_t>(labels.size()) / batch : 1,
         .weight = weighted ? w : nullptr,
         .weight_sum = weight_sum,
         .smoothing = options_.label_smoothing,

@@ -43,7 +43,8 @@ struct non_finite_loss : error {
 
 namespace detail {
 
-/// Throws shape_error unless prediction and target hold the same batch.
+/// Throws shape_error unless prediction and target hold the same batch (and,
+/// for dynamic extents, the same extents).
 template <class S, class D, class T>
 void check_same_batch(const char* loss, const Tensor<S, D, T>& prediction,
                       const Tensor<S, D, T>& target) {
@@ -51,6 +52,12 @@ void check_same_batch(const char* loss, const Tensor<S, D, T>& prediction,
     throw shape_error(std::string(loss) + ": prediction batch " +
                       std::to_string(prediction.batch()) + " but target batch " +
                       std::to_string(target.batch()));
+  if constexpr (!S::is_static) {
+    if (prediction.extents() != target.extents())
+      throw shape_error(std::string(loss) + ": prediction extents " +
+                        extents_string(prediction.extents()) + " but target extents " +
+                        extents_string(target.extents()));
+  }
 }
 
 /// Throws non_finite_loss unless `value` is finite; `divisor` is what a mean
@@ -95,7 +102,7 @@ double pointwise_loss(const char* loss, reduction r, const Tensor<S, D, T>& pred
   const double norm = r == reduction::mean ? static_cast<double>(n) : 1.0;
   backend::view<T, 1> g{};
   if (grad) {
-    grad->resize(prediction.batch());
+    grad->resize(prediction.batch(), prediction.extents());
     g = backend::flat_view(*grad);
   }
   const double value = backend::pointwise_loss_sum(D{}, backend::flat_view(prediction),
