@@ -37,10 +37,13 @@
 // make the exit status say whether the model beat both baselines on the
 // held-out photos, and whether the training loss fell.
 //
-// apply: colorizes a photo of any size: the photo's L, shrunk to 64x64,
-// gives ab, which is enlarged (bilinear) to the photo's size and combined with
-// the photo's own full-resolution L. The decoder is read from the weight
-// file's metadata unless --decoder names it.
+// apply: colorizes a photo of any size at its own resolution: the model of
+// dynamic extents (Shape<1, dyn, dyn>, the trained parameters) sees the
+// photo's L, padded (reflect) to a multiple of the network's stride of 8 and
+// cropped back; --short-side N runs it on the photo shrunk to a short side of
+// N instead (the scale training saw is stored_short_side = 256) and enlarges
+// the ab (bilinear). Either way the photo's own full-resolution L is kept.
+// The decoder is read from the weight file's metadata unless --decoder names it.
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -81,6 +84,11 @@ constexpr int input_size = 64;
 constexpr int stored_short_side = 256;
 using Input = tn::Shape<1, input_size, input_size>;
 using Target = tn::Shape<2, input_size, input_size>;
+/// What apply takes: L of any size (the parameters are those of Input's model).
+using AnyInput = tn::Shape<1, tn::dyn, tn::dyn>;
+/// The network's total stride (conv1, maxpool, layer2): its output matches
+/// its input size exactly when both extents are multiples of it.
+constexpr int network_stride = 8;
 constexpr auto scaling = tn::lab_scaling::centered;  // ab / 128
 constexpr double ab_unit = 128.0;                    // centered ab -> LAB units
 
@@ -567,12 +575,22 @@ struct apply_settings {
   std::string weights;
   std::string decoder = "auto";
   bool decoder_given = false;
+  int short_side = 0;  ///< 0: the photo's own resolution
   std::string input, output;
 };
 
+/// ab for an L image of any size, at that size: padded (reflect) to the
+/// network's stride, one forward of the dynamic model, cropped back.
+template <class M>
+tn::image predict_ab_any_size(M& model, const tn::image& l) {
+  const auto padded = tn::pad_to_multiple(l, network_stride, tn::padding_mode::reflect);
+  const auto ab = tn::from_tensor(tn::predict(model, tn::to_tensor<1>(padded)), 0);
+  return tn::crop(ab, {0, 0, l.width(), l.height()});
+}
+
 template <class Net>
 int apply(const apply_settings& s) {
-  tn::Model<Net, Input> model;
+  tn::Model<Net, AnyInput> model;
   try {
     tn::load_weights(model, s.weights);
   } catch (const tn::weights_mismatch& e) {
@@ -583,7 +601,21 @@ int apply(const apply_settings& s) {
   }
   const auto photo = tn::read_image(s.input, {.channels = 3});
   const auto l = lightness(photo);
-  const auto colorized = tn::colorization_merge(l, predict_ab(model, l), scaling);
+  const auto started = std::chrono::steady_clock::now();
+  tn::image ab;
+  if (s.short_side > 0 && s.short_side < std::min(l.width(), l.height())) {
+    const auto small = tn::resize_shorter(l, s.short_side);
+    ab = tn::resize(predict_ab_any_size(model, small), l.width(), l.height(),
+                    tn::interpolation::bilinear);
+    std::printf("the network saw %dx%d\n", small.width(), small.height());
+  } else {
+    ab = predict_ab_any_size(model, l);
+    std::printf("the network saw %dx%d (padded to multiples of %d)\n", l.width(), l.height(),
+                network_stride);
+  }
+  std::printf("forward: %.2f s\n",
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  const auto colorized = tn::colorization_merge(l, ab, scaling);
   tn::write_image(colorized, s.output);
   const auto back = tn::read_image(s.output);
   std::printf("colorized %s (%dx%d) -> %s (%dx%d)\n", s.input.c_str(), photo.width(),
@@ -667,6 +699,12 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   apply_cmd->add_option("--decoder", a.decoder, "auto (from the file), upsample or transposed")
       ->check(CLI::IsMember({"auto", "upsample", "transposed"}))
+      ->capture_default_str();
+  apply_cmd
+      ->add_option("--short-side", a.short_side,
+                   "run the network on the photo shrunk to this short side (0: its own size; "
+                   "training saw photos of 256) and enlarge the colours")
+      ->check(CLI::Range(0, 1 << 15))
       ->capture_default_str();
   apply_cmd->add_option("input", a.input, "photo (PNG, JPEG, ...)")
       ->required()

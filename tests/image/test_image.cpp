@@ -441,6 +441,53 @@ BOOST_AUTO_TEST_CASE(resize_matches_torchvision_and_exact_area) {
   BOOST_CHECK_THROW(tn::resize(p, 0, 5), tn::shape_error);
 }
 
+BOOST_AUTO_TEST_CASE(pad_matches_numpy_and_tensors_take_any_size) {
+  tn::image row(3, 1, 1);
+  for (int x = 0; x < 3; ++x) row(0, x, 0) = static_cast<float>(x + 1);
+  const auto values = [](const tn::image& img) {
+    std::vector<float> v;
+    for (int x = 0; x < img.width(); ++x) v.push_back(img(0, x, 0));
+    return v;
+  };
+  // np.pad([1, 2, 3], (5, 2), "reflect"): borders wider than the image mirror again.
+  const std::vector<float> reflect{2, 1, 2, 3, 2, 1, 2, 3, 2, 1};
+  BOOST_TEST(values(tn::pad(row, 0, 5, 0, 2)) == reflect, boost::test_tools::per_element());
+  // np.pad([1, 2, 3], (2, 4), "edge")
+  const std::vector<float> edge{1, 1, 1, 2, 3, 3, 3, 3, 3};
+  BOOST_TEST(values(tn::pad(row, 0, 2, 0, 4, tn::padding_mode::replicate)) == edge,
+             boost::test_tools::per_element());
+  const std::vector<float> zeros{0, 1, 2, 3, 0};
+  BOOST_TEST(values(tn::pad(row, 0, 1, 0, 1, tn::padding_mode::zeros)) == zeros,
+             boost::test_tools::per_element());
+  BOOST_CHECK_THROW(tn::pad(row, -1, 0, 0, 0), tn::shape_error);
+  BOOST_CHECK_THROW(tn::pad_to_multiple(row, 0), tn::shape_error);
+
+  // A 13x9 photo padded to multiples of 8 becomes 16x16 and keeps its pixels.
+  tn::image photo(13, 9, 3);
+  for (int y = 0; y < 9; ++y)
+    for (int x = 0; x < 13; ++x)
+      for (int c = 0; c < 3; ++c) photo(y, x, c) = static_cast<float>(y * 100 + x * 3 + c);
+  const auto padded = tn::pad_to_multiple(photo, 8);
+  BOOST_TEST(padded.width() == 16);
+  BOOST_TEST(padded.height() == 16);
+  BOOST_TEST(padded(8, 12, 1) == photo(8, 12, 1));
+  BOOST_TEST(padded(9, 13, 2) == photo(7, 11, 2));  // reflected about the last row and column
+
+  // A dynamic tensor of the photo's own size, and back.
+  const auto t = tn::to_tensor<3>(photo);
+  BOOST_TEST(t.batch() == 1);
+  BOOST_TEST(t.extent(1) == 9);
+  BOOST_TEST(t.extent(2) == 13);
+  BOOST_TEST(t(0, 2, 4, 5) == photo(4, 5, 2));
+  const auto back = tn::from_tensor(t, 0);
+  BOOST_TEST(std::equal(back.values().begin(), back.values().end(), photo.values().begin()));
+  tn::Tensor<tn::Shape<3, tn::dyn, tn::dyn>> wrong(1, {3, 9, 12});
+  BOOST_CHECK_THROW(tn::to_tensor(photo, wrong, 0), tn::shape_error);
+  auto normalized = t;
+  tn::normalize_imagenet(normalized);
+  BOOST_TEST(std::abs(normalized(0, 1, 8, 12) - (photo(8, 12, 1) - 0.456f) / 0.224f) < 1e-3f);
+}
+
 BOOST_AUTO_TEST_CASE(center_crop_matches_torchvision) {
   const auto p = photo();
   for (auto [w, h] : {std::pair{32, 24}, {33, 23}, {31, 25}, {63, 47}, {70, 50}}) {

@@ -18,13 +18,15 @@ namespace typenet {
 inline constexpr std::array<float, 3> imagenet_mean{0.485f, 0.456f, 0.406f};
 inline constexpr std::array<float, 3> imagenet_std{0.229f, 0.224f, 0.225f};
 
-/// x[n, c] = (x[n, c] - mean[c]) / std[c] for RGB images with values in [0, 1].
+/// x[n, c] = (x[n, c] - mean[c]) / std[c] for RGB images with values in [0, 1]
+/// (static or dynamic extents).
 template <int H, int W, class T>
 void normalize_imagenet(Tensor<Shape<3, H, W>, Cpu, T>& x) {
   for (int n = 0; n < x.batch(); ++n)
     for (int c = 0; c < 3; ++c) {
-      T* plane = x.data() + (std::int64_t{n} * 3 + c) * H * W;
-      for (std::int64_t i = 0; i < std::int64_t{H} * W; ++i)
+      const std::int64_t area = std::int64_t{x.extent(1)} * x.extent(2);
+      T* plane = x.data() + (std::int64_t{n} * 3 + c) * area;
+      for (std::int64_t i = 0; i < area; ++i)
         plane[i] = (plane[i] - imagenet_mean[static_cast<std::size_t>(c)]) /
                    imagenet_std[static_cast<std::size_t>(c)];
     }

@@ -3,6 +3,8 @@
 //   auto x = tn::center_crop(tn::resize_shorter(photo, 256), 224, 224);   // ImageNet eval
 //   tn::normalize_imagenet(x);
 //   tn::to_tensor(x, batch, n);            // sample n of a Tensor<Shape<3, 224, 224>>
+//   auto any = tn::to_tensor<3>(photo);    // a Tensor<Shape<3, dyn, dyn>> of the photo's size
+//   auto even = tn::pad_to_multiple(photo, 8, tn::padding_mode::reflect);  // for stride 8
 //
 // resize() filters, per axis, (in / out = scale):
 //   interpolation::bilinear  torchvision's resize(antialias=True) on float
@@ -117,30 +119,64 @@ TYPENET_VISION_DECL void denormalize(image& img, std::span<const float> mean,
 /// normalize with ImageNet's RGB statistics (typenet::imagenet_mean / imagenet_std).
 TYPENET_VISION_DECL void normalize_imagenet(image& img);
 
-/// Copies the image into sample `n` of `t` as planes (HWC -> CHW), values
-/// unchanged: an image read from a file gives torchvision's to_tensor.
-template <int C, int H, int W, class T>
-void to_tensor(const image& img, Tensor<Shape<C, H, W>, Cpu, T>& t, int n) {
-  if (img.channels() != C || img.width() != W || img.height() != H)
-    throw shape_error("to_tensor: a " + describe(img) + " image for a tensor of " +
-                      std::to_string(W) + "x" + std::to_string(H) + "x" + std::to_string(C) +
-                      " (width x height x channels) samples; resize/crop it or read it with "
-                      "{.channels = " +
-                      std::to_string(C) + "}");
-  if (n < 0 || n >= t.batch())
-    throw shape_error("to_tensor: sample " + std::to_string(n) + " of a batch of " +
-                      std::to_string(t.batch()));
-  T* base = t.data() + std::int64_t{n} * C * H * W;
+/// How pad() fills the border: numpy's/torch's "reflect" (mirror without
+/// repeating the edge pixel), "replicate" (repeat the edge) or zeros.
+enum class padding_mode { reflect, replicate, zeros };
+
+/// The image with `top`, `left`, `bottom` and `right` pixels added (like
+/// torch.nn.functional.pad); reflect mirrors again where a border is wider
+/// than the image.
+TYPENET_VISION_DECL image pad(const image& img, int top, int left, int bottom, int right,
+                              padding_mode mode = padding_mode::reflect);
+
+/// Extents grown to the next multiple of `multiple`, padding the bottom and
+/// right (crop back with crop(out, {0, 0, width, height})): a network of
+/// total stride `multiple` then maps every pixel, at the photo's own size.
+TYPENET_VISION_DECL image pad_to_multiple(const image& img, int multiple,
+                                          padding_mode mode = padding_mode::reflect);
+
+/// HWC -> CHW into `base` (C x height x width values).
+template <class T>
+void to_planes(const image& img, T* base) {
+  const int H = img.height(), W = img.width(), C = img.channels();
   for (int y = 0; y < H; ++y)
     for (int x = 0; x < W; ++x)
       for (int c = 0; c < C; ++c)
         base[(std::int64_t{c} * H + y) * W + x] = static_cast<T>(img(y, x, c));
 }
 
-/// Sample `n` of `t` as an image (CHW -> HWC), values unchanged (1 to 4 channels).
+/// Copies the image into sample `n` of `t` as planes (HWC -> CHW), values
+/// unchanged: an image read from a file gives torchvision's to_tensor. A
+/// tensor of dynamic extents takes images of its current extents.
 template <int C, int H, int W, class T>
-image from_tensor(const Tensor<Shape<C, H, W>, Cpu, T>& t, int n) {
+void to_tensor(const image& img, Tensor<Shape<C, H, W>, Cpu, T>& t, int n) {
+  const int height = t.extent(1), width = t.extent(2);
+  if (img.channels() != C || img.width() != width || img.height() != height)
+    throw shape_error("to_tensor: a " + describe(img) + " image for a tensor of " +
+                      std::to_string(width) + "x" + std::to_string(height) + "x" +
+                      std::to_string(C) +
+                      " (width x height x channels) samples; resize/crop it or read it with "
+                      "{.channels = " +
+                      std::to_string(C) + "}");
+  if (n < 0 || n >= t.batch())
+    throw shape_error("to_tensor: sample " + std::to_string(n) + " of a batch of " +
+                      std::to_string(t.batch()));
+  to_planes(img, t.data() + std::int64_t{n} * C * height * width);
+}
+
+/// The image as a batch of one sample of its own size (Shape<C, dyn, dyn>).
+template <int C, class T = float>
+Tensor<Shape<C, dyn, dyn>, Cpu, T> to_tensor(const image& img) {
+  Tensor<Shape<C, dyn, dyn>, Cpu, T> t(1, {C, img.height(), img.width()});
+  to_tensor(img, t, 0);
+  return t;
+}
+
+/// Sample `n` of `t` as an image (CHW -> HWC), values unchanged (1 to 4 channels).
+template <int C, int Height, int Width, class T>
+image from_tensor(const Tensor<Shape<C, Height, Width>, Cpu, T>& t, int n) {
   static_assert(C >= 1 && C <= 4, "from_tensor: an image has 1 to 4 channels");
+  const int H = t.extent(1), W = t.extent(2);
   if (n < 0 || n >= t.batch())
     throw shape_error("from_tensor: sample " + std::to_string(n) + " of a batch of " +
                       std::to_string(t.batch()));

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "typenet/image/transforms.hpp"
 
@@ -125,6 +126,59 @@ TYPENET_VISION_DECL image crop(const image& img, const crop_box& box) {
     }
   }
   return out;
+}
+
+namespace detail {
+/// Index `i` (possibly outside [0, n)) mapped into the image by `mode`; -1 for zeros.
+inline int padded_index(int i, int n, padding_mode mode) {
+  if (i >= 0 && i < n) return i;
+  switch (mode) {
+    case padding_mode::zeros:
+      return -1;
+    case padding_mode::replicate:
+      return i < 0 ? 0 : n - 1;
+    case padding_mode::reflect: {
+      if (n == 1) return 0;
+      const int period = 2 * (n - 1);  // mirror without repeating the edge, periodically
+      int m = i % period;
+      if (m < 0) m += period;
+      return m < n ? m : period - m;
+    }
+  }
+  return -1;
+}
+}  // namespace detail
+
+TYPENET_VISION_DECL image pad(const image& img, int top, int left, int bottom, int right,
+                              padding_mode mode) {
+  if (top < 0 || left < 0 || bottom < 0 || right < 0)
+    throw shape_error("pad: negative padding (" + std::to_string(top) + ", " +
+                      std::to_string(left) + ", " + std::to_string(bottom) + ", " +
+                      std::to_string(right) + ")");
+  if (img.width() <= 0 || img.height() <= 0) throw shape_error("pad: the image is empty");
+  const std::int64_t width = std::int64_t{img.width()} + left + right;
+  const std::int64_t height = std::int64_t{img.height()} + top + bottom;
+  if (width * height * img.channels() > std::numeric_limits<int>::max())
+    throw shape_error("pad: a " + std::to_string(width) + "x" + std::to_string(height) +
+                      " result would hold more than INT_MAX values");
+  image out(static_cast<int>(width), static_cast<int>(height), img.channels(), 0.0f);
+  const int c = img.channels();
+  for (int y = 0; y < out.height(); ++y) {
+    const int sy = detail::padded_index(y - top, img.height(), mode);
+    if (sy < 0) continue;
+    for (int x = 0; x < out.width(); ++x) {
+      const int sx = detail::padded_index(x - left, img.width(), mode);
+      if (sx < 0) continue;
+      for (int ch = 0; ch < c; ++ch) out(y, x, ch) = img(sy, sx, ch);
+    }
+  }
+  return out;
+}
+
+TYPENET_VISION_DECL image pad_to_multiple(const image& img, int multiple, padding_mode mode) {
+  if (multiple < 1) throw shape_error("pad_to_multiple: the multiple must be positive");
+  const auto up = [&](int n) { return (multiple - n % multiple) % multiple; };
+  return pad(img, 0, 0, up(img.height()), up(img.width()), mode);
 }
 
 TYPENET_VISION_DECL crop_box center_crop_box(int image_width, int image_height, int width,
