@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <numeric>
 #include <random>
 #include <set>
 #include <span>
@@ -123,6 +124,20 @@ struct numbered {
 };
 
 static_assert(td::Dataset<numbered>);
+
+/// Examples of mixed sizes: example i is (5 + i % 3) wide and 4 + (i % 2) high; pixel values
+/// and label give i back.
+struct mixed_sizes {
+  std::size_t n;
+  std::size_t size() const { return n; }
+  td::example get(std::size_t i) const {
+    td::example ex;
+    ex.image = tn::image(5 + static_cast<int>(i % 3), 4 + static_cast<int>(i % 2), 3,
+                         static_cast<float>(i));
+    ex.label = static_cast<int>(i);
+    return ex;
+  }
+};
 static_assert(td::Dataset<td::MNIST> && td::Dataset<td::FashionMNIST> && td::Dataset<td::CIFAR10> &&
               td::Dataset<td::CIFAR100> && td::Dataset<td::ImageFolder> &&
               td::Dataset<td::UnlabeledImageFolder> && td::Dataset<td::CelebA> &&
@@ -155,6 +170,63 @@ epoch_record record(const Loader& loader, std::uint64_t epoch) {
 BOOST_AUTO_TEST_SUITE(data)
 
 // ---- IDX: the real Fashion-MNIST and hand-made files -------------------------------------
+
+BOOST_AUTO_TEST_CASE(dynamic_batches_and_grouping_by_size) {
+  using Any = tn::Shape<3, tn::dyn, tn::dyn>;
+  // Without grouping, a batch takes its first example's size; a resize makes one size.
+  td::DataLoader<Any> resized(
+      mixed_sizes{7}, {.batch_size = 3},
+      [](td::example& ex, std::mt19937_64&) { ex.image = tn::resize(ex.image, 8, 5); });
+  int seen = 0;
+  for (const auto& b : resized.epoch(0)) {
+    BOOST_TEST(b.inputs.extent(1) == 5);
+    BOOST_TEST(b.inputs.extent(2) == 8);
+    seen += b.size();
+  }
+  BOOST_TEST(seen == 7);
+  td::DataLoader<Any> mixed(mixed_sizes{7}, {.batch_size = 3});
+  try {
+    for (const auto& b : mixed.epoch(0)) (void)b;
+    BOOST_FAIL("a batch of mixed sizes must be refused");
+  } catch (const tn::shape_error& e) {
+    BOOST_TEST(std::string(e.what()).find("group_by_size") != std::string::npos, e.what());
+  }
+
+  // Grouped: 6 sizes (i % 6), batches never mix sizes, every example once.
+  for (const bool shuffle : {false, true}) {
+    for (const int workers : {0, 2}) {
+      td::DataLoader<Any> grouped(mixed_sizes{20}, {.batch_size = 2,
+                                                    .shuffle = shuffle,
+                                                    .seed = 5,
+                                                    .workers = workers,
+                                                    .group_by_size = true});
+      // sizes i % 6 == 0, 1: 4 examples -> 2 batches; 2..5: 3 -> 2 batches each
+      BOOST_TEST(grouped.batches() == 12u);
+      std::vector<int> labels;
+      std::size_t batches = 0;
+      for (const auto& b : grouped.epoch(1)) {
+        ++batches;
+        for (int k = 0; k < b.size(); ++k) {
+          const int i = b.labels[static_cast<std::size_t>(k)];
+          labels.push_back(i);
+          BOOST_TEST(b.inputs.extent(2) == 5 + i % 3);
+          BOOST_TEST(b.inputs.extent(1) == 4 + i % 2);
+          BOOST_TEST(b.inputs(k, 2, 0, 0) == static_cast<float>(i));
+        }
+      }
+      BOOST_TEST(batches == grouped.batches());
+      std::sort(labels.begin(), labels.end());
+      std::vector<int> all(20);
+      std::iota(all.begin(), all.end(), 0);
+      BOOST_TEST(labels == all, boost::test_tools::per_element());
+    }
+  }
+  td::DataLoader<Any> dropped(mixed_sizes{20},
+                              {.batch_size = 2, .drop_last = true, .group_by_size = true});
+  BOOST_TEST(dropped.batches() == 8u);  // each group of 3 loses its last example
+  using Fixed = td::DataLoader<tn::Shape<3, 4, 5>>;
+  BOOST_CHECK_THROW(Fixed(mixed_sizes{3}, {.group_by_size = true}), tn::usage_error);
+}
 
 BOOST_AUTO_TEST_CASE(fashion_mnist_real_files) {
   const fs::path root = "/usr/share/datasets/fashion-mnist";

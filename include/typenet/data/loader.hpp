@@ -18,6 +18,15 @@
 // example.attributes (CelebA) or a Tensor<Shape<C, H, W>> filled from
 // example.target (colorization's ab).
 //
+// With dynamic extents (`DataLoader<Shape<3, dyn, dyn>>`) a batch takes the
+// size of its first example and every example of the batch must share it:
+// resize or crop in the transform for training, or set `group_by_size` to
+// batch images of equal size together (inference over a folder of mixed
+// sizes). Grouping reads every example once when the loader is made, to
+// learn its size after the transform (which must not depend on the random
+// draw); an epoch then takes the groups in the order their first example
+// comes in the epoch's order, and no batch mixes two sizes.
+//
 // Guarantees:
 // - The order of an epoch is a permutation drawn from (seed, epoch) when
 //   shuffling, 0 .. n-1 otherwise; the last batch is smaller unless drop_last.
@@ -69,6 +78,9 @@ struct loader_options {
   int workers = 0;
   /// Batches each worker may have ready ahead of the consumer.
   int prefetch = 2;
+  /// Dynamic extents only: batch together the examples whose images have the
+  /// same size after the transform (a batch otherwise takes its first example's).
+  bool group_by_size = false;
 };
 
 /// The order of the examples in `epoch`: a permutation drawn from (seed,
@@ -148,6 +160,12 @@ class DataLoader {
       throw usage_error("DataLoader: workers must be >= 0 and prefetch >= 1");
     size_ = dataset->size();
     get_ = [d = std::move(dataset)](std::size_t i) { return d->get(i); };
+    if (options.group_by_size) {
+      if constexpr (InShape::is_static)
+        throw usage_error("DataLoader: group_by_size needs an input shape of dynamic extents; " +
+                          InShape::str() + " fixes the size of every image");
+      measure_sizes();
+    }
   }
   template <Dataset D>
   DataLoader(std::shared_ptr<D> dataset, loader_options options, transform tf = {})
@@ -158,20 +176,58 @@ class DataLoader {
 
   std::size_t size() const noexcept { return size_; }
   std::size_t batches() const noexcept {
-    const auto bs = static_cast<std::size_t>(options_.batch_size);
-    return options_.drop_last ? size_ / bs : (size_ + bs - 1) / bs;
+    if (!options_.group_by_size) return batches_of(size_);
+    std::size_t total = 0;
+    for (const auto& [size, count] : group_counts_) total += batches_of(count);
+    return total;
   }
   const loader_options& options() const noexcept { return options_; }
 
-  /// The examples' order in `epoch`.
+  /// The examples' order in `epoch` (grouped by size with group_by_size).
   std::vector<std::size_t> order(std::uint64_t epoch) const {
-    return epoch_order(size_, options_, epoch);
+    auto order = epoch_order(size_, options_, epoch);
+    if (options_.group_by_size) {
+      std::vector<std::pair<int, int>> first_seen;  // sizes in the order they come
+      for (std::size_t i : order)
+        if (std::find(first_seen.begin(), first_seen.end(), sizes_[i]) == first_seen.end())
+          first_seen.push_back(sizes_[i]);
+      std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        return std::find(first_seen.begin(), first_seen.end(), sizes_[a]) <
+               std::find(first_seen.begin(), first_seen.end(), sizes_[b]);
+      });
+    }
+    return order;
+  }
+
+  /// Batches of an epoch as (first position in its order, count).
+  std::vector<std::pair<std::size_t, int>> batch_ranges(
+      const std::vector<std::size_t>& order) const {
+    std::vector<std::pair<std::size_t, int>> ranges;
+    const auto bs = static_cast<std::size_t>(options_.batch_size);
+    std::size_t begin = 0;
+    while (begin < order.size()) {
+      std::size_t end = begin + 1;  // the run of one size (the whole order without grouping)
+      while (end < order.size() &&
+             (!options_.group_by_size || sizes_[order[end]] == sizes_[order[begin]]))
+        ++end;
+      for (std::size_t first = begin; first < end; first += bs) {
+        const std::size_t n = std::min(bs, end - first);
+        if (n < bs && options_.drop_last) break;
+        ranges.emplace_back(first, static_cast<int>(n));
+      }
+      begin = end;
+    }
+    return ranges;
   }
 
   class epoch_run {
    public:
     epoch_run(const DataLoader& loader, std::uint64_t epoch)
-        : loader_(loader), epoch_(epoch), order_(loader.order(epoch)), count_(loader.batches()) {
+        : loader_(loader),
+          epoch_(epoch),
+          order_(loader.order(epoch)),
+          ranges_(loader.batch_ranges(order_)),
+          count_(ranges_.size()) {
       const int workers = loader.options_.workers;
       slots_.resize(workers == 0 ? 1
                                  : static_cast<std::size_t>(workers * loader.options_.prefetch));
@@ -288,22 +344,36 @@ class DataLoader {
       const auto start = std::chrono::steady_clock::now();
       try {
         const auto& opt = loader_.options_;
-        const std::size_t first =
-            static_cast<std::size_t>(b) * static_cast<std::size_t>(opt.batch_size);
-        const int n = static_cast<int>(
-            std::min<std::size_t>(static_cast<std::size_t>(opt.batch_size), order_.size() - first));
+        const auto [first, n] = ranges_[static_cast<std::size_t>(b)];
         auto& out = s.data;
-        out.inputs.resize(n);
         out.labels.assign(static_cast<std::size_t>(n), -1);
         out.indices.assign(order_.begin() + static_cast<std::ptrdiff_t>(first),
                            order_.begin() + static_cast<std::ptrdiff_t>(first) + n);
-        if constexpr (!std::is_void_v<TargetShape>) out.targets.resize(n);
         for (int i = 0; i < n; ++i) {
           const std::size_t index = out.indices[static_cast<std::size_t>(i)];
           example ex = loader_.get_(index);
           if (loader_.transform_) {
             auto rng = sample_rng(opt.seed, epoch_, index);
             loader_.transform_(ex, rng);
+          }
+          if (i == 0) {
+            size_batch(out.inputs, n, ex.image);
+            if constexpr (!std::is_void_v<TargetShape>) {
+              if constexpr (TargetShape::rank == 3) {
+                size_batch(out.targets, n, ex.target);
+              } else {
+                out.targets.resize(n);
+              }
+            }
+          } else if (!InShape::is_static && (ex.image.width() != out.inputs.extent(2) ||
+                                             ex.image.height() != out.inputs.extent(1))) {
+            throw shape_error(
+                "DataLoader: example " + std::to_string(index) + " is " +
+                std::to_string(ex.image.width()) + "x" + std::to_string(ex.image.height()) +
+                " but its batch is " + std::to_string(out.inputs.extent(2)) + "x" +
+                std::to_string(out.inputs.extent(1)) +
+                " (its first example's): the examples of a batch share one size; resize or "
+                "crop them in the transform, or set loader_options::group_by_size");
           }
           to_tensor(ex.image, out.inputs, i);
           out.labels[static_cast<std::size_t>(i)] = ex.label;
@@ -315,6 +385,16 @@ class DataLoader {
       const double t = seconds_since(start);
       std::lock_guard lock(mutex_);
       load_seconds_ += t;
+    }
+
+    /// `n` samples; a dynamic shape takes the extents of the batch's first image.
+    template <class S>
+    static void size_batch(Tensor<S>& t, int n, const image& first) {
+      if constexpr (S::is_static) {
+        t.resize(n);
+      } else {
+        t.resize(n, {S::dims[0], std::max(first.height(), 1), std::max(first.width(), 1)});
+      }
     }
 
     template <class Targets>
@@ -339,6 +419,7 @@ class DataLoader {
     const DataLoader& loader_;
     std::uint64_t epoch_;
     std::vector<std::size_t> order_;
+    std::vector<std::pair<std::size_t, int>> ranges_;
     std::size_t count_;
     std::vector<slot> slots_;
     std::vector<std::thread> threads_;
@@ -357,10 +438,56 @@ class DataLoader {
   void epoch(std::uint64_t) const&& = delete;
 
  private:
+  std::size_t batches_of(std::size_t n) const noexcept {
+    const auto bs = static_cast<std::size_t>(options_.batch_size);
+    return options_.drop_last ? n / bs : (n + bs - 1) / bs;
+  }
+
+  /// Every example's (width, height) after the transform, read once, on
+  /// `workers` threads; the first error is rethrown.
+  void measure_sizes() {
+    sizes_.assign(size_, {0, 0});
+    std::atomic<std::size_t> next{0};
+    std::exception_ptr error;
+    std::mutex error_mutex;
+    const auto work = [&] {
+      for (std::size_t i = next++; i < size_; i = next++) {
+        try {
+          example ex = get_(i);
+          if (transform_) {
+            auto rng = sample_rng(options_.seed, 0, i);
+            transform_(ex, rng);
+          }
+          sizes_[i] = {ex.image.width(), ex.image.height()};
+        } catch (...) {
+          std::lock_guard lock(error_mutex);
+          if (!error) error = std::current_exception();
+          next = size_;
+        }
+      }
+    };
+    std::vector<std::thread> threads;
+    for (int w = 1; w < options_.workers; ++w) threads.emplace_back(work);
+    work();
+    for (auto& t : threads) t.join();
+    if (error) std::rethrow_exception(error);
+    for (const auto& s : sizes_) {
+      auto it = std::find_if(group_counts_.begin(), group_counts_.end(),
+                             [&](const auto& g) { return g.first == s; });
+      if (it == group_counts_.end()) {
+        group_counts_.emplace_back(s, 1);
+      } else {
+        ++it->second;
+      }
+    }
+  }
+
   loader_options options_;
   transform transform_;
   std::size_t size_ = 0;
   std::function<example(std::size_t)> get_;
+  std::vector<std::pair<int, int>> sizes_;  ///< group_by_size: (width, height) of each example
+  std::vector<std::pair<std::pair<int, int>, std::size_t>> group_counts_;  ///< size, examples
 };
 
 }  // namespace typenet::data
