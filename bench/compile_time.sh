@@ -12,7 +12,8 @@
 #   bench/compile_time.sh --repeat 3           # median of 3 compilations (range beside it)
 #
 # Cases: empty (bench/compile/empty.cpp, includes typenet/nn.hpp), trainer
-# (bench/compile/trainer.cpp), resnet34 (bench/compile/resnet34.cpp),
+# (bench/compile/trainer.cpp), resnet34 (bench/compile/resnet34.cpp), resnet34_any_size
+# (the same with a model of dynamic extents),
 # classify_folder (examples/classify_folder.cpp). The compiled column defines
 # TYPENET_COMPILED_KERNELS, TYPENET_COMPILED_IO and TYPENET_COMPILED_VISION and
 # links the three libraries (src/kernels.cpp, io.cpp, vision.cpp), built once
@@ -120,7 +121,7 @@ else
   echo '| case | header-only wall | peak |'
   echo '|---|---|---|'
 fi
-for name in empty trainer resnet34 classify_folder; do
+for name in empty trainer resnet34 resnet34_any_size classify_folder; do
   [[ -n $only && $only != "$name" ]] && continue
   header_only=$(time_median "$name" 0)
   if ((compiled)); then
