@@ -30,9 +30,12 @@
 // crops (10% to 100% of the area, aspect 3:4 to 4:3, or the whole photo one
 // time in five, squashed) resized to 64x64, flipped half the time. After
 // training it writes, for every held-out photo, a grid original | grayscale
-// input | colorized into --out, checks that each grid decodes at the
-// expected size, reports the ab mean squared error in LAB units against
-// predicting gray (ab = 0) and the training set's mean ab, and saves the
+// input | colorized through 64x64 | colorized at the photo's own size (the
+// trained parameters in a model of dynamic extents, as apply does) into
+// --out, checks that each grid decodes at the expected size, reports the ab
+// mean squared error in LAB units of both against predicting gray (ab = 0)
+// and the training set's mean ab (--expect-better judges the 64x64 one, the
+// size the network was trained at), and saves the
 // model as --out/colorizer.safetensors. --expect-better and --expect-loss-decrease
 // make the exit status say whether the model beat both baselines on the
 // held-out photos, and whether the training loss fell.
@@ -359,6 +362,15 @@ tn::image predict_ab(M& model, const tn::image& l) {
   return tn::resize(ab, l.width(), l.height(), tn::interpolation::bilinear);
 }
 
+/// ab for an L image of any size, at that size: padded (reflect) to the
+/// network's stride, one forward of the dynamic model, cropped back.
+template <class M>
+tn::image predict_ab_any_size(M& model, const tn::image& l) {
+  const auto padded = tn::pad_to_multiple(l, network_stride, tn::padding_mode::reflect);
+  const auto ab = tn::from_tensor(tn::predict(model, tn::to_tensor<1>(padded)), 0);
+  return tn::crop(ab, {0, 0, l.width(), l.height()});
+}
+
 /// Mean squared difference of two ab images (centered), in LAB units.
 double ab_mse(const tn::image& predicted, const tn::image& truth) {
   double sum = 0;
@@ -509,29 +521,38 @@ int train(const train_settings& s) {
       "held-out ab MSE in LAB units (a, b in about [-128, 127]); training mean ab = "
       "(%.2f, %.2f)\n",
       mean_ab[0] * ab_unit, mean_ab[1] * ab_unit);
-  std::printf("  %-30s %10s %10s %10s %10s\n", "photo", "size", "model", "gray", "mean ab");
-  double sum_model = 0, sum_gray = 0, sum_mean = 0;
+  std::printf("  %-30s %10s %10s %10s %10s %10s\n", "photo", "size", "model", "own size", "gray",
+              "mean ab");
+  // "model": L shrunk to the training size, ab enlarged (what the crops
+  // taught); "own size": the same parameters in a model of dynamic extents
+  // at the photo's size (apply's default).
+  tn::Model<Net, AnyInput> any_size(model);
+  double sum_model = 0, sum_own = 0, sum_gray = 0, sum_mean = 0;
   bool grids_ok = true;
   std::set<std::string> grid_names;  // two folders may hold photos of one name
   for (const auto& p : held_out) {
     const auto truth = tn::colorization_split(p.rgb, scaling);
     const auto predicted = predict_ab(model, truth.input);
+    const auto own = predict_ab_any_size(any_size, truth.input);
     tn::image zero(truth.target.width(), truth.target.height(), 2, 0.0f);
     tn::image mean(truth.target.width(), truth.target.height(), 2);
     for (int y = 0; y < mean.height(); ++y)
       for (int x = 0; x < mean.width(); ++x)
         for (int c = 0; c < 2; ++c) mean(y, x, c) = static_cast<float>(mean_ab[c]);
-    const double m = ab_mse(predicted, truth.target), g = ab_mse(zero, truth.target),
-                 b = ab_mse(mean, truth.target);
+    const double m = ab_mse(predicted, truth.target), o = ab_mse(own, truth.target),
+                 g = ab_mse(zero, truth.target), b = ab_mse(mean, truth.target);
     sum_model += m;
+    sum_own += o;
     sum_gray += g;
     sum_mean += b;
     const std::string size = std::to_string(p.rgb.width()) + "x" + std::to_string(p.rgb.height());
     const std::string name = picture_name(p.path);
-    std::printf("  %-30s %10s %10.1f %10.1f %10.1f\n", name.c_str(), size.c_str(), m, g, b);
+    std::printf("  %-30s %10s %10.1f %10.1f %10.1f %10.1f\n", name.c_str(), size.c_str(), m, o, g,
+                b);
 
     const auto grid = tn::make_grid({{p.rgb, tn::gray_to_rgb(truth.input),
-                                      tn::colorization_merge(truth.input, predicted, scaling)}});
+                                      tn::colorization_merge(truth.input, predicted, scaling),
+                                      tn::colorization_merge(truth.input, own, scaling)}});
     std::string grid_name = name;
     for (int k = 2; !grid_names.insert(grid_name).second; ++k)
       grid_name = name + "-" + std::to_string(k);
@@ -546,12 +567,12 @@ int train(const train_settings& s) {
   }
   const auto n = static_cast<double>(held_out.size());
   const double model_mse = sum_model / n, gray_mse = sum_gray / n, mean_mse = sum_mean / n;
-  std::printf("  %-30s %10s %10.1f %10.1f %10.1f\n", "overall (mean over photos)", "", model_mse,
-              gray_mse, mean_mse);
+  std::printf("  %-30s %10s %10.1f %10.1f %10.1f %10.1f\n", "overall (mean over photos)", "",
+              model_mse, sum_own / n, gray_mse, mean_mse);
   std::printf(
-      "\nwrote %zu grid(s) (original | grayscale input | colorized) to %s/, each "
-      "re-read and checked\n",
-      held_out.size(), s.out.c_str());
+      "\nwrote %zu grid(s) (original | grayscale input | colorized at %d | colorized at the "
+      "photo's size) to %s/, each re-read and checked\n",
+      held_out.size(), input_size, s.out.c_str());
   std::printf("total time %.0f s\n", seconds_since(t0));
 
   int status = 0;
@@ -578,15 +599,6 @@ struct apply_settings {
   int short_side = 0;  ///< 0: the photo's own resolution
   std::string input, output;
 };
-
-/// ab for an L image of any size, at that size: padded (reflect) to the
-/// network's stride, one forward of the dynamic model, cropped back.
-template <class M>
-tn::image predict_ab_any_size(M& model, const tn::image& l) {
-  const auto padded = tn::pad_to_multiple(l, network_stride, tn::padding_mode::reflect);
-  const auto ab = tn::from_tensor(tn::predict(model, tn::to_tensor<1>(padded)), 0);
-  return tn::crop(ab, {0, 0, l.width(), l.height()});
-}
 
 template <class Net>
 int apply(const apply_settings& s) {
