@@ -36,7 +36,7 @@ phase "run: transfer learning with 20 and 100 images per class, one seed" \
 # Passive OpenMP threads: the loader thread and the model's threads share 2 cores.
 phase "run: colorization, 1000 steps" env OMP_WAIT_POLICY=passive \
   ./build/release/examples/colorize train --out build/colorize-demo
-echo "The colorized held-out photos (original | grayscale input | colorized) are in"
+echo "The colorized held-out photos (original | grayscale input | colorized at 64x64 | at their size) are in"
 echo "  $(pwd)/build/colorize-demo/"
 
 summary
