@@ -463,17 +463,17 @@ BOOST_AUTO_TEST_CASE(basic_block_identity_eval) {
 
 // torchvision.models.resnet.BasicBlock(3, 6, stride=2, downsample=nn.Sequential(
 //     nn.Conv2d(3, 6, 1, stride=2, bias=False), nn.BatchNorm2d(6))); train; (3, 7, 6), batch 3
+using DownsampleBlock = tn::Residual<
+    tn::Sequential<tn::Named<"conv1", tn::Conv2d<6, 3, tn::Stride<2>, tn::Padding<1>, tn::NoBias>>,
+                   tn::Named<"bn1", tn::BatchNorm2d>, tn::ReLU,
+                   tn::Named<"conv2", tn::Conv2d<6, 3, tn::Padding<1>, tn::NoBias>>,
+                   tn::Named<"bn2", tn::BatchNorm2d>>,
+    tn::Named<"downsample",
+              tn::Sequential<tn::Conv2d<6, 1, tn::Stride<2>, tn::NoBias>, tn::BatchNorm2d>>,
+    tn::ReLU>;
+
 BOOST_AUTO_TEST_CASE(basic_block_downsample_train) {
-  using Net = tn::Residual<
-      tn::Sequential<
-          tn::Named<"conv1", tn::Conv2d<6, 3, tn::Stride<2>, tn::Padding<1>, tn::NoBias>>,
-          tn::Named<"bn1", tn::BatchNorm2d>, tn::ReLU,
-          tn::Named<"conv2", tn::Conv2d<6, 3, tn::Padding<1>, tn::NoBias>>,
-          tn::Named<"bn2", tn::BatchNorm2d>>,
-      tn::Named<"downsample",
-                tn::Sequential<tn::Conv2d<6, 1, tn::Stride<2>, tn::NoBias>, tn::BatchNorm2d>>,
-      tn::ReLU>;
-  check_parity<Net, tn::Shape<3, 7, 6>>("basic_block_downsample_train");
+  check_parity<DownsampleBlock, tn::Shape<3, 7, 6>>("basic_block_downsample_train");
 }
 
 // ---- dynamic extents: one model Shape<C, dyn, dyn> over odd sizes ----------------------
@@ -569,18 +569,9 @@ BOOST_AUTO_TEST_CASE(dyn_upsample_bilinear_2) {
 }
 
 BOOST_AUTO_TEST_CASE(dyn_basic_block_downsample_train) {
-  using Net = tn::Residual<
-      tn::Sequential<
-          tn::Named<"conv1", tn::Conv2d<6, 3, tn::Stride<2>, tn::Padding<1>, tn::NoBias>>,
-          tn::Named<"bn1", tn::BatchNorm2d>, tn::ReLU,
-          tn::Named<"conv2", tn::Conv2d<6, 3, tn::Padding<1>, tn::NoBias>>,
-          tn::Named<"bn2", tn::BatchNorm2d>>,
-      tn::Named<"downsample",
-                tn::Sequential<tn::Conv2d<6, 1, tn::Stride<2>, tn::NoBias>, tn::BatchNorm2d>>,
-      tn::ReLU>;
-  check_parity_dynamic<Net, 3>({"basic_block_downsample_train",
-                                "dyn_basic_block_downsample_train_97x131",
-                                "dyn_basic_block_downsample_train_225x301"});
+  check_parity_dynamic<DownsampleBlock, 3>({"basic_block_downsample_train",
+                                            "dyn_basic_block_downsample_train_97x131",
+                                            "dyn_basic_block_downsample_train_225x301"});
 }
 
 // nn.Sequential(nn.Conv2d(3, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU(),

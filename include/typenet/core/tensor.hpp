@@ -106,27 +106,24 @@ class Tensor {
     return flat;
   }
 
-  /// The dynamic extents start at 0: an empty sample until resized.
-  static constexpr extents_type initial_extents() {
-    extents_type e = S::dims;
-    for (int& d : e)
-      if (d == dyn) d = 0;
-    return e;
+  /// A static shape stores no extents; a dynamic one starts with 0 for its
+  /// dynamic extents (an empty sample until resized).
+  struct no_extents {};
+  using stored_extents = std::conditional_t<S::is_static, no_extents, extents_type>;
+  static constexpr stored_extents initial_extents() {
+    if constexpr (S::is_static) {
+      return {};
+    } else {
+      extents_type e = S::dims;
+      for (int& d : e)
+        if (d == dyn) d = 0;
+      return e;
+    }
   }
 
   storage<T, Device> storage_;
   int batch_ = 0;
-  struct no_extents {};
-  [[no_unique_address]] std::conditional_t<S::is_static, no_extents, extents_type> extents_ =
-      std::conditional_t<S::is_static, no_extents, extents_type>(initial_extents_or_empty());
-
-  static constexpr auto initial_extents_or_empty() {
-    if constexpr (S::is_static) {
-      return no_extents{};
-    } else {
-      return initial_extents();
-    }
-  }
+  [[no_unique_address]] stored_extents extents_ = initial_extents();
 };
 
 }  // namespace typenet
