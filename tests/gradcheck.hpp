@@ -346,6 +346,7 @@ gradcheck_report check_gradients(const gradcheck_options& o = {}) {
   net.backward = [&](bool need_input_grad) -> const double* {
     typenet::run_context c = ctx;
     c.need_input_grad = need_input_grad;
+    typenet::size_input_grad(node, x, need_input_grad);
     return node.backward(*params, x, r, c).data();
   };
   if (o.compare_with_model) {

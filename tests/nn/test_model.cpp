@@ -706,6 +706,25 @@ BOOST_AUTO_TEST_CASE(dynamic_input_too_small_names_the_layer_and_loses_nothing) 
   BOOST_CHECK_NO_THROW(net.backward(dy));
 }
 
+BOOST_AUTO_TEST_CASE(inference_allocates_no_input_gradients) {
+  // Planning sizes outputs only; a backward sizes the input gradients it computes.
+  tn::Model<tn::Sequential<tn::Conv2d<4, 3>, tn::ReLU, tn::Conv2d<2, 3>>, DynamicImage> net(1);
+  net.eval();
+  net.forward(ramp<DynamicImage>(2, {3, 9, 8}));
+  const auto& nodes = net.root().nodes;
+  BOOST_TEST(std::get<0>(nodes).y.size() == 2 * 4 * 7 * 6);
+  BOOST_TEST(std::get<0>(nodes).dx.size() == 0);
+  BOOST_TEST(std::get<1>(nodes).dx.size() == 0);
+  tn::Tensor<tn::Shape<2, tn::dyn, tn::dyn>> dy(2, {2, 5, 4});
+  dy.fill(1.0f);
+  net.backward(dy);  // no input gradient wanted: the first child's stays empty
+  BOOST_TEST(std::get<0>(nodes).dx.size() == 0);
+  BOOST_TEST(std::get<1>(nodes).dx.size() == 2 * 4 * 7 * 6);
+  net.requires_input_grad(true);
+  net.backward(dy);
+  BOOST_TEST(net.input_grad().size() == 2 * 3 * 9 * 8);
+}
+
 BOOST_AUTO_TEST_CASE(dynamic_residual_branches_must_agree_at_run_time) {
   // Stride 2: the 2x2 body gives floor(h / 2), the 1x1 shortcut ceil(h / 2),
   // equal for even h only.

@@ -92,16 +92,24 @@ struct layer_base {
 template <class In, class Out, class Device, class T>
 struct node_io {
   Tensor<Out, Device, T> y;
-  Tensor<In, Device, T> dx;
+  Tensor<In, Device, T> dx;  ///< sized by size_input_grad before a backward that needs it
 
-  /// Sizes the output and input gradient for `batch` samples of extents
-  /// `in`, giving `out` (storage only grows: a size seen before allocates nothing).
-  void plan(int batch, const extents_t<In>& in, const extents_t<Out>& out) {
-    y.resize(batch, out);
-    dx.resize(batch, in);
-  }
+  /// Sizes the output for `batch` samples of extents `in`, giving `out`
+  /// (storage only grows: a size seen before allocates nothing).
+  void plan(int batch, const extents_t<In>&, const extents_t<Out>& out) { y.resize(batch, out); }
   const Tensor<Out, Device, T>& output() const { return y; }
 };
+
+/// Sizes a node's input gradient for its input `x` before a backward that
+/// computes it. Planning sizes only the outputs, so a model that runs only
+/// forward (inference) never allocates input gradients, about half of its
+/// activation memory; containers call this for their children.
+template <class Node, class X>
+void size_input_grad(Node& node, const X& x, bool needed) {
+  if constexpr (requires { node.dx.resize(x.batch(), x.extents()); }) {
+    if (needed) node.dx.resize(x.batch(), x.extents());
+  }
+}
 
 /// `L` is a layer that accepts input shape `In`: it has the layer interface
 /// and its compile-time checks pass (asked without producing diagnostics).

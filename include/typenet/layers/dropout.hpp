@@ -24,14 +24,11 @@ struct Dropout : layer_base {
     Tensor<In, Device, T> mask;
     bool masked = false;
 
-    void plan(int batch, const extents_t<In>& in, const extents_t<In>& out) {
-      node_io<In, In, Device, T>::plan(batch, in, out);
-      mask.resize(batch, in);
-    }
     const Tensor<In, Device, T>& forward(no_parameters&, const Tensor<In, Device, T>& x,
                                          const run_context& ctx) {
       masked = ctx.training && p > 0;
       if (masked) {
+        mask.resize(x.batch(), x.extents());  // only in training: inference keeps no mask
         backend::dropout_forward(Device{}, p, ctx.stream, backend::flat_view(x),
                                  backend::flat_view(mask), backend::flat_view(this->y));
       } else {

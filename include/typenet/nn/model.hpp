@@ -110,6 +110,7 @@ class Model {
                           extents_string(node_.output().extents()));
     }
     ctx_.need_input_grad = input_grad_wanted_;
+    size_input_grad(node_, *last_input_, ctx_.need_input_grad);
     input_grad_ = &node_.backward(*params_, *last_input_, dy, ctx_);
   }
 

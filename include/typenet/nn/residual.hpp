@@ -148,7 +148,7 @@ struct Residual {
     node_t<Shortcut, In, Device, T> shortcut;
     node_t<Activation, Mid, Device, T> activation;
     Tensor<Mid, Device, T> sum;
-    Tensor<In, Device, T> dx;
+    Tensor<In, Device, T> dx;  ///< sized by size_input_grad, as a leaf's
 
     void plan(int batch, const extents_t<In>& in, const extents_t<Out>& out) {
       const auto mid = output_extents_of<Body, In>(in);
@@ -156,7 +156,6 @@ struct Residual {
       shortcut.plan(batch, in, output_extents_of<Shortcut, In>(in));
       activation.plan(batch, mid, out);
       sum.resize(batch, mid);
-      dx.resize(batch, in);
     }
 
     const Tensor<Out, Device, T>& forward(parameters<In, Device, T>& p,
@@ -171,8 +170,11 @@ struct Residual {
                                           const Tensor<In, Device, T>& x,
                                           const Tensor<Out, Device, T>& dy,
                                           const run_context& ctx) {
+      size_input_grad(activation, sum, true);
       const auto& dsum = activation.backward(p.activation, sum, dy, ctx.child(2, true));
+      size_input_grad(body, x, ctx.need_input_grad);
       const auto& da = body.backward(p.body, x, dsum, ctx.child(0, ctx.need_input_grad));
+      size_input_grad(shortcut, x, ctx.need_input_grad);
       const auto& db = shortcut.backward(p.shortcut, x, dsum, ctx.child(1, ctx.need_input_grad));
       if (ctx.need_input_grad)
         backend::add(Device{}, backend::flat_view(da), backend::flat_view(db),

@@ -208,6 +208,7 @@ struct Sequential {
           return std::get<I - 1>(nodes).output();
         }
       }();
+      size_input_grad(std::get<I>(nodes), child_in, need);
       const auto& dx =
           std::get<I>(nodes).backward(std::get<I>(p.items), child_in, dy, ctx.child(I, need));
       if constexpr (I == 0) {
