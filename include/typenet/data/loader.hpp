@@ -50,6 +50,7 @@
 #include <exception>
 #include <functional>
 #include <iterator>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -187,14 +188,14 @@ class DataLoader {
   std::vector<std::size_t> order(std::uint64_t epoch) const {
     auto order = epoch_order(size_, options_, epoch);
     if (options_.group_by_size) {
-      std::vector<std::pair<int, int>> first_seen;  // sizes in the order they come
+      // Each size's rank by first appearance, looked up once per example
+      // (a search per comparison cost O(sizes) in the sort).
+      std::map<std::pair<int, int>, std::size_t> rank_of_size;
+      std::vector<std::size_t> rank(size_);
       for (std::size_t i : order)
-        if (std::find(first_seen.begin(), first_seen.end(), sizes_[i]) == first_seen.end())
-          first_seen.push_back(sizes_[i]);
-      std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-        return std::find(first_seen.begin(), first_seen.end(), sizes_[a]) <
-               std::find(first_seen.begin(), first_seen.end(), sizes_[b]);
-      });
+        rank[i] = rank_of_size.try_emplace(sizes_[i], rank_of_size.size()).first->second;
+      std::stable_sort(order.begin(), order.end(),
+                       [&](std::size_t a, std::size_t b) { return rank[a] < rank[b]; });
     }
     return order;
   }
