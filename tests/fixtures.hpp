@@ -227,13 +227,18 @@ class Fixture {
 
 // ---- comparing -------------------------------------------------------------------------
 
-/// |a - b| <= atol + rtol * |b|, b the PyTorch value (DESIGN.md §4b).
+/// |a - b| <= atol + rtol * max(|b|, scale_floor * max|B|), b the PyTorch value
+/// and B its tensor (DESIGN.md §4b). A gradient element is a sum over the
+/// batch and every position, whose terms may cancel: its float error scales
+/// with the terms, not with the sum, so for gradients an element much
+/// smaller than its tensor's largest is judged against a tenth of that.
 struct Tolerance {
   double rtol;
   double atol;
+  double scale_floor = 0;
 };
 inline constexpr Tolerance forward_tolerance{1e-4, 1e-5};
-inline constexpr Tolerance gradient_tolerance{1e-3, 1e-4};
+inline constexpr Tolerance gradient_tolerance{1e-3, 1e-4, 0.1};
 inline constexpr Tolerance weight_tolerance{1e-4, 1e-5};
 
 /// "[n, c, h, w]" of flat index `flat` in a tensor of dims `dims`.
@@ -257,12 +262,20 @@ bool check_close(const std::string& what, const T* got, std::int64_t got_size,
                      << " has " << expected.numel());
     return false;
   }
+  double floor = 0;  // the smallest |b| the relative term uses
+  if (tol.scale_floor > 0) {
+    for (std::int64_t i = 0; i < got_size; ++i) floor = std::max(floor, std::abs(expected.at(i)));
+    floor *= tol.scale_floor;
+  }
+  const auto allowed_at = [&](double b) {
+    return tol.atol + tol.rtol * std::max(std::abs(b), floor);
+  };
   std::int64_t bad = 0, worst = -1;
   double worst_excess = -1;
   for (std::int64_t i = 0; i < got_size; ++i) {
     const double a = static_cast<double>(got[i]);
     const double b = expected.at(i);
-    const double allowed = tol.atol + tol.rtol * std::abs(b);
+    const double allowed = allowed_at(b);
     const double diff = std::abs(a - b);
     // NaN compares false: a NaN on either side is an infinitely bad element.
     const double excess = diff <= allowed       ? 0.0
@@ -279,9 +292,9 @@ bool check_close(const std::string& what, const T* got, std::int64_t got_size,
   msg.precision(9);
   msg << what << ": " << bad << " of " << got_size
       << " elements differ from PyTorch beyond |a - b| <= " << tol.atol << " + " << tol.rtol
-      << " * |b|; worst at " << index_string(worst, expected.dims) << " of "
+      << " * max(|b|, " << floor << "); worst at " << index_string(worst, expected.dims) << " of "
       << dims_string(expected.dims) << ": typenet " << a << ", PyTorch " << b << ", |a - b| "
-      << std::abs(a - b) << " (allowed " << tol.atol + tol.rtol * std::abs(b) << ")";
+      << std::abs(a - b) << " (allowed " << allowed_at(b) << ")";
   BOOST_ERROR(msg.str());
   return false;
 }

@@ -14,6 +14,8 @@ with an input batch and the eval-mode output:
     alexnet_legacy.pth, alexnet_io.tnfx
     vgg16_legacy.pth, vgg16_io.tnfx
     colorization.pth, colorization_io.tnfx   the lecture's ColorizationNet
+    unet.pth, unet_io.tnfx, unet_io_97x131.tnfx
+                                             milesial/Pytorch-UNet (tools/unet.py), base 16
     trunk_io.tnfx                            resnet18.pth's first six children on a
                                              grayscale input, conv1 summed over channels
     resnet34_wrapped.pth                     {"state_dict": {"module." + key: ...}, "epoch": 3}
@@ -38,6 +40,7 @@ import torchvision
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from make_fixtures import write_fixture  # noqa: E402
+from unet import UNet  # noqa: E402  (the twin of models::UNet)
 
 SAFETENSORS_DTYPES = {torch.float32: "F32", torch.float64: "F64", torch.float16: "F16",
                       torch.bfloat16: "BF16", torch.int64: "I64"}
@@ -183,6 +186,15 @@ def main():
     randomize_buffers(colorizer, 224)
     torch.save(colorizer.state_dict(), os.path.join(out, "colorization.pth"))
     io_case(os.path.join(out, "colorization_io.tnfx"), colorizer, (2, 1, 64, 64), 6)
+
+    # milesial/Pytorch-UNet's architecture and keys (tools/unet.py) at a
+    # quarter of its width; at 97x131 each decoder level pads to its skip.
+    torch.manual_seed(25)
+    unet = UNet(3, 2, base=16)
+    randomize_buffers(unet, 25)
+    torch.save(unet.state_dict(), os.path.join(out, "unet.pth"))
+    io_case(os.path.join(out, "unet_io.tnfx"), unet, (2, 3, 64, 64), 7)
+    io_case(os.path.join(out, "unet_io_97x131.tnfx"), unet, (1, 3, 97, 131), 17)
 
     write_hostile_files(os.path.join(out, "hostile"))
 

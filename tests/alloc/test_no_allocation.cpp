@@ -232,6 +232,14 @@ int main() {
         for (std::int64_t i = 0; i < grad.size(); ++i) grad.data()[i] = y.data()[i] * 1e-3f;
       },
       {{3, 32, 32}, {3, 24, 40}});
+  // U-Net (skip connections: From, PadLike, Concat) at two sizes, one of
+  // which pads at every level of the decoder.
+  total += allocations_in_steady_state<tn::models::UNet<2, 8>, tn::Shape<3, tn::dyn, tn::dyn>>(
+      "UNet",
+      [&](const auto& y, auto& grad) {
+        for (std::int64_t i = 0; i < grad.size(); ++i) grad.data()[i] = y.data()[i] * 1e-3f;
+      },
+      {{3, 64, 64}, {3, 45, 71}});
   if (total != 0) {
     std::printf("FAILED: a training step allocated\n");
     return 1;

@@ -380,6 +380,43 @@ BOOST_AUTO_TEST_CASE(dynamic_extents_match_the_cpu) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(merges_and_skips_match_the_cpu) {
+  // Concat, Sum, an output read back by two later layers (From) and a
+  // decoder padded to an odd encoder size (PadLike): the kernels copy_blocks
+  // and pad_planes, forward and backward, at two sizes. (No ReLU: a tie at 0
+  // could route a gradient differently on the two backends.)
+  using Net = tn::Sequential<
+      tn::Named<"a", tn::Conv2d<3, 3, tn::Padding<1>>>,
+      tn::Named<"b", tn::Sequential<tn::MaxPool2d<2>, tn::Conv2d<4, 3, tn::Padding<1>>>>,
+      tn::ConvTranspose2d<3, 2, tn::Stride<2>>, tn::Concat<tn::From<"a">, tn::PadLike<"a">>,
+      tn::Sum<tn::From<"a">, tn::Conv2d<3, 1>, tn::Sequential<tn::Conv2d<3, 1>, tn::Tanh>>,
+      tn::Named<"last", tn::Conv2d<2, 3, tn::Padding<1>>>>;
+  using In = tn::Shape<2, tn::dyn, tn::dyn>;
+  tn::Model<Net, In> cpu(9);
+  tn::Model<Net, In, tn::Cuda> gpu(9);
+  cpu.requires_input_grad(true);
+  gpu.requires_input_grad(true);
+  const std::array<tn::extents_t<In>, 2> sizes{{{2, 13, 19}, {2, 16, 16}}};
+  for (std::size_t k = 0; k < sizes.size(); ++k) {
+    BOOST_TEST_CONTEXT("size " << tn::extents_string(sizes[k])) {
+      const auto x = random_tensor<In>(2, sizes[k], 60 + k);
+      const auto& y = cpu.forward(x);
+      check_close("output", gpu.forward(tn::to<tn::Cuda>(x)), y, forward_tolerance);
+      const auto dy = random_tensor<typename decltype(cpu)::output_shape>(2, y.extents(), 70 + k);
+      cpu.zero_grad();
+      gpu.zero_grad();
+      cpu.backward(dy);
+      gpu.backward(tn::to<tn::Cuda>(dy));
+      check_close("input gradient", gpu.input_grad(), cpu.input_grad(), gradient_tolerance);
+      const auto& pc = cpu.parameters();
+      const auto& pg = gpu.parameters();
+      for (std::size_t i = 0; i < pc.size(); ++i)
+        check_close(pc[i].name() + " gradient", pg[i].grad_data(), pc[i].grad_data(), pc[i].size(),
+                    gradient_tolerance);
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(colorization_training_steps) {
   // The lecture's ColorizationNet: Adam and MSELoss, on 32x32 crops. The
   // first step's gradients and every step's loss must agree. Parameters

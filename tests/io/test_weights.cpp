@@ -224,6 +224,14 @@ BOOST_AUTO_TEST_CASE(torchvision_classifiers_at_any_size) {
   BOOST_TEST(tn::extents_string(AnySize::min_input_extent()) == "Shape<3, 63, 63>");
 }
 
+// milesial/Pytorch-UNet's keys (tools/unet.py saved the checkpoint): strict
+// load, then the same logits at 64x64 and, with dynamic extents, at 97x131.
+BOOST_AUTO_TEST_CASE(unet_checkpoint_loads_strictly) {
+  check_model_outputs<tn::models::UNet<2, 16>, tn::Shape<3, 64, 64>>("unet.pth", {"unet_io"});
+  check_model_outputs<tn::models::UNet<2, 16>, tn::Shape<3, tn::dyn, tn::dyn>>(
+      "unet.pth", {"unet_io_97x131", "unet_io"});
+}
+
 BOOST_AUTO_TEST_CASE(lecture_colorization_net_loads_strictly) {
   check_model_output<tn::models::ColorizationNet, tn::Shape<1, 64, 64>>("colorization.pth",
                                                                         "colorization_io");

@@ -254,23 +254,38 @@ using BasicBlock = tn::Residual<
               tn::Sequential<tn::Conv2d<C, 1, tn::Stride<S>, tn::NoBias>, tn::BatchNorm2d>>,
     tn::ReLU>;
 
-using container_cases =
-    mp_list<gc<SmallNet, tn::Shape<2, 8, 8>, true>, gc<SmallNet, tn::Shape<2, 8, 8>, false>,
-            gc<BasicBlock<6, 2>, tn::Shape<4, 6, 6>, true>,
-            gc<BasicBlock<6, 2>, tn::Shape<4, 6, 6>, false>,
-            // identity shortcut and activation: y = body(x) + x
-            gc<tn::Residual<tn::Sequential<tn::Conv2d<3, 3, tn::Padding<1>>, tn::Sigmoid>>,
-               tn::Shape<3, 4, 4>>,
-            // nested residuals inside a Sequential with a head
-            gc<tn::Sequential<tn::Conv2d<4, 3, tn::Padding<1>, tn::NoBias>, tn::BatchNorm2d,
-                              tn::ReLU, BasicBlock<4, 1>, BasicBlock<8, 2>,
-                              tn::AdaptiveAvgPool2d<1>, tn::Flatten, tn::Linear<3>>,
-               tn::Shape<2, 6, 6>, true>,
-            // decoder-style: upsampling and transposed convolution after a strided convolution
-            gc<tn::Sequential<tn::Conv2d<4, 3, tn::Stride<2>, tn::Padding<1>>, tn::LeakyReLU<>,
-                              tn::Upsample<2, 2, tn::Bilinear>, tn::Conv2d<3, 3, tn::Padding<1>>,
-                              tn::ConvTranspose2d<2, 2, tn::Stride<2>>, tn::Sigmoid>,
-               tn::Shape<2, 6, 6>>>;
+using container_cases = mp_list<
+    gc<SmallNet, tn::Shape<2, 8, 8>, true>, gc<SmallNet, tn::Shape<2, 8, 8>, false>,
+    gc<BasicBlock<6, 2>, tn::Shape<4, 6, 6>, true>, gc<BasicBlock<6, 2>, tn::Shape<4, 6, 6>, false>,
+    // identity shortcut and activation: y = body(x) + x
+    gc<tn::Residual<tn::Sequential<tn::Conv2d<3, 3, tn::Padding<1>>, tn::Sigmoid>>,
+       tn::Shape<3, 4, 4>>,
+    // nested residuals inside a Sequential with a head
+    gc<tn::Sequential<tn::Conv2d<4, 3, tn::Padding<1>, tn::NoBias>, tn::BatchNorm2d, tn::ReLU,
+                      BasicBlock<4, 1>, BasicBlock<8, 2>, tn::AdaptiveAvgPool2d<1>, tn::Flatten,
+                      tn::Linear<3>>,
+       tn::Shape<2, 6, 6>, true>,
+    // merges: three branches joined along the channels, and added
+    gc<tn::Concat<tn::Conv2d<2, 3, tn::Padding<1>>, tn::Sequential<tn::Conv2d<3, 1>, tn::Tanh>,
+                  tn::Identity>,
+       tn::Shape<2, 4, 5>>,
+    gc<tn::Sum<tn::Sequential<tn::Conv2d<3, 3, tn::Padding<1>>, tn::BatchNorm2d>,
+               tn::Sequential<tn::Conv2d<3, 1>, tn::Sigmoid>, tn::Identity>,
+       tn::Shape<3, 4, 4>, true>,
+    // an output read again by two later layers, one through a pooled path padded
+    // back to its odd size (7 -> 3 -> 6 -> 7)
+    gc<tn::Sequential<
+           tn::Named<"a", tn::Conv2d<3, 3, tn::Padding<1>>>,
+           tn::Named<"b", tn::Sequential<tn::MaxPool2d<2>, tn::Conv2d<4, 3, tn::Padding<1>>>>,
+           tn::ConvTranspose2d<3, 2, tn::Stride<2>>, tn::Concat<tn::From<"a">, tn::PadLike<"a">>,
+           tn::Sum<tn::From<"a">, tn::Conv2d<3, 1>>,
+           tn::Named<"last", tn::Conv2d<2, 3, tn::Padding<1>>>>,
+       tn::Shape<2, 7, 7>>,
+    // decoder-style: upsampling and transposed convolution after a strided convolution
+    gc<tn::Sequential<tn::Conv2d<4, 3, tn::Stride<2>, tn::Padding<1>>, tn::LeakyReLU<>,
+                      tn::Upsample<2, 2, tn::Bilinear>, tn::Conv2d<3, 3, tn::Padding<1>>,
+                      tn::ConvTranspose2d<2, 2, tn::Stride<2>>, tn::Sigmoid>,
+       tn::Shape<2, 6, 6>>>;
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(containers, Case, container_cases) {
   run_check<Case>();

@@ -476,6 +476,42 @@ BOOST_AUTO_TEST_CASE(basic_block_downsample_train) {
   check_parity<DownsampleBlock, tn::Shape<3, 7, 6>>("basic_block_downsample_train");
 }
 
+// ---- merges and reaching back by name -------------------------------------------------------
+// The PyTorch modules Cat, Add and SkipNet are in make_fixtures.py; UNet is tools/unet.py.
+
+// Cat([nn.Conv2d(3, 4, 3, padding=1), nn.Sequential(nn.Conv2d(3, 2, 1), nn.ReLU()),
+//      nn.Identity()]): torch.cat of the three along the channels
+BOOST_AUTO_TEST_CASE(concat_three_branches) {
+  using Net = tn::Concat<tn::Conv2d<4, 3, tn::Padding<1>>,
+                         tn::Sequential<tn::Conv2d<2, 1>, tn::ReLU>, tn::Identity>;
+  check_parity<Net, tn::Shape<3, 6, 5>>("concat_three_branches");
+}
+
+// Add([nn.Sequential(nn.Conv2d(3, 3, 3, padding=1, bias=False), nn.BatchNorm2d(3)),
+//      nn.Sequential(nn.Conv2d(3, 3, 1), nn.Sigmoid()), nn.Identity()]); train
+BOOST_AUTO_TEST_CASE(sum_three_branches_train) {
+  using Net = tn::Sum<tn::Sequential<tn::Conv2d<3, 3, tn::Padding<1>, tn::NoBias>, tn::BatchNorm2d>,
+                      tn::Sequential<tn::Conv2d<3, 1>, tn::Sigmoid>, tn::Identity>;
+  check_parity<Net, tn::Shape<3, 5, 6>>("sum_three_branches_train");
+}
+
+// SkipNet: the output "a" feeds "b" and is read again by two later layers,
+// one of them after a pooled path padded back to its size (9 -> 4 -> 8 -> 9).
+using SkipNet = tn::Sequential<
+    tn::Named<"a", tn::Conv2d<3, 3, tn::Padding<1>>>,
+    tn::Named<"b", tn::Sequential<tn::MaxPool2d<2>, tn::Conv2d<4, 3, tn::Padding<1>>>>,
+    tn::ConvTranspose2d<3, 2, tn::Stride<2>>, tn::Concat<tn::From<"a">, tn::PadLike<"a">>,
+    tn::Sum<tn::From<"a">, tn::Conv2d<3, 1>>, tn::Named<"last", tn::Conv2d<2, 3, tn::Padding<1>>>>;
+
+BOOST_AUTO_TEST_CASE(skip_two_consumers) {
+  check_parity<SkipNet, tn::Shape<2, 7, 9>>("skip_two_consumers");
+}
+
+// UNet(3, 2, base=4) of tools/unet.py (milesial/Pytorch-UNet's keys); train
+BOOST_AUTO_TEST_CASE(unet_small_train) {
+  check_parity<tn::models::UNet<2, 4>, tn::Shape<3, 32, 32>>("unet_small_train");
+}
+
 // ---- dynamic extents: one model Shape<C, dyn, dyn> over odd sizes ----------------------
 // Each runs the module of the static case of the same name (where there is
 // one) at its size and at the odd sizes of make_fixtures.py's DYNAMIC_CASES.
@@ -594,6 +630,19 @@ BOOST_AUTO_TEST_CASE(dyn_pooled_classifier) {
   using Net = tn::Sequential<tn::Conv2d<4, 3, tn::Stride<2>>, tn::AdaptiveAvgPool2d<1>, tn::Flatten,
                              tn::Linear<5>>;
   check_parity_dynamic<Net, 3>({"dyn_pooled_classifier_97x131", "dyn_pooled_classifier_225x301"});
+}
+
+// SkipNet over odd sizes: every level pads back by a row or a column.
+BOOST_AUTO_TEST_CASE(dyn_skip_two_consumers) {
+  check_parity_dynamic<SkipNet, 2>(
+      {"skip_two_consumers", "dyn_skip_two_consumers_97x131", "dyn_skip_two_consumers_225x301"});
+}
+
+// UNet(3, 2, base=4) at 97x131 and 45x71: the decoder pads to the odd
+// encoder outputs as milesial's F.pad does (45x71: at every level).
+BOOST_AUTO_TEST_CASE(dyn_unet_small_train) {
+  check_parity_dynamic<tn::models::UNet<2, 4>, 3>(
+      {"unet_small_train", "dyn_unet_small_train_97x131", "dyn_unet_small_train_45x71"});
 }
 
 // Every parity fixture the script writes has its test case here (training

@@ -746,4 +746,114 @@ BOOST_AUTO_TEST_CASE(dynamic_residual_branches_must_agree_at_run_time) {
   }
 }
 
+// ---- merges and reaching back by name ------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(unet_keys_summary_output_of_and_freeze) {
+  using Net = tn::models::UNet<3, 4>;
+  tn::Model<Net, tn::Shape<1, 32, 32>> net(3);
+  std::vector<std::string> names;
+  for (const auto& p : net.parameters()) names.push_back(p.name());
+  // milesial/Pytorch-UNet's keys, in its definition order.
+  BOOST_TEST(names.front() == "inc.double_conv.0.weight");
+  BOOST_TEST(std::count(names.begin(), names.end(), "down1.maxpool_conv.1.double_conv.0.weight") ==
+             1);
+  BOOST_TEST(std::count(names.begin(), names.end(), "up1.up.weight") == 1);
+  BOOST_TEST(std::count(names.begin(), names.end(), "up1.up.bias") == 1);
+  BOOST_TEST(std::count(names.begin(), names.end(), "up1.conv.double_conv.4.bias") == 1);
+  BOOST_TEST(names.back() == "outc.conv.bias");
+  const auto& state = net.state();
+  BOOST_TEST(std::count_if(state.begin(), state.end(), [](const tn::StateRef& r) {
+               return r.name == "up4.conv.double_conv.1.num_batches_tracked";
+             }) == 1);
+
+  // summary() lists the merge and its branches under their keys.
+  const std::string table = net.summary();
+  BOOST_TEST(table.find("up1.1") != std::string::npos, table);
+  BOOST_TEST(table.find("Concat<2 branches>") != std::string::npos, table);
+  BOOST_TEST(table.find("up1.1.0") != std::string::npos, table);
+  BOOST_TEST(table.find("From<\"down3\">") != std::string::npos, table);
+  BOOST_TEST(table.find("PadLike<\"down3\">") != std::string::npos, table);
+
+  // output_of follows keys into the blocks and the branches.
+  tn::Tensor<tn::Shape<1, 32, 32>> x(2);
+  for (std::int64_t i = 0; i < x.size(); ++i) x.data()[i] = std::sin(0.1f * float(i));
+  net.forward(x);
+  const auto& down3 = net.output_of<"down3">();
+  const auto& skip = net.root().output_of<"up1.1.0">();  // From<"down3"> yields that very tensor
+  BOOST_TEST(&skip == &down3);
+  BOOST_TEST(net.root().output_of<"up1.1">().extent(0) == 64);  // 32 + 32 channels
+  BOOST_TEST(net.root().output_of<"up1.conv.double_conv.5">().extent(1) == 4);
+  BOOST_TEST(net.root().output_of<"down1.maxpool_conv.0">().extent(1) == 16);
+
+  // freeze by prefix inside the blocks: the encoder stops learning.
+  net.freeze("down");
+  for (const auto& p : net.parameters())
+    BOOST_TEST(p.requires_grad() == !p.name().starts_with("down"), p.name());
+  net.unfreeze();
+}
+
+BOOST_AUTO_TEST_CASE(a_skip_adds_the_gradients_of_every_reader) {
+  // y = a + a + a with a = conv(x): reading "a" twice more triples its gradient.
+  using Conv = tn::Conv2d<2, 1, tn::NoBias>;
+  using Net = tn::Sequential<tn::Named<"a", Conv>, tn::Sum<tn::From<"a">, tn::Identity>,
+                             tn::Sum<tn::From<"a">, tn::Identity>>;
+  tn::Model<Net, tn::Shape<2, 3, 3>> net(1);
+  tn::Model<tn::Sequential<Conv>, tn::Shape<2, 3, 3>> plain(1);
+  std::copy_n(net.parameters()[0].value().data(), 4, plain.parameters()[0].value().data());
+  net.requires_input_grad(true);
+  plain.requires_input_grad(true);
+  tn::Tensor<tn::Shape<2, 3, 3>> x(2);
+  for (std::int64_t i = 0; i < x.size(); ++i) x.data()[i] = 0.1f * float(i % 7) - 0.3f;
+  const auto& y = net.forward(x);
+  const auto& a = plain.forward(x);
+  for (std::int64_t i = 0; i < y.size(); ++i)
+    BOOST_TEST(std::abs(y.data()[i] - 3 * a.data()[i]) <= 1e-6f);
+  tn::Tensor<tn::Shape<2, 3, 3>> dy(2);
+  for (std::int64_t i = 0; i < dy.size(); ++i) dy.data()[i] = 0.05f * float(i % 5);
+  net.zero_grad();
+  plain.zero_grad();
+  net.backward(dy);
+  plain.backward(dy);
+  const auto& gw = net.parameters()[0];
+  const auto& pw = plain.parameters()[0];
+  for (std::int64_t i = 0; i < gw.size(); ++i)
+    BOOST_TEST(std::abs(gw.grad()[i] - 3 * pw.grad()[i]) <= 1e-5f * std::abs(3 * pw.grad()[i]));
+  for (std::int64_t i = 0; i < x.size(); ++i)
+    BOOST_TEST(std::abs(net.input_grad().data()[i] - 3 * plain.input_grad().data()[i]) <= 1e-6f);
+}
+
+BOOST_AUTO_TEST_CASE(dynamic_concat_branches_must_agree_at_run_time) {
+  // Stride 2: the 2x2 branch gives floor(h / 2), the 1x1 one ceil(h / 2),
+  // equal for even h only.
+  using Net = tn::Sequential<
+      tn::Named<"join", tn::Concat<tn::Conv2d<2, 2, tn::Stride<2>>,
+                                   tn::Named<"pointwise", tn::Conv2d<3, 1, tn::Stride<2>>>>>>;
+  using M = tn::Model<Net, DynamicImage>;
+  M net;
+  BOOST_CHECK_NO_THROW(net.forward(ramp<DynamicImage>(1, {3, 8, 6})));
+  BOOST_TEST(net.output().extent(0) == 5);
+  try {
+    net.forward(ramp<DynamicImage>(1, {3, 9, 6}));
+    BOOST_FAIL("branches of 4 and 5 rows must not be concatenated");
+  } catch (const tn::shape_error& e) {
+    const std::string what = e.what();
+    BOOST_TEST(what.find("layer 'join' (Concat<") != std::string::npos, what);
+    BOOST_TEST(what.find("its branch '0' gives Shape<2, 4, 3> but its branch 'pointwise' gives "
+                         "Shape<3, 5, 3>") != std::string::npos,
+               what);
+  }
+  BOOST_TEST(net.output().extent(1) == 4);  // the refused input changed nothing
+}
+
+BOOST_AUTO_TEST_CASE(unet_takes_any_size_of_at_least_16) {
+  using M = tn::Model<tn::models::UNet<2, 4>, DynamicImage>;
+  BOOST_TEST(tn::extents_string(M::min_input_extent()) == "Shape<3, 16, 16>");
+  M net(2);
+  net.eval();
+  const auto& y = net.forward(ramp<DynamicImage>(1, {3, 21, 37}));
+  BOOST_TEST(y.extent(1) == 21);  // padded back to the input size on the way up
+  BOOST_TEST(y.extent(2) == 37);
+  BOOST_CHECK_THROW(net.forward(ramp<DynamicImage>(1, {3, 15, 40})), tn::shape_error);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -205,6 +205,67 @@ void map_backward(D, input<T, 1> x, input<T, 1> y, input<T, 1> dy, view<T, 1> dx
   kernels<D>::template map_backward<Fn>(x.size(), x.data, y.data, dy.data, dx.data);
 }
 
+/// dst[:, first : first + C] = src (or += with `accumulate`), src (N, C, plane) and
+/// dst (N, C', plane): one branch of a concatenation along channels.
+template <class D, class T>
+void copy_into_channels(D, input<T, 3> src, view<T, 3> dst, std::int64_t first, bool accumulate) {
+  checks::require_backend<D>();
+  static_assert(
+      requires(const T* p, T* q) {
+        kernels<D>::copy_blocks(std::int64_t{}, std::int64_t{}, p, std::int64_t{}, q,
+                                std::int64_t{}, bool{});
+      },
+      "typenet::backend: this device's backend lacks the kernel `copy_blocks`");
+  checks::expect("copy_into_channels", "dst", dst, {src.extent(0), dst.extent(1), src.extent(2)});
+  checks::expect("copy_into_channels", "src", src, src.extents);
+  if (first < 0 || first + src.extent(1) > dst.extent(1))
+    checks::wrong_operand("copy_into_channels", "src", src.extents_string(),
+                          std::to_string(dst.extent(1) - first) + " channels or fewer");
+  const std::int64_t plane = src.extent(2);
+  kernels<D>::copy_blocks(src.extent(0), src.extent(1) * plane, src.data, src.extent(1) * plane,
+                          dst.data + first * plane, dst.extent(1) * plane, accumulate);
+}
+
+/// dst = src[:, first : first + C] (or += with `accumulate`), src (N, C', plane) and
+/// dst (N, C, plane): the gradient of one branch of a concatenation.
+template <class D, class T>
+void copy_from_channels(D, input<T, 3> src, std::int64_t first, view<T, 3> dst, bool accumulate) {
+  checks::require_backend<D>();
+  static_assert(
+      requires(const T* p, T* q) {
+        kernels<D>::copy_blocks(std::int64_t{}, std::int64_t{}, p, std::int64_t{}, q,
+                                std::int64_t{}, bool{});
+      },
+      "typenet::backend: this device's backend lacks the kernel `copy_blocks`");
+  checks::expect("copy_from_channels", "src", src, {dst.extent(0), src.extent(1), dst.extent(2)});
+  checks::expect("copy_from_channels", "dst", dst, dst.extents);
+  if (first < 0 || first + dst.extent(1) > src.extent(1))
+    checks::wrong_operand("copy_from_channels", "dst", dst.extents_string(),
+                          std::to_string(src.extent(1) - first) + " channels or fewer");
+  const std::int64_t plane = dst.extent(2);
+  kernels<D>::copy_blocks(dst.extent(0), dst.extent(1) * plane, src.data + first * plane,
+                          src.extent(1) * plane, dst.data, dst.extent(1) * plane, accumulate);
+}
+
+/// y (N, C, H, W) = x (N, C, h, w) placed with its first row at `top` and its
+/// first column at `left`, zeros around it (torch.nn.functional.pad with
+/// constant zeros; a negative offset crops). Its adjoint is pad_planes of
+/// dy with the offsets negated.
+template <class D, class T>
+void pad_planes(D, input<T, 4> x, int top, int left, view<T, 4> y) {
+  checks::require_backend<D>();
+  static_assert(
+      requires(const T* p, T* q) {
+        kernels<D>::pad_planes(std::int64_t{}, int{}, int{}, int{}, int{}, int{}, int{}, p, q);
+      },
+      "typenet::backend: this device's backend lacks the kernel `pad_planes`");
+  checks::expect("pad_planes", "x", x, x.extents);
+  checks::expect("pad_planes", "y", y, {x.extent(0), x.extent(1), y.extent(2), y.extent(3)});
+  kernels<D>::pad_planes(x.extent(0) * x.extent(1), static_cast<int>(x.extent(2)),
+                         static_cast<int>(x.extent(3)), static_cast<int>(y.extent(2)),
+                         static_cast<int>(y.extent(3)), top, left, x.data, y.data);
+}
+
 // ---- host transfers -------------------------------------------------------------------------
 
 /// Copies host memory into device memory (weights, optimizer state).

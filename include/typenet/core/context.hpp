@@ -25,12 +25,17 @@ TYPENET_HOST_DEVICE constexpr double uniform_at(std::uint64_t stream, std::uint6
   return static_cast<double>(mix64(stream ^ mix64(index)) >> 11) * 0x1.0p-53;
 }
 
+struct scope_frame;  // nn/scope.hpp
+
 struct run_context {
   bool training = true;
   /// Whether backward must produce the gradient with respect to the input.
   bool need_input_grad = true;
   /// Identifies the current forward step and, after child(), the layer.
   std::uint64_t stream = 0;
+  /// The earlier outputs the layers below can reach by name (nn/scope.hpp);
+  /// set by the innermost Sequential whose children refer to names.
+  const scope_frame* scope = nullptr;
 
   /// The context of child `index` of a container.
   constexpr run_context child(std::uint64_t index, bool needs_input_grad) const {

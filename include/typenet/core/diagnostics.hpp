@@ -94,7 +94,34 @@ template <class Where, class Layer, class BodyShape, class ShortcutShape>
 struct residual_branches_disagree {
   static_assert(always_false<Where>,
                 "the two branches of a Residual produce different shapes: give the shortcut a "
-                "downsample branch (e.g. a 1x1 Conv2d with the body's stride and channels)");
+                "downsample branch (e.g. a 1x1 Conv2d with the body's stride and channels); to "
+                "join feature maps along the channels instead of adding them (a U-Net skip), use "
+                "Concat (nn/merge.hpp) with From<\"name\"> (nn/from.hpp)");
+  static constexpr bool value = false;
+};
+
+template <class Where, class Merge, class FirstShape, class BranchShape>
+struct concat_branches_disagree {
+  static_assert(always_false<Where>,
+                "the branches of a Concat must agree on every extent after the channels (and on "
+                "the rank): crop, pad (PadLike<\"name\">) or resample the branch named here");
+  static constexpr bool value = false;
+};
+
+template <class Where, class Merge, class FirstShape, class BranchShape>
+struct sum_branches_disagree {
+  static_assert(always_false<Where>,
+                "the branches of a Sum must produce the same shape; to join different channel "
+                "counts use Concat");
+  static constexpr bool value = false;
+};
+
+template <class Where, class Layer, class Visible>
+struct no_earlier_output_named {
+  static_assert(always_false<Where>,
+                "this layer reads an earlier output by name, but no earlier child of an "
+                "enclosing Sequential has that Named<...> name (Visible lists the names it can "
+                "see; a name is visible only after the child that bears it)");
   static constexpr bool value = false;
 };
 

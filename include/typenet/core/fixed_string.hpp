@@ -15,6 +15,7 @@ template <std::size_t N>
 struct fixed_string {
   char chars[N + 1]{};
 
+  constexpr fixed_string() = default;
   constexpr fixed_string(const char (&text)[N + 1]) {  // NOLINT: implicit by design
     for (std::size_t i = 0; i <= N; ++i) chars[i] = text[i];
   }
@@ -26,6 +27,32 @@ struct fixed_string {
     for (std::size_t i = 0; i < N; ++i)
       if (chars[i] == c) return true;
     return false;
+  }
+
+  /// Position of the first `c`, or N.
+  constexpr std::size_t find(char c) const {
+    for (std::size_t i = 0; i < N; ++i)
+      if (chars[i] == c) return i;
+    return N;
+  }
+  /// Whether every character is a decimal digit (a positional key such as "3").
+  constexpr bool is_index() const {
+    for (std::size_t i = 0; i < N; ++i)
+      if (chars[i] < '0' || chars[i] > '9') return false;
+    return N > 0;
+  }
+  constexpr std::size_t to_index() const {
+    std::size_t v = 0;
+    for (std::size_t i = 0; i < N; ++i) v = v * 10 + std::size_t(chars[i] - '0');
+    return v;
+  }
+  /// The `Len` characters from `Pos` ("up1.conv" -> substr<0, 3>() == "up1").
+  template <std::size_t Pos, std::size_t Len>
+  constexpr fixed_string<Len> substr() const {
+    static_assert(Pos + Len <= N, "fixed_string::substr out of range");
+    fixed_string<Len> s;
+    for (std::size_t i = 0; i < Len; ++i) s.chars[i] = chars[Pos + i];
+    return s;
   }
 
   template <std::size_t M>

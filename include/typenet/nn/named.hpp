@@ -13,6 +13,11 @@
 
 namespace typenet {
 
+namespace detail {
+template <class L, class Env>
+struct in_scope_of;  // nn/scope.hpp
+}  // namespace detail
+
 template <fixed_string Name, class Layer>
 requires(!Name.empty() && !Name.contains('.')) struct Named {
   using layer = Layer;
@@ -39,6 +44,10 @@ requires(!Name.empty() && !Name.contains('.')) struct Named {
 
   template <class In>
   static constexpr std::int64_t flops = Layer::template flops<In>;
+
+  /// The layer with the earlier outputs of Env visible by name (nn/scope.hpp).
+  template <class Env>
+  using in_scope = Named<Name, typename detail::in_scope_of<Layer, Env>::type>;
 
   static std::string type_name() {
     return "Named<\"" + Name.str() + "\", " + Layer::type_name() + ">";

@@ -16,15 +16,21 @@
 
 namespace typenet {
 
+/// The row of a layer without children.
+template <class L, class In>
+void summarize_leaf(std::vector<summary_row>& rows, const std::string& name, int depth) {
+  std::int64_t flops = -1;  // depends on the run-time extents
+  if constexpr (In::is_static && output_shape_t<L, In>::is_static) flops = L::template flops<In>;
+  rows.push_back({name, L::type_name(), output_shape_t<L, In>::str(), parameters_t<L, In>::count,
+                  flops, depth});
+}
+
 template <class L, class In>
 void summarize(std::vector<summary_row>& rows, const std::string& name, int depth) {
   if constexpr (requires { L::template summarize<In>(rows, name, depth); }) {
     L::template summarize<In>(rows, name, depth);
   } else {
-    std::int64_t flops = -1;  // depends on the run-time extents
-    if constexpr (In::is_static && output_shape_t<L, In>::is_static) flops = L::template flops<In>;
-    rows.push_back({name, L::type_name(), output_shape_t<L, In>::str(), parameters_t<L, In>::count,
-                    flops, depth});
+    summarize_leaf<L, In>(rows, name, depth);
   }
 }
 

@@ -33,6 +33,8 @@
   EXTERN template void backend::kernels<Cpu>::fill_values<T>(std::int64_t, T*, T); \
   EXTERN template void backend::kernels<Cpu>::dropout_forward<T>(std::int64_t, double, std::uint64_t, const T*, T*, T*); \
   EXTERN template void backend::kernels<Cpu>::multiply<T>(std::int64_t, const T*, const T*, T*); \
+  EXTERN template void backend::kernels<Cpu>::copy_blocks<T>(std::int64_t, std::int64_t, const T*, std::int64_t, T*, std::int64_t, bool); \
+  EXTERN template void backend::kernels<Cpu>::pad_planes<T>(std::int64_t, int, int, int, int, int, int, const T*, T*); \
   EXTERN template void backend::kernels<Cpu>::linear_forward<T>(int, int, int, const T*, const T*, const T*, T*); \
   EXTERN template void backend::kernels<Cpu>::linear_backward<T>(int, int, int, const T*, const T*, const T*, T*, T*, T*); \
   EXTERN template double backend::kernels<Cpu>::binary_cross_entropy_sum<T>(std::int64_t, const T*, const T*, const detail::binary_cross_entropy_terms&, T*); \

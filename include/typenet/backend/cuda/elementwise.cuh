@@ -68,4 +68,31 @@ void backend::kernels<Cuda>::dropout_forward(std::int64_t n, double p, std::uint
   });
 }
 
+/// Row r of dst (dst_stride apart) = (or +=) row r of src (src_stride apart), `block` values each.
+template <class T>
+void backend::kernels<Cuda>::copy_blocks(std::int64_t rows, std::int64_t block, const T* src,
+                                         std::int64_t src_stride, T* dst, std::int64_t dst_stride,
+                                         bool accumulate) {
+  if (block <= 0) return;
+  cuda::for_each_index(rows * block, [=] TYPENET_HOST_DEVICE(std::int64_t i) {
+    const std::int64_t r = i / block, c = i % block;
+    const T v = src[r * src_stride + c];
+    T& d = dst[r * dst_stride + c];
+    d = accumulate ? d + v : v;
+  });
+}
+
+/// y[p][oy][ox] = x[p][oy - top][ox - left] inside x, 0 outside.
+template <class T>
+void backend::kernels<Cuda>::pad_planes(std::int64_t planes, int in_h, int in_w, int out_h,
+                                        int out_w, int top, int left, const T* x, T* y) {
+  const std::int64_t plane = std::int64_t{out_h} * out_w;
+  cuda::for_each_index(planes * plane, [=] TYPENET_HOST_DEVICE(std::int64_t i) {
+    const std::int64_t p = i / plane;
+    const int oy = static_cast<int>(i % plane / out_w), ox = static_cast<int>(i % out_w);
+    const int iy = oy - top, ix = ox - left;
+    y[i] = iy >= 0 && iy < in_h && ix >= 0 && ix < in_w ? x[(p * in_h + iy) * in_w + ix] : T{0};
+  });
+}
+
 }  // namespace typenet

@@ -67,6 +67,14 @@ struct kernels<Cuda> {
                               T* y);
   template <class T>
   static void multiply(std::int64_t n, const T* a, const T* b, T* out);
+  // copies between tensors of other shapes: concatenation, padding (backend/cuda/elementwise.cuh)
+  template <class T>
+  static void copy_blocks(std::int64_t rows, std::int64_t block, const T* src,
+                          std::int64_t src_stride, T* dst, std::int64_t dst_stride,
+                          bool accumulate);
+  template <class T>
+  static void pad_planes(std::int64_t planes, int in_h, int in_w, int out_h, int out_w, int top,
+                         int left, const T* x, T* y);
   // Linear (backend/cuda/linear.cuh)
   template <class T>
   static void linear_forward(int batch, int in, int out, const T* x, const T* w, const T* bias,
