@@ -37,6 +37,8 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include <typenet/nn.hpp>
@@ -300,6 +302,60 @@ inline gradcheck_report run_gradcheck(const network_under_test& net, const gradc
   return report;
 }
 
+/// The loss's dL/dy = r for an output of shape Out, random in [-1, 1] (one
+/// tensor per head when Out is the Outputs of Heads), and the output
+/// flattened in order, so L = sum(y * r) over every output.
+template <class Out>
+struct output_probe {
+  typenet::Tensor<Out, typenet::Cpu, double> r;
+  output_probe(int batch, std::uint64_t seed) : r(batch) {
+    std::mt19937_64 rng(seed);
+    std::uniform_real_distribution<double> u(-1.0, 1.0);
+    for (auto& v : r.values()) v = u(rng);
+  }
+  const typenet::Tensor<Out, typenet::Cpu, double>& grad() const { return r; }
+  const double* r_data() const { return r.data(); }
+  std::vector<int> dims(int batch) const { return batched_dims(batch, Out::dims); }
+  const double* flat(const typenet::Tensor<Out, typenet::Cpu, double>& y) { return y.data(); }
+};
+template <class... S>
+struct output_probe<typenet::Outputs<S...>> {
+  std::tuple<typenet::Tensor<S, typenet::Cpu, double>...> r;
+  std::vector<double> packed_r, packed_y;
+  output_probe(int batch, std::uint64_t seed)
+      : r(typenet::Tensor<S, typenet::Cpu, double>(batch)...) {
+    std::mt19937_64 rng(seed);
+    std::uniform_real_distribution<double> u(-1.0, 1.0);
+    std::apply([&](auto&... t) { ((fill(t, rng, u)), ...); }, r);
+  }
+  typenet::Tensors<typenet::Outputs<S...>, typenet::Cpu, double> grad() const {
+    return std::apply(
+        [](const auto&... t) {
+          return typenet::Tensors<typenet::Outputs<S...>, typenet::Cpu, double>(t...);
+        },
+        r);
+  }
+  const double* r_data() const { return packed_r.data(); }
+  std::vector<int> dims(int) const { return {static_cast<int>(packed_r.size())}; }
+  const double* flat(const typenet::Tensors<typenet::Outputs<S...>, typenet::Cpu, double>& y) {
+    packed_y.clear();
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      ((packed_y.insert(packed_y.end(), y.template get<I>().data(),
+                        y.template get<I>().data() + y.template get<I>().size())),
+       ...);
+    }
+    (std::index_sequence_for<S...>{});
+    return packed_y.data();
+  }
+
+ private:
+  template <class Tn, class Rng, class U>
+  void fill(Tn& t, Rng& rng, U& u) {
+    for (auto& v : t.values()) v = u(rng);
+    packed_r.insert(packed_r.end(), t.data(), t.data() + t.size());
+  }
+};
+
 }  // namespace detail
 
 /// The finite-difference check described at the top of this file.
@@ -326,12 +382,7 @@ gradcheck_report check_gradients(const gradcheck_options& o = {}) {
   ctx.stream = typenet::mix64(o.seed);
 
   auto x = tie_free_input<In>(o.batch, o.seed + 2);
-  typenet::Tensor<Out, D, T> r(o.batch);
-  {
-    std::mt19937_64 rng(o.seed + 3);
-    std::uniform_real_distribution<double> u(-1.0, 1.0);
-    for (auto& v : r.values()) v = u(rng);
-  }
+  detail::output_probe<Out> probe(o.batch, o.seed + 3);
 
   detail::network_under_test net;
   net.description = Net::type_name() + " on " + In::str() + (o.training ? ", train" : ", eval") +
@@ -340,14 +391,14 @@ gradcheck_report check_gradients(const gradcheck_options& o = {}) {
   net.input = x.data();
   net.input_size = x.size();
   net.input_dims = detail::batched_dims(o.batch, In::dims);
-  net.output_dims = detail::batched_dims(o.batch, Out::dims);
-  net.r = r.data();
-  net.forward = [&]() -> const double* { return node.forward(*params, x, ctx).data(); };
+  net.output_dims = probe.dims(o.batch);
+  net.r = probe.r_data();
+  net.forward = [&]() -> const double* { return probe.flat(node.forward(*params, x, ctx)); };
   net.backward = [&](bool need_input_grad) -> const double* {
     typenet::run_context c = ctx;
     c.need_input_grad = need_input_grad;
     typenet::size_input_grad(node, x, need_input_grad);
-    return node.backward(*params, x, r, c).data();
+    return node.backward(*params, x, probe.grad(), c).data();
   };
   if (o.compare_with_model) {
     net.through_model = [&] {
@@ -356,9 +407,11 @@ gradcheck_report check_gradients(const gradcheck_options& o = {}) {
       model.requires_input_grad(true);
       model.zero_grad();
       detail::network_under_test::model_run run;
-      const auto& y = model.forward(x);
-      run.output.assign(y.data(), y.data() + y.size());
-      model.backward(r);
+      const double* y = probe.flat(model.forward(x));
+      std::int64_t size = 1;
+      for (int d : probe.dims(o.batch)) size *= d;
+      run.output.assign(y, y + size);
+      model.backward(probe.grad());
       const auto& g = model.input_grad();
       run.input_grad.assign(g.data(), g.data() + g.size());
       run.parameters = model.parameters();

@@ -26,8 +26,9 @@ Tensor names in a parity case:
     input                  the input batch (N x sample shape)
     state.<key>            every entry of the module's state_dict before the
                            forward (parameters and buffers, under PyTorch's keys)
-    output                 the forward output
+    output                 the forward output (output.<i> for each of several outputs)
     grad_output            a random gradient of the loss with respect to the output
+                           (grad_output.<i>)
     grad_input             the gradient with respect to the input
     grad.<key>             the gradient of every parameter
     state_after.<key>      every buffer after the forward (only in train mode,
@@ -154,6 +155,28 @@ class SkipNet(nn.Module):
         return self.last(s)
 
 
+class TwoHeads(nn.Module):
+    """A classifier and a per-pixel head on one trunk, `return cls(f), seg(f)`:
+
+    Sequential<Named<"trunk", Sequential<Conv2d<4, 3, Padding<1>>, BatchNorm2d, ReLU>>,
+               Heads<Named<"cls", Sequential<AdaptiveAvgPool2d<1>, Flatten, Linear<3>>>,
+                     Named<"seg", Conv2d<2, 1>>>>
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.trunk = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU())
+        heads = nn.Module()
+        heads.cls = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 3))
+        heads.seg = nn.Conv2d(4, 2, 1)
+        self.add_module("1", heads)
+
+    def forward(self, x):
+        f = self.trunk(x)
+        heads = getattr(self, "1")
+        return heads.cls(f), heads.seg(f)
+
+
 PARITY_CASES = {
     # Conv2d
     "conv_basic": (lambda: nn.Conv2d(3, 4, 3), (3, 7, 7), 3, False),
@@ -260,6 +283,7 @@ PARITY_CASES = {
         (3, 5, 6), 3, True),
     "skip_two_consumers": (SkipNet, (2, 7, 9), 2, False),
     "unet_small_train": (lambda: UNet(3, 2, base=4), (3, 32, 32), 2, True),
+    "two_heads_train": (TwoHeads, (3, 6, 7), 3, True),
 }
 
 # Odd sizes for models of dynamic extents (Shape<C, dyn, dyn>): test case
@@ -365,14 +389,17 @@ def make_parity_case(index, factory, sample_shape, batch, train):
     tensors += state_tensors("state.", module)
     x.requires_grad_(True)
     y = module(x)
-    tensors.append(("output", y.detach().clone()))
+    heads = isinstance(y, tuple)  # several outputs: output.<i>, grad_output.<i>
+    for i, yi in enumerate(y if heads else (y,)):
+        tensors.append((f"output.{i}" if heads else "output", yi.detach().clone()))
     if train:
         for k, v in module.state_dict().items():
             if k not in dict(module.named_parameters()):
                 tensors.append(("state_after." + k, v.clone()))
-    gy = torch.randn(y.shape, generator=gen)
-    tensors.append(("grad_output", gy))
-    y.backward(gy)
+    gys = [torch.randn(yi.shape, generator=gen) for yi in (y if heads else (y,))]
+    for i, gy in enumerate(gys):
+        tensors.append((f"grad_output.{i}" if heads else "grad_output", gy))
+    torch.autograd.backward(y if heads else (y,), gys)
     tensors.append(("grad_input", x.grad.clone()))
     for k, p in module.named_parameters():
         tensors.append(("grad." + k, p.grad.clone()))

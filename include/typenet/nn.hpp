@@ -16,6 +16,7 @@
 #include "typenet/core/geometry.hpp"
 #include "typenet/core/layer.hpp"
 #include "typenet/core/options.hpp"
+#include "typenet/core/outputs.hpp"
 #include "typenet/core/parallel_exceptions.hpp"
 #include "typenet/core/parameter.hpp"
 #include "typenet/core/shape.hpp"

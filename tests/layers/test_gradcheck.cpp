@@ -281,6 +281,19 @@ using container_cases = mp_list<
            tn::Sum<tn::From<"a">, tn::Conv2d<3, 1>>,
            tn::Named<"last", tn::Conv2d<2, 3, tn::Padding<1>>>>,
        tn::Shape<2, 7, 7>>,
+    // several outputs: Heads on a trunk (one gradient per head), and a head that
+    // is an earlier output read by name
+    gc<tn::Heads<tn::Conv2d<2, 3, tn::Padding<1>>, tn::Sequential<tn::Conv2d<3, 1>, tn::Tanh>,
+                 tn::Sequential<tn::AdaptiveAvgPool2d<1>, tn::Flatten, tn::Linear<2>>>,
+       tn::Shape<2, 4, 5>>,
+    gc<tn::Sequential<
+           tn::Conv2d<3, 3, tn::Padding<1>>, tn::BatchNorm2d,
+           tn::Heads<tn::Named<"a", tn::Conv2d<2, 1>>,
+                     tn::Named<"b", tn::Sequential<tn::MaxPool2d<2>, tn::Conv2d<2, 1>>>>>,
+       tn::Shape<2, 6, 6>, true>,
+    gc<tn::Sequential<tn::Named<"f", tn::Conv2d<3, 3, tn::Padding<1>>>, tn::Tanh,
+                      tn::Heads<tn::From<"f">, tn::Conv2d<2, 1>>>,
+       tn::Shape<2, 4, 4>>,
     // decoder-style: upsampling and transposed convolution after a strided convolution
     gc<tn::Sequential<tn::Conv2d<4, 3, tn::Stride<2>, tn::Padding<1>>, tn::LeakyReLU<>,
                       tn::Upsample<2, 2, tn::Bilinear>, tn::Conv2d<3, 3, tn::Padding<1>>,

@@ -20,6 +20,9 @@
 #include <ratio>
 #include <set>
 #include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
 
 #include <typenet/nn.hpp>
 
@@ -29,6 +32,26 @@ namespace tn = typenet;
 using namespace typenet_test;
 
 namespace {
+
+/// The input and parameter gradients after backward against the fixture's.
+template <class Model>
+void check_gradients(Model& model, const Fixture& f);
+
+/// Each output of a network ending in Heads, then backward with one gradient per output.
+template <class Model, class Y, std::size_t... I>
+void check_heads(Model& model, const Y& y, const Fixture& f, bool train,
+                 std::index_sequence<I...>) {
+  (check_close("output." + std::to_string(I), y.template get<I>(),
+               f.at("output." + std::to_string(I)), forward_tolerance),
+   ...);
+  if (train) check_state(model, f, "state_after.", forward_tolerance, /*buffers_only=*/true);
+  model.zero_grad();
+  const auto dys = std::make_tuple(
+      tensor_from_fixture<typename std::remove_cvref_t<std::tuple_element_t<I, Y>>::shape>(
+          f.at("grad_output." + std::to_string(I)))...);
+  model.backward(std::get<I>(dys)...);
+  check_gradients(model, f);
+}
 
 template <class Model>
 void check_parity_of(Model& model, const std::string& case_name) {
@@ -41,27 +64,37 @@ void check_parity_of(Model& model, const std::string& case_name) {
 
     const auto x = tensor_from_fixture<typename Model::input_shape>(f.at("input"));
     const auto& y = model.forward(x);
-    check_close("output", y, f.at("output"), forward_tolerance);
-    if (train) check_state(model, f, "state_after.", forward_tolerance, /*buffers_only=*/true);
-
-    model.zero_grad();
-    const auto dy = tensor_from_fixture<typename Model::output_shape>(f.at("grad_output"));
-    model.backward(dy);
-    check_close("grad_input", model.input_grad(), f.at("grad_input"), gradient_tolerance);
-
-    std::set<std::string> ours;
-    for (const auto& p : model.parameters()) {
-      ours.insert(p.name());
-      if (const auto* g = f.find("grad." + p.name())) {
-        check_close("grad." + p.name(), p.grad().data(), p.size(), *g, gradient_tolerance);
-      } else {
-        BOOST_ERROR("typenet parameter '" << p.name() << "' is not a parameter in PyTorch");
-      }
+    using Out = typename Model::output_shape;
+    if constexpr (tn::is_outputs_v<Out>) {  // Heads: output.<i>, grad_output.<i>
+      check_heads(model, y, f, train, std::make_index_sequence<Out::count>{});
+    } else {
+      check_close("output", y, f.at("output"), forward_tolerance);
+      if (train) check_state(model, f, "state_after.", forward_tolerance, /*buffers_only=*/true);
+      model.zero_grad();
+      // kept until the check: an Identity network's input gradient is dy itself
+      const auto dy = tensor_from_fixture<Out>(f.at("grad_output"));
+      model.backward(dy);
+      check_gradients(model, f);
     }
-    for (const auto& key : f.keys_with_prefix("grad."))
-      BOOST_TEST(ours.count(key) == 1u,
-                 "PyTorch parameter '" << key << "' is not a typenet parameter");
   }
+}
+
+template <class Model>
+void check_gradients(Model& model, const Fixture& f) {
+  check_close("grad_input", model.input_grad(), f.at("grad_input"), gradient_tolerance);
+
+  std::set<std::string> ours;
+  for (const auto& p : model.parameters()) {
+    ours.insert(p.name());
+    if (const auto* g = f.find("grad." + p.name())) {
+      check_close("grad." + p.name(), p.grad().data(), p.size(), *g, gradient_tolerance);
+    } else {
+      BOOST_ERROR("typenet parameter '" << p.name() << "' is not a parameter in PyTorch");
+    }
+  }
+  for (const auto& key : f.keys_with_prefix("grad."))
+    BOOST_TEST(ours.count(key) == 1u,
+               "PyTorch parameter '" << key << "' is not a typenet parameter");
 }
 
 template <class Net, class In>
@@ -505,6 +538,17 @@ using SkipNet = tn::Sequential<
 
 BOOST_AUTO_TEST_CASE(skip_two_consumers) {
   check_parity<SkipNet, tn::Shape<2, 7, 9>>("skip_two_consumers");
+}
+
+// TwoHeads of make_fixtures.py: `return cls(f), seg(f)` on one trunk; train
+BOOST_AUTO_TEST_CASE(two_heads_train) {
+  using Net = tn::Sequential<
+      tn::Named<"trunk",
+                tn::Sequential<tn::Conv2d<4, 3, tn::Padding<1>>, tn::BatchNorm2d, tn::ReLU>>,
+      tn::Heads<
+          tn::Named<"cls", tn::Sequential<tn::AdaptiveAvgPool2d<1>, tn::Flatten, tn::Linear<3>>>,
+          tn::Named<"seg", tn::Conv2d<2, 1>>>>;
+  check_parity<Net, tn::Shape<3, 6, 7>>("two_heads_train");
 }
 
 // UNet(3, 2, base=4) of tools/unet.py (milesial/Pytorch-UNet's keys); train

@@ -845,6 +845,55 @@ BOOST_AUTO_TEST_CASE(dynamic_concat_branches_must_agree_at_run_time) {
   BOOST_TEST(net.output().extent(1) == 4);  // the refused input changed nothing
 }
 
+BOOST_AUTO_TEST_CASE(heads_return_one_tensor_per_output) {
+  using Trunk = tn::Sequential<tn::Conv2d<4, 3, tn::Padding<1>>, tn::ReLU>;
+  using Net = tn::Sequential<
+      tn::Named<"trunk", Trunk>,
+      tn::Named<"heads", tn::Heads<tn::Named<"cls", tn::Sequential<tn::Flatten, tn::Linear<3>>>,
+                                   tn::Named<"seg", tn::Conv2d<2, 1>>>>>;
+  tn::Model<Net, tn::Shape<3, 4, 4>> net(5);
+  static_assert(
+      std::is_same_v<decltype(net)::output_shape, tn::Outputs<tn::Shape<3>, tn::Shape<2, 4, 4>>>);
+  std::vector<std::string> names;
+  for (const auto& p : net.parameters()) names.push_back(p.name());
+  BOOST_TEST(
+      names == (std::vector<std::string>{"trunk.0.weight", "trunk.0.bias", "heads.cls.1.weight",
+                                         "heads.cls.1.bias", "heads.seg.weight", "heads.seg.bias"}),
+      boost::test_tools::per_element());
+  BOOST_TEST(net.summary().find("Outputs<Shape<3>, Shape<2, 4, 4>>") != std::string::npos);
+
+  tn::Tensor<tn::Shape<3, 4, 4>> x(2);
+  for (std::int64_t i = 0; i < x.size(); ++i) x.data()[i] = std::cos(0.3f * float(i));
+  const auto& [cls, seg] = net.forward(x);
+  BOOST_TEST(cls.batch() == 2);
+  BOOST_TEST(seg.extent(0) == 2);
+  BOOST_TEST(&seg == &net.root().output_of<"heads.seg">());
+
+  // One gradient per head; backward equals the two heads' backward summed in the trunk.
+  tn::Tensor<tn::Shape<3>> dcls(2);
+  tn::Tensor<tn::Shape<2, 4, 4>> dseg(2);
+  dcls.fill(1.0f);
+  dseg.fill(0.0f);
+  net.requires_input_grad(true);
+  net.zero_grad();
+  net.backward(dcls, dseg);
+  const std::vector<float> only_cls(net.input_grad().data(),
+                                    net.input_grad().data() + net.input_grad().size());
+  dcls.fill(0.0f);
+  dseg.fill(1.0f);
+  net.backward(dcls, dseg);
+  const std::vector<float> only_seg(net.input_grad().data(),
+                                    net.input_grad().data() + net.input_grad().size());
+  dcls.fill(1.0f);
+  net.backward(dcls, dseg);
+  for (std::size_t i = 0; i < only_cls.size(); ++i)
+    BOOST_TEST(std::abs(net.input_grad().data()[i] - (only_cls[i] + only_seg[i])) <= 1e-5f);
+
+  // A gradient of another batch is refused before any work.
+  tn::Tensor<tn::Shape<2, 4, 4>> wrong(3);
+  BOOST_CHECK_THROW(net.backward(dcls, wrong), tn::shape_error);
+}
+
 BOOST_AUTO_TEST_CASE(unet_takes_any_size_of_at_least_16) {
   using M = tn::Model<tn::models::UNet<2, 4>, DynamicImage>;
   BOOST_TEST(tn::extents_string(M::min_input_extent()) == "Shape<3, 16, 16>");

@@ -116,6 +116,14 @@ struct sum_branches_disagree {
   static constexpr bool value = false;
 };
 
+template <class Where, class Layer, class HeadsOutputs>
+struct nothing_follows_heads {
+  static_assert(always_false<Where>,
+                "a layer follows Heads<...>, whose outputs are separate tensors: Heads must be the "
+                "last child of the network; put the layers into the head they belong to");
+  static constexpr bool value = false;
+};
+
 template <class Where, class Layer, class Visible>
 struct no_earlier_output_named {
   static_assert(always_false<Where>,

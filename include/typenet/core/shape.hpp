@@ -91,9 +91,17 @@ concept FlatShape = ShapeType<S> && S::rank == 1;
 template <class S>
 concept StaticShape = ShapeType<S> && S::is_static;
 
-/// The run-time extents of a sample of shape S: one per dimension.
+namespace detail {
 template <class S>
-using extents_t = std::array<int, S::rank>;
+struct extents_of {
+  using type = std::array<int, S::rank>;
+};
+}  // namespace detail
+
+/// The run-time extents of a sample of shape S: one per dimension (a tuple
+/// of them for the Outputs of a network with several heads, core/outputs.hpp).
+template <class S>
+using extents_t = typename detail::extents_of<S>::type;
 
 /// Elements of one sample with these extents.
 template <std::size_t Rank>

@@ -4,7 +4,9 @@
 //
 //   Concat<A, B, ...>   torch.cat([a(x), b(x), ...], dim=1): the channels add
 //                       up, the other extents must agree (Inception, U-Net);
-//   Sum<A, B, ...>      a(x) + b(x) + ...: the branches give one shape.
+//   Sum<A, B, ...>      a(x) + b(x) + ...: the branches give one shape;
+//   Heads<A, B, ...>    `return a(x), b(x)`: each branch an output of the
+//                       network (its last child), core/outputs.hpp.
 //
 // Branches are keyed "0", "1", ... or by Named<"name", ...>, as the
 // attributes of the PyTorch module that would hold them. A branch may be
@@ -29,6 +31,7 @@
 #include "typenet/backend/interface.hpp"
 #include "typenet/core/diagnostics.hpp"
 #include "typenet/core/layer.hpp"
+#include "typenet/core/outputs.hpp"
 #include "typenet/nn/extent_check.hpp"
 #include "typenet/nn/named.hpp"
 #include "typenet/nn/scope.hpp"
@@ -41,6 +44,8 @@ namespace typenet {
 struct concat_channels {};
 /// Merge operation: the element-wise sum of the branches.
 struct add_outputs {};
+/// Merge operation: none; each branch is an output of its own (Heads).
+struct separate_outputs {};
 
 namespace detail {
 constexpr int join_extent(int a, int b) {
@@ -65,6 +70,12 @@ requires(sizeof...(A) == sizeof...(B)) struct joined_shape<add_outputs, Shape<A.
   using type = Shape<join_extent(A, B)...>;
 };
 
+template <class Op>
+struct joined_shape_t {
+  template <class A, class B>
+  using fn = typename joined_shape<Op, A, B>::type;
+};
+
 /// Whether shapes A and B can be joined by Op: same rank, and every extent
 /// static in both agrees (the channels only for a sum).
 template <class Op, class A, class B>
@@ -78,6 +89,16 @@ constexpr bool joinable() {
   }
 }
 
+/// The output shape of a merge of branch shapes Ss.
+template <class Op, class Ss>
+struct merged_shape {
+  using type = boost::mp11::mp_fold<Ss, void, joined_shape_t<Op>::template fn>;
+};
+template <class... S>
+struct merged_shape<separate_outputs, boost::mp11::mp_list<S...>> {
+  using type = Outputs<S...>;
+};
+
 template <class L>
 inline constexpr bool ignores_input_v = requires {
   requires unnamed_t<L>::ignores_input;
@@ -90,6 +111,7 @@ template <class Op, class... Branches>
 struct Merge {
   static_assert(sizeof...(Branches) >= 2, "Merge (Concat, Sum) needs at least two branches");
   static constexpr bool concat = std::is_same_v<Op, concat_channels>;
+  static constexpr bool apart = std::is_same_v<Op, separate_outputs>;
 
   using branches = boost::mp11::mp_list<Branches...>;
   static constexpr std::size_t size = sizeof...(Branches);
@@ -106,12 +128,9 @@ struct Merge {
   template <class In, std::size_t I, class Env = boost::mp11::mp_list<>>
   using branch_shape = output_shape_t<bound_branch<I, Env>, In>;
 
-  template <class Acc, class B>
-  using join_next = typename detail::joined_shape<Op, Acc, B>::type;
   template <class In, class Env = boost::mp11::mp_list<>>
-  using output_shape =
-      boost::mp11::mp_fold<boost::mp11::mp_list<output_shape_t<in_scope_t<Branches, Env>, In>...>,
-                           void, join_next>;
+  using output_shape = typename detail::merged_shape<
+      Op, boost::mp11::mp_list<output_shape_t<in_scope_t<Branches, Env>, In>...>>::type;
 
   /// The key of branch I: its Named name, or its index.
   template <std::size_t I>
@@ -131,15 +150,23 @@ struct Merge {
   template <class In, class Env = boost::mp11::mp_list<>>
   static constexpr extents_t<output_shape<In, Env>> output_extents(
       const extents_t<In>& in, const scope_extents<Env>& env = {}) {
-    extents_t<output_shape<In, Env>> out =
-        output_extents_in<bound_branch<0, Env>, In, Env>(in, env);
-    if constexpr (concat) {
-      [&]<std::size_t... I>(std::index_sequence<I...>) {
-        ((out[0] += output_extents_in<bound_branch<I + 1, Env>, In, Env>(in, env)[0]), ...);
+    if constexpr (apart) {
+      return [&]<std::size_t... I>(std::index_sequence<I...>) {
+        return extents_t<output_shape<In, Env>>(
+            output_extents_in<bound_branch<I, Env>, In, Env>(in, env)...);
       }
-      (std::make_index_sequence<size - 1>{});
+      (std::make_index_sequence<size>{});
+    } else {
+      extents_t<output_shape<In, Env>> out =
+          output_extents_in<bound_branch<0, Env>, In, Env>(in, env);
+      if constexpr (concat) {
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+          ((out[0] += output_extents_in<bound_branch<I + 1, Env>, In, Env>(in, env)[0]), ...);
+        }
+        (std::make_index_sequence<size - 1>{});
+      }
+      return out;
     }
-    return out;
   }
 
   /// Every branch fits, and the branches agree on the extents they join.
@@ -195,7 +222,7 @@ struct Merge {
     using indices = std::make_index_sequence<size>;
 
     typename storage<indices>::nodes nodes;
-    Tensor<Out, Device, T> y;
+    activation_t<Out, Device, T> y;  ///< for Heads, references to the branches' outputs
     /// The input gradient, when several branches add to it (sized by size_input_grad).
     [[no_unique_address]] std::conditional_t<input_users == 1, detail::no_storage,
                                              Tensor<In, Device, T>>
@@ -207,20 +234,21 @@ struct Merge {
         ((plan_branch<I>(batch, in, env)), ...);
       }
       (indices{});
-      y.resize(batch, out);
+      if constexpr (!apart) y.resize(batch, out);
     }
 
-    const Tensor<Out, Device, T>& forward(params_type& p, const Tensor<In, Device, T>& x,
-                                          const run_context& ctx) {
+    const activation_t<Out, Device, T>& forward(params_type& p, const Tensor<In, Device, T>& x,
+                                                const run_context& ctx) {
       [&]<std::size_t... I>(std::index_sequence<I...>) {
         ((forward_branch<I>(p, x, ctx)), ...);
+        if constexpr (apart) y = activation_t<Out, Device, T>(std::get<I>(nodes).output()...);
       }
       (indices{});
       return y;
     }
 
     const Tensor<In, Device, T>& backward(params_type& p, const Tensor<In, Device, T>& x,
-                                          const Tensor<Out, Device, T>& dy,
+                                          const activation_t<Out, Device, T>& dy,
                                           const run_context& ctx) {
       [&]<std::size_t... I>(std::index_sequence<I...>) {
         ((backward_branch<I>(p, x, dy, ctx)), ...);
@@ -236,7 +264,7 @@ struct Merge {
       }
     }
 
-    const Tensor<Out, Device, T>& output() const { return y; }
+    const activation_t<Out, Device, T>& output() const { return y; }
 
     /// Output of branch I after the last forward.
     template <std::size_t I>
@@ -280,7 +308,9 @@ struct Merge {
     template <std::size_t I>
     void forward_branch(params_type& p, const Tensor<In, Device, T>& x, const run_context& ctx) {
       const auto& b = std::get<I>(nodes).forward(std::get<I>(p.items), x, ctx.child(I, true));
-      if constexpr (concat) {
+      if constexpr (apart) {
+        (void)b;  // each branch's output is an output of the network
+      } else if constexpr (concat) {
         backend::copy_into_channels(Device{}, backend::channel_view(b), backend::channel_view(y),
                                     channel_offset<I>(), false);
       } else if constexpr (I == 1) {
@@ -293,9 +323,11 @@ struct Merge {
 
     template <std::size_t I>
     void backward_branch(params_type& p, const Tensor<In, Device, T>& x,
-                         const Tensor<Out, Device, T>& dy, const run_context& ctx) {
+                         const activation_t<Out, Device, T>& dy, const run_context& ctx) {
       const auto& dy_i = [&]() -> const Tensor<shape_t<I>, Device, T>& {
-        if constexpr (concat) {
+        if constexpr (apart) {
+          return dy.template get<I>();
+        } else if constexpr (concat) {
           auto& g = std::get<I>(grads_);
           backend::copy_from_channels(Device{}, backend::channel_view(dy), channel_offset<I>(),
                                       backend::channel_view(g), false);
@@ -342,7 +374,7 @@ struct Merge {
       return (std::int64_t{0} + ... + unnamed_t<bound_branch<I, Env>>::template flops<In>);
     }
     (std::make_index_sequence<size>{});
-    if constexpr (!concat && output_shape<In, Env>::is_static)
+    if constexpr (!concat && !apart && output_shape<In, Env>::is_static)
       f += std::int64_t{size - 1} * output_shape<In, Env>::size;
     return f;
   }();
@@ -351,11 +383,13 @@ struct Merge {
   template <class In, class Env = boost::mp11::mp_list<>>
   static void summarize(std::vector<summary_row>& rows, const std::string& name, int depth) {
     std::int64_t join_flops = -1;
-    if constexpr (output_shape<In, Env>::is_static)
-      join_flops = concat ? 0 : std::int64_t{size - 1} * output_shape<In, Env>::size;
-    rows.push_back(
-        {name, std::string(concat ? "Concat" : "Sum") + "<" + std::to_string(size) + " branches>",
-         output_shape<In, Env>::str(), 0, join_flops, depth});
+    if constexpr (concat || apart) {
+      join_flops = 0;
+    } else if constexpr (output_shape<In, Env>::is_static) {
+      join_flops = std::int64_t{size - 1} * output_shape<In, Env>::size;
+    }
+    rows.push_back({name, op_name() + "<" + std::to_string(size) + " branches>",
+                    output_shape<In, Env>::str(), 0, join_flops, depth});
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       (typenet::summarize<unnamed_t<bound_branch<I, Env>>, In>(
            rows, (name.empty() ? "" : name + ".") + key<I>(), depth + 1),
@@ -364,8 +398,10 @@ struct Merge {
     (std::make_index_sequence<size>{});
   }
 
+  static std::string op_name() { return concat ? "Concat" : apart ? "Heads" : "Sum"; }
+
   static std::string type_name() {
-    std::string s = concat ? "Concat<" : "Sum<";
+    std::string s = op_name() + "<";
     std::size_t i = 0;
     ((s += (i++ ? ", " : "") + Branches::type_name()), ...);
     return s + ">";
@@ -379,7 +415,11 @@ struct Merge {
   static constexpr bool check_join() {
     using A = branch_shape<In, 0, Env>;
     using B = branch_shape<In, I, Env>;
-    if constexpr (I == 0 || detail::joinable<Op, A, B>()) {
+    if constexpr (is_outputs_v<A> || is_outputs_v<B>) {
+      return diagnostic::reject<
+          Diagnose, diagnostic::nothing_follows_heads<where_of<I, Where>, Merge,
+                                                      std::conditional_t<is_outputs_v<A>, A, B>>>();
+    } else if constexpr (I == 0 || apart || detail::joinable<Op, A, B>()) {
       return true;
     } else if constexpr (concat) {
       return diagnostic::reject<
@@ -397,7 +437,7 @@ struct Merge {
       prepend_path(why, key<I>());
       return false;
     }
-    if constexpr (I > 0) {
+    if constexpr (I > 0 && !apart) {
       const auto a = output_extents_in<bound_branch<0, Env>, In, Env>(in, env);
       const auto b = output_extents_in<bound_branch<I, Env>, In, Env>(in, env);
       for (std::size_t d = concat ? 1 : 0; d < a.size(); ++d) {
@@ -423,5 +463,10 @@ using Concat = Merge<concat_channels, Branches...>;
 /// a(x) + b(x) + ...
 template <class... Branches>
 using Sum = Merge<add_outputs, Branches...>;
+/// Several outputs, `return a(x), b(x), ...`: the last child of a network
+/// with several heads; the model returns one tensor per head
+/// (core/outputs.hpp) and takes one gradient per head in backward.
+template <class... Branches>
+using Heads = Merge<separate_outputs, Branches...>;
 
 }  // namespace typenet

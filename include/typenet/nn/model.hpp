@@ -30,6 +30,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -37,6 +38,7 @@
 #include "typenet/core/diagnostics.hpp"
 #include "typenet/core/errors.hpp"
 #include "typenet/core/layer.hpp"
+#include "typenet/core/outputs.hpp"
 #include "typenet/nn/extent_check.hpp"
 #include "typenet/nn/state.hpp"
 #include "typenet/nn/summary.hpp"
@@ -55,7 +57,9 @@ class Model {
   using scalar = T;
   using parameters_type = parameters_t<Net, In, Device, T>;
   using input_tensor = Tensor<In, Device, T>;
-  using output_tensor = Tensor<output_shape, Device, T>;
+  /// A Tensor, or for a network ending in Heads one Tensor per head
+  /// (`const auto& [a, b] = model.forward(x)`, core/outputs.hpp).
+  using output_tensor = activation_t<output_shape, Device, T>;
 
   /// Parameters initialised as PyTorch does, from `seed`.
   explicit Model(std::uint64_t seed = 0)
@@ -101,7 +105,9 @@ class Model {
   void backward(const output_tensor& dy) {
     if (!last_input_) throw usage_error("Model::backward called before forward");
     if (dy.batch() != planned_batch_)
-      throw shape_error("Model::backward: gradient batch " + std::to_string(dy.batch()) +
+      throw shape_error("Model::backward: gradient batch " +
+                        (dy.batch() < 0 ? std::string("differs between the outputs and")
+                                        : std::to_string(dy.batch())) +
                         " differs from the forward batch " + std::to_string(planned_batch_));
     if constexpr (!output_shape::is_static) {
       if (dy.extents() != node_.output().extents())
@@ -112,6 +118,14 @@ class Model {
     ctx_.need_input_grad = input_grad_wanted_;
     size_input_grad(node_, *last_input_, ctx_.need_input_grad);
     input_grad_ = &node_.backward(*params_, *last_input_, dy, ctx_);
+  }
+
+  /// For a network ending in Heads: one gradient per output, in order.
+  template <class... Grads>
+  requires(
+      is_outputs_v<output_shape> && sizeof...(Grads) == output_shape::count &&
+      std::is_constructible_v<output_tensor, const Grads&...>) void backward(const Grads&... dy) {
+    backward(output_tensor(dy...));
   }
 
   /// Asks backward to also compute the gradient with respect to the input.

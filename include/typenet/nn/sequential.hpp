@@ -24,6 +24,7 @@
 #include "typenet/backend/interface.hpp"
 #include "typenet/core/diagnostics.hpp"
 #include "typenet/core/layer.hpp"
+#include "typenet/core/outputs.hpp"
 #include "typenet/nn/extent_check.hpp"
 #include "typenet/nn/named.hpp"
 #include "typenet/nn/scope.hpp"
@@ -67,6 +68,17 @@ struct push_named<Env, Named<Name, L>, Out> {
   using type = boost::mp11::mp_push_back<Env, scope_entry<Name, Out>>;
 };
 
+/// The output of L on In; nothing follows the Outputs of Heads (the check
+/// reports a layer after them), so they stay Outputs.
+template <class L, class In>
+struct next_shape {
+  using type = output_shape_t<L, In>;
+};
+template <class L, class... S>
+struct next_shape<L, Outputs<S...>> {
+  using type = Outputs<S...>;
+};
+
 /// The fold of a Sequential's children whose later children refer to names:
 /// mp_list<shapes, children rebound, Env before each child, Env after all>.
 template <class State, class L>
@@ -74,7 +86,7 @@ struct scoped_fold_step {
   using shapes = boost::mp11::mp_at_c<State, 0>;
   using env = boost::mp11::mp_at_c<State, 3>;
   using child = in_scope_t<L, env>;
-  using out = output_shape_t<child, boost::mp11::mp_back<shapes>>;
+  using out = typename next_shape<child, boost::mp11::mp_back<shapes>>::type;
   using type =
       boost::mp11::mp_list<boost::mp11::mp_push_back<shapes, out>,
                            boost::mp11::mp_push_back<boost::mp11::mp_at_c<State, 1>, child>,
@@ -126,7 +138,8 @@ struct Sequential {
   /// mp_list<In, out of child 0, out of child 1, ...>.
   template <class Acc, class L>
   using append_output =
-      boost::mp11::mp_push_back<Acc, output_shape_t<L, boost::mp11::mp_back<Acc>>>;
+      boost::mp11::mp_push_back<Acc,
+                                typename detail::next_shape<L, boost::mp11::mp_back<Acc>>::type>;
 
   /// The shapes and the children as they run: rebound to the names before
   /// each when some child refers to names, the children themselves otherwise.
@@ -263,8 +276,9 @@ struct Sequential {
     struct tuple_of<std::index_sequence<I...>> {
       using type = std::tuple<node_t<child_t<I>, in_t<I>, Device, T>...>;
       /// The gradient accumulators of the outputs later children read by name.
-      using accumulators = std::tuple<
-          std::conditional_t<referenced<I>(), Tensor<in_t<I + 1>, Device, T>, no_parameters>...>;
+      using accumulators =
+          std::tuple<std::conditional_t<referenced<I>(), activation_t<in_t<I + 1>, Device, T>,
+                                        no_parameters>...>;
     };
     using Out = output_shape<In, Env>;
     using params_type = parameters<In, Device, T, Env>;
@@ -276,8 +290,8 @@ struct Sequential {
       plan_from<0>(batch, in, env);
     }
 
-    const Tensor<Out, Device, T>& forward(params_type& p, const Tensor<In, Device, T>& x,
-                                          const run_context& ctx) {
+    const activation_t<Out, Device, T>& forward(params_type& p, const Tensor<In, Device, T>& x,
+                                                const run_context& ctx) {
       if constexpr (scoped) {
         run_context c = ctx;
         c.scope = enter_scope(ctx);
@@ -293,7 +307,7 @@ struct Sequential {
     /// input gradient (a frozen trunk costs no backward work). The returned
     /// input gradient is meaningful only when ctx.need_input_grad.
     const Tensor<In, Device, T>& backward(params_type& p, const Tensor<In, Device, T>& x,
-                                          const Tensor<Out, Device, T>& dy,
+                                          const activation_t<Out, Device, T>& dy,
                                           const run_context& ctx) {
       std::array<bool, size> learns_before{};  // some child before I has a trainable parameter
       [&]<std::size_t... I>(std::index_sequence<I...>) {
@@ -311,7 +325,9 @@ struct Sequential {
       }
     }
 
-    const Tensor<Out, Device, T>& output() const { return std::get<size - 1>(nodes).output(); }
+    const activation_t<Out, Device, T>& output() const {
+      return std::get<size - 1>(nodes).output();
+    }
 
     /// Output of child I after the last forward.
     template <std::size_t I>
@@ -408,7 +424,7 @@ struct Sequential {
 
     template <std::size_t I>
     const Tensor<In, Device, T>& backward_from(params_type& p, const Tensor<In, Device, T>& x,
-                                               const Tensor<in_t<I + 1>, Device, T>& dy_in,
+                                               const activation_t<in_t<I + 1>, Device, T>& dy_in,
                                                const run_context& ctx,
                                                const std::array<bool, size>& learns_before) {
       const bool need = ctx.need_input_grad || learns_before[I];
@@ -421,7 +437,7 @@ struct Sequential {
         }
       }();
       // The gradient that came back through references joins the child's own.
-      const auto& dy = [&]() -> const Tensor<in_t<I + 1>, Device, T>& {
+      const auto& dy = [&]() -> const activation_t<in_t<I + 1>, Device, T>& {
         if constexpr (referenced<I>()) {
           auto& acc = std::get<I>(accumulators_);
           backend::add(Device{}, backend::flat_view(acc), backend::flat_view(dy_in),
@@ -542,9 +558,17 @@ struct Sequential {
 
   template <class In, class Where, bool Diagnose, class Env, std::size_t... I>
   static constexpr bool check_children(std::index_sequence<I...>) {
-    return (bound_child<In, I, Env>::template check<input_of<In, I, Env>, where_of<I, Where>,
-                                                    Diagnose>() &&
-            ...);
+    return (check_child<In, Where, Diagnose, Env, I>() && ...);
+  }
+  template <class In, class Where, bool Diagnose, class Env, std::size_t I>
+  static constexpr bool check_child() {
+    using CIn = input_of<In, I, Env>;
+    if constexpr (is_outputs_v<CIn>) {
+      return diagnostic::reject<
+          Diagnose, diagnostic::nothing_follows_heads<where_of<I, Where>, child<I>, CIn>>();
+    } else {
+      return bound_child<In, I, Env>::template check<CIn, where_of<I, Where>, Diagnose>();
+    }
   }
 
   template <class Where, bool Diagnose, std::size_t... I>

@@ -45,6 +45,7 @@
 #include <vector>
 
 #include "typenet/core/errors.hpp"
+#include "typenet/core/outputs.hpp"
 #include "typenet/core/shape.hpp"
 #include "typenet/core/tensor.hpp"
 #include "typenet/io/durable_file.hpp"
@@ -178,6 +179,9 @@ struct no_validation {};
 template <class M, class Loss, class Optimizer, class TrainLoader, class ValLoader = no_validation>
 fit_result fit(M& model, Loss&& loss, Optimizer& optimizer, const TrainLoader& train,
                const ValLoader& val, const fit_options& options) {
+  static_assert(!is_outputs_v<typename M::output_shape>,
+                "fit trains a network of one output and one loss; for a network ending in "
+                "Heads<...>, write the loop: forward, one loss per head, backward(d1, d2, ...)");
   constexpr bool validating = !std::is_same_v<ValLoader, no_validation>;
   if (options.epochs < 0) throw usage_error("fit: epochs must be >= 0");
   fit_result result;
