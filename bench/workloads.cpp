@@ -12,6 +12,8 @@
 //                       batch 64, cross-entropy, data loading included
 //   colorize_b8_224     one ColorizationNet training step (forward, MSE,
 //   colorize_b16_64     backward, Adam) at batch 8 x 224^2 and batch 16 x 64^2
+//   unet_b8_128         one U-Net (milesial's widths) training step: forward, MSE
+//                       against a 2-channel target, backward, Adam; batch 8 x 3 x 128^2
 //   <layer>_fwd         a layer's training-mode forward at batch 8
 //   <layer>_fwdbwd      forward + backward (input and weight gradients)
 //
@@ -149,6 +151,36 @@ void colorize_step(benchmark::State& state, int batch) {
   for (auto _ : state) benchmark::DoNotOptimize(step());
 }
 
+// --- U-Net training step ----------------------------------------------------
+
+/// models::UNet<2> (milesial's widths, 64 to 1024 channels) on 3 x Size^2:
+/// forward, MSE against a random 2-channel target, backward, Adam.
+template <int Size>
+void unet_step(benchmark::State& state, int batch) {
+  using Input = tn::Shape<3, Size, Size>;
+  using Net = tn::models::UNet<2>;
+  tn::Model<Net, Input> model(1);
+  model.train();
+  typename decltype(model)::input_tensor x(batch);
+  typename decltype(model)::output_tensor target(batch), grad(batch);
+  fill_normal(x, 7);
+  fill_normal(target, 8, 0.3f);
+  tn::Adam<float> adam(model.parameters(), {.lr = 1e-3});
+  tn::MSELoss loss;
+  const auto step = [&] {
+    model.zero_grad();
+    const double l = loss(model.forward(x), target, grad);
+    model.backward(grad);
+    adam.step();
+    return l;
+  };
+  warm_up(step);
+  for (auto _ : state) benchmark::DoNotOptimize(step());
+  double forward = 0;
+  for (const auto& row : tn::summary_rows<Net, Input>()) forward += static_cast<double>(row.flops);
+  report_flops(state, 3.0 * forward * batch);
+}
+
 // --- single layers at batch 8 ----------------------------------------------
 
 template <class Layer, class In>
@@ -220,6 +252,8 @@ int main(int argc, char** argv) {
                                          [](benchmark::State& s) { colorize_step<224>(s, 8); }));
   configure(benchmark::RegisterBenchmark("colorize_b16_64",
                                          [](benchmark::State& s) { colorize_step<64>(s, 16); }));
+  configure(benchmark::RegisterBenchmark("unet_b8_128",
+                                         [](benchmark::State& s) { unet_step<128>(s, 8); }));
 
   register_layer<tn::Conv2d<64, 3, tn::Padding<1>>, tn::Shape<64, 56, 56>>(
       "conv3x3_64_56", 2.0 * 64 * 56 * 56 * 64 * 9);

@@ -130,6 +130,21 @@ def colorize_step(batch, size):
     return run
 
 
+def unet_step(batch, size):
+    from unet import UNet  # tools/unet.py, milesial/Pytorch-UNet's architecture
+
+    model = UNet(3, 2).train()
+    adam = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x, target = torch.randn(batch, 3, size, size), 0.3 * torch.randn(batch, 2, size, size)
+    loss = nn.MSELoss()
+
+    def run():
+        adam.zero_grad()
+        loss(model(x), target).backward()
+        adam.step()
+    return run
+
+
 def layer(module, shape, backward):
     module = module.train()
     x = torch.randn(8, *shape, requires_grad=backward)
@@ -152,6 +167,7 @@ def workloads(fashion):
         "resnet34_b1": lambda: inference("resnet34", 1),
         "colorize_b8_224": lambda: colorize_step(8, 224),
         "colorize_b16_64": lambda: colorize_step(16, 64),
+        "unet_b8_128": lambda: unet_step(8, 128),
     }
     if os.path.isdir(fashion):
         w["lenet_epoch"] = lambda: lenet_epoch(fashion)

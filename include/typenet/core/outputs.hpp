@@ -42,6 +42,11 @@ template <class S>
 inline constexpr bool is_outputs_v = false;
 template <class... S>
 inline constexpr bool is_outputs_v<Outputs<S...>> = true;
+/// The number of outputs of Outputs<...>; 0 for a single Shape.
+template <class S>
+inline constexpr std::size_t outputs_count_v = 0;
+template <class... S>
+inline constexpr std::size_t outputs_count_v<Outputs<S...>> = sizeof...(S);
 
 namespace detail {
 template <class... S>

@@ -42,13 +42,17 @@ requires(!Name.empty() && !Name.contains('.')) struct From {
   using output_shape = scope_shape<Env, Name, In>;
 
   template <class In, class Env = boost::mp11::mp_list<>>
-  static constexpr extents_t<output_shape<In, Env>> output_extents(
-      const extents_t<In>& in, const scope_extents<Env>& env = {}) {
+  // (`auto`: nvcc's front end fails to substitute the shape of a name into
+  // a declared return type.)
+  static constexpr auto output_extents(const extents_t<In>& in,
+                                       const scope_extents<Env>& env = {}) {
+    extents_t<output_shape<In, Env>> out{};
     if constexpr (in_scope_v<Env, Name>) {
-      return std::get<scope_slot<Env, Name>()>(env);
+      out = std::get<scope_slot<Env, Name>()>(env);
     } else {
-      return in;
+      out = in;
     }
+    return out;
   }
   /// An earlier output is never empty.
   template <class In, class Env = boost::mp11::mp_list<>>
@@ -80,13 +84,13 @@ requires(!Name.empty() && !Name.contains('.')) struct From {
     void plan(int, const extents_t<In>&, const extents_t<Out>&, const scope_extents<Env>& = {}) {}
     const Tensor<Out, Device, T>& forward(no_parameters&, const Tensor<In, Device, T>&,
                                           const run_context& ctx) {
-      y = &scope_output<Env, Name, Device, T>(ctx);
+      y = &scope_output<Out, Device, T>(ctx, scope_slot<Env, Name>());
       return *y;
     }
     const Tensor<In, Device, T>& backward(no_parameters&, const Tensor<In, Device, T>&,
                                           const Tensor<Out, Device, T>& dy,
                                           const run_context& ctx) {
-      auto& acc = scope_grad<Env, Name, Device, T>(ctx);
+      auto& acc = scope_grad<Out, Device, T>(ctx, scope_slot<Env, Name>());
       backend::add(Device{}, backend::flat_view(acc), backend::flat_view(dy),
                    backend::flat_view(acc));
       if (ctx.need_input_grad) backend::fill_values(Device{}, backend::flat_view(dx), T{0});
@@ -112,14 +116,16 @@ requires(!Name.empty() && !Name.contains('.')) struct PadLike {
                                                  detail::padded_shape, In, target<In, Env>>;
 
   template <class In, class Env = boost::mp11::mp_list<>>
-  static constexpr extents_t<output_shape<In, Env>> output_extents(
-      const extents_t<In>& in, const scope_extents<Env>& env = {}) {
+  static constexpr auto output_extents(const extents_t<In>& in,
+                                       const scope_extents<Env>& env = {}) {
+    extents_t<output_shape<In, Env>> out{};
     if constexpr (in_scope_v<Env, Name> && In::rank == 3 && target<In, Env>::rank == 3) {
       const auto& t = std::get<scope_slot<Env, Name>()>(env);
-      return {in[0], t[1], t[2]};
+      out = {in[0], t[1], t[2]};
     } else {
-      return in;
+      out = in;
     }
+    return out;
   }
   template <class In, class Env = boost::mp11::mp_list<>>
   static bool fits(const extents_t<In>&, extent_misfit*, const scope_extents<Env>& = {}) {

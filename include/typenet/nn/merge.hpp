@@ -224,9 +224,7 @@ struct Merge {
     typename storage<indices>::nodes nodes;
     activation_t<Out, Device, T> y;  ///< for Heads, references to the branches' outputs
     /// The input gradient, when several branches add to it (sized by size_input_grad).
-    [[no_unique_address]] std::conditional_t<input_users == 1, detail::no_storage,
-                                             Tensor<In, Device, T>>
-        dx;
+    std::conditional_t<input_users == 1, detail::no_storage, Tensor<In, Device, T>> dx;
 
     void plan(int batch, const extents_t<In>& in, const extents_t<Out>& out,
               const scope_extents<Env>& env = {}) {
@@ -274,18 +272,7 @@ struct Merge {
     /// Output of the branch keyed `Path` ("0", a Named name), or of a layer inside it.
     template <fixed_string Path>
     const auto& output_of() const {
-      constexpr std::size_t dot = Path.find('.');
-      if constexpr (dot == Path.size()) {
-        constexpr std::size_t i = index_of_key<Path>();
-        static_assert(i < size, "output_of<\"key\">: no branch of this Merge has that key");
-        return std::get<i>(nodes).output();
-      } else {
-        constexpr auto head = Path.template substr<0, dot>();
-        constexpr auto rest = Path.template substr<dot + 1, Path.size() - dot - 1>();
-        constexpr std::size_t i = index_of_key<head>();
-        static_assert(i < size, "output_of<\"key.path\">: no branch of this Merge has that key");
-        return std::get<i>(nodes).template output_of<rest>();
-      }
+      return detail::output_at_path<Merge, Path>(nodes);
     }
 
    private:
@@ -357,14 +344,13 @@ struct Merge {
     }
 
     static constexpr std::size_t first_input_user() {
-      std::size_t i = 0, found = size;
-      ((found == size && !detail::ignores_input_v<Branches> ? (found = i) : 0, ++i), ...);
-      return found;
+      constexpr std::array<bool, size> uses{!detail::ignores_input_v<Branches>...};
+      for (std::size_t i = 0; i < size; ++i)
+        if (uses[i]) return i;
+      return size;
     }
 
-    [[no_unique_address]] std::conditional_t<concat, typename storage<indices>::grads,
-                                             detail::no_storage>
-        grads_;
+    std::conditional_t<concat, typename storage<indices>::grads, detail::no_storage> grads_;
     const Tensor<In, Device, T>* sole_dx_ = nullptr;  // the input gradient of the sole input user
   };
 

@@ -123,7 +123,7 @@ class Model {
   /// For a network ending in Heads: one gradient per output, in order.
   template <class... Grads>
   requires(
-      is_outputs_v<output_shape> && sizeof...(Grads) == output_shape::count &&
+      sizeof...(Grads) == outputs_count_v<output_shape> &&
       std::is_constructible_v<output_tensor, const Grads&...>) void backward(const Grads&... dy) {
     backward(output_tensor(dy...));
   }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <string>
+#include <type_traits>
 
 #include "typenet/core/fixed_string.hpp"
 #include "typenet/core/layer.hpp"
@@ -14,13 +15,14 @@
 namespace typenet {
 
 namespace detail {
-template <class L, class Env>
+template <class L, class Env, bool Scoped>
 struct in_scope_of;  // nn/scope.hpp
 }  // namespace detail
 
 template <fixed_string Name, class Layer>
 requires(!Name.empty() && !Name.contains('.')) struct Named {
   using layer = Layer;
+  using named_child = void;  ///< marks a Named (detail::child_traits)
   static constexpr auto name = Name;
 
   template <class In>
@@ -47,7 +49,7 @@ requires(!Name.empty() && !Name.contains('.')) struct Named {
 
   /// The layer with the earlier outputs of Env visible by name (nn/scope.hpp).
   template <class Env>
-  using in_scope = Named<Name, typename detail::in_scope_of<Layer, Env>::type>;
+  using in_scope = Named<Name, typename detail::in_scope_of<Layer, Env, true>::type>;
 
   static std::string type_name() {
     return "Named<\"" + Name.str() + "\", " + Layer::type_name() + ">";
@@ -55,26 +57,29 @@ requires(!Name.empty() && !Name.contains('.')) struct Named {
 };
 
 namespace detail {
-template <class L>
+// Named is recognised by a member, not by a partial specialization on
+// Named<Name, L>: nvcc's front end does not match a class-type template
+// argument (the name) in a partial specialization.
+template <class L, class = void>
 struct child_traits {
   using layer = L;
   static constexpr bool named = false;
 };
-template <fixed_string Name, class L>
-struct child_traits<Named<Name, L>> {
-  using layer = L;
+template <class L>
+struct child_traits<L, std::void_t<typename L::named_child>> {
+  using layer = typename L::layer;
   static constexpr bool named = true;
-  static constexpr auto name = Name;
+  static constexpr auto name = L::name;
 };
 
 /// Where child I of a container sits, for diagnostics.
-template <class C, std::size_t I, class Where>
+template <class C, std::size_t I, class Where, bool Named = child_traits<C>::named>
 struct where_for {
   using type = at_child<I, Where>;
 };
-template <fixed_string Name, class L, std::size_t I, class Where>
-struct where_for<Named<Name, L>, I, Where> {
-  using type = at_named<Name, Where>;
+template <class C, std::size_t I, class Where>
+struct where_for<C, I, Where, true> {
+  using type = at_named<C::name, Where>;
 };
 }  // namespace detail
 

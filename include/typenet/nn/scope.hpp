@@ -14,11 +14,13 @@
 // run_context::scope. A network without references instantiates none of it.
 #pragma once
 
+#include <array>
 #include <boost/mp11/algorithm.hpp>
 #include <boost/mp11/list.hpp>
 #include <cstdint>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 #include "typenet/core/context.hpp"
@@ -44,15 +46,12 @@ struct name_tag {
 };
 
 namespace detail {
-template <class L>
+template <class L, class = void>
 struct free_names_of {
   using type = boost::mp11::mp_list<>;
 };
 template <class L>
-requires requires {
-  typename L::free_names;
-}
-struct free_names_of<L> {
+struct free_names_of<L, std::void_t<typename L::free_names>> {
   using type = typename L::free_names;
 };
 }  // namespace detail
@@ -66,13 +65,12 @@ template <class L>
 inline constexpr bool uses_scope_v = !boost::mp11::mp_empty<free_names_t<L>>::value;
 
 namespace detail {
-template <class L, class Env>
+template <class L, class Env, bool Scoped>
 struct in_scope_of {
   using type = L;
 };
 template <class L, class Env>
-requires uses_scope_v<L>
-struct in_scope_of<L, Env> {
+struct in_scope_of<L, Env, true> {
   using type = typename L::template in_scope<Env>;
 };
 }  // namespace detail
@@ -80,36 +78,45 @@ struct in_scope_of<L, Env> {
 /// L with the names of Env visible: L::in_scope<Env> when L refers to names, L otherwise
 /// (so a network without references keeps its types).
 template <class L, class Env>
-using in_scope_t = typename detail::in_scope_of<L, Env>::type;
+using in_scope_t = typename detail::in_scope_of<L, Env, uses_scope_v<L>>::type;
+
+namespace detail {
+template <fixed_string Name, class... E>
+constexpr std::size_t slot_in(boost::mp11::mp_list<E...>) {
+  constexpr std::array<bool, sizeof...(E)> named{(E::name == Name)...};
+  for (std::size_t i = sizeof...(E); i-- > 0;)
+    if (named[i]) return i;
+  return sizeof...(E);
+}
+}  // namespace detail
 
 /// Position of the innermost entry named Name in Env, or mp_size<Env> when there is none.
 template <class Env, fixed_string Name>
 constexpr std::size_t scope_slot() {
-  return []<class... E>(boost::mp11::mp_list<E...>) {
-    std::size_t found = sizeof...(E), i = 0;
-    ((E::name == Name ? (found = i) : 0, ++i), ...);
-    return found;
-  }(Env{});
+  return detail::slot_in<Name>(Env{});
 }
 
 template <class Env, fixed_string Name>
 inline constexpr bool in_scope_v = scope_slot<Env, Name>() < boost::mp11::mp_size<Env>::value;
 
 namespace detail {
-template <class Env, fixed_string Name, class Fallback, bool Found = in_scope_v<Env, Name>>
+// By slot, not by name: nvcc's front end does not match a class-type
+// template argument (the name) in a partial specialization.
+template <class Env, std::size_t Slot, class Fallback,
+          bool Found = (Slot < boost::mp11::mp_size<Env>::value)>
 struct scope_shape_of {
   using type = Fallback;
 };
-template <class Env, fixed_string Name, class Fallback>
-struct scope_shape_of<Env, Name, Fallback, true> {
-  using type = typename boost::mp11::mp_at_c<Env, scope_slot<Env, Name>()>::shape;
+template <class Env, std::size_t Slot, class Fallback>
+struct scope_shape_of<Env, Slot, Fallback, true> {
+  using type = typename boost::mp11::mp_at_c<Env, Slot>::shape;
 };
 }  // namespace detail
 
 /// The shape of the output named Name in Env (Fallback when there is none, so
 /// that the carrier of the check, not a type error, reports it).
 template <class Env, fixed_string Name, class Fallback>
-using scope_shape = typename detail::scope_shape_of<Env, Name, Fallback>::type;
+using scope_shape = typename detail::scope_shape_of<Env, scope_slot<Env, Name>(), Fallback>::type;
 
 namespace detail {
 template <class E>
@@ -128,17 +135,16 @@ struct scope_frame {
   void* const* grads = nullptr;
 };
 
-/// After the forward of the Named child that produced it: the output Name of Env.
-template <class Env, fixed_string Name, class D, class T>
-const Tensor<scope_shape<Env, Name, void>, D, T>& scope_output(const run_context& ctx) {
-  return *static_cast<const Tensor<scope_shape<Env, Name, void>, D, T>*>(
-      ctx.scope->outputs[scope_slot<Env, Name>()]);
+/// After the forward of the Named child that produced it: the output in
+/// `slot` of the frame (`scope_slot<Env, Name>()`), of shape S.
+template <class S, class D, class T>
+const Tensor<S, D, T>& scope_output(const run_context& ctx, std::size_t slot) {
+  return *static_cast<const Tensor<S, D, T>*>(ctx.scope->outputs[slot]);
 }
-/// In backward: the gradient accumulator of the output Name of Env.
-template <class Env, fixed_string Name, class D, class T>
-Tensor<scope_shape<Env, Name, void>, D, T>& scope_grad(const run_context& ctx) {
-  return *static_cast<Tensor<scope_shape<Env, Name, void>, D, T>*>(
-      ctx.scope->grads[scope_slot<Env, Name>()]);
+/// In backward: the gradient accumulator of the output in `slot`.
+template <class S, class D, class T>
+Tensor<S, D, T>& scope_grad(const run_context& ctx, std::size_t slot) {
+  return *static_cast<Tensor<S, D, T>*>(ctx.scope->grads[slot]);
 }
 
 // ---- what containers call for a child that may refer to names ------------------------------

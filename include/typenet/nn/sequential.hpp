@@ -12,8 +12,10 @@
 // joins the child's own before its backward.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <boost/mp11/algorithm.hpp>
+#include <boost/mp11/bind.hpp>
 #include <boost/mp11/list.hpp>
 #include <cstdint>
 #include <string>
@@ -59,13 +61,13 @@ struct sequential_parameters {
 
 namespace detail {
 /// Env with L's output pushed when L is Named (visible to the children after it).
-template <class Env, class L, class Out>
+template <class Env, class L, class Out, bool Named = is_named_v<L>>
 struct push_named {
   using type = Env;
 };
-template <class Env, fixed_string Name, class L, class Out>
-struct push_named<Env, Named<Name, L>, Out> {
-  using type = boost::mp11::mp_push_back<Env, scope_entry<Name, Out>>;
+template <class Env, class L, class Out>
+struct push_named<Env, L, Out, true> {
+  using type = boost::mp11::mp_push_back<Env, scope_entry<L::name, Out>>;
 };
 
 /// The output of L on In; nothing follows the Outputs of Heads (the check
@@ -98,23 +100,43 @@ using scoped_fold_step_t = typename scoped_fold_step<State, L>::type;
 
 /// The names a Sequential's children refer to that no earlier sibling binds:
 /// mp_list<names bound so far, free names>.
-template <class State, class L>
+template <class State, class L, bool Named = is_named_v<L>>
 struct free_names_step {
   using bound = boost::mp11::mp_at_c<State, 0>;
-  template <class N>
-  using is_bound = boost::mp11::mp_contains<bound, N>;
   using free = boost::mp11::mp_unique<boost::mp11::mp_append<
-      boost::mp11::mp_at_c<State, 1>, boost::mp11::mp_remove_if<free_names_t<L>, is_bound>>>;
+      boost::mp11::mp_at_c<State, 1>,
+      boost::mp11::mp_remove_if_q<free_names_t<L>,
+                                  boost::mp11::mp_bind_front<boost::mp11::mp_contains, bound>>>>;
   using type = boost::mp11::mp_list<bound, free>;
 };
-template <class State, fixed_string Name, class L>
-struct free_names_step<State, Named<Name, L>> {
-  using base = free_names_step<State, L>;
-  using type = boost::mp11::mp_list<boost::mp11::mp_push_back<typename base::bound, name_tag<Name>>,
-                                    typename base::free>;
+template <class State, class L>
+struct free_names_step<State, L, true> {
+  using base = free_names_step<State, unnamed_t<L>>;
+  using type =
+      boost::mp11::mp_list<boost::mp11::mp_push_back<typename base::bound, name_tag<L::name>>,
+                           typename base::free>;
 };
 template <class State, class L>
 using free_names_step_t = typename free_names_step<State, L>::type;
+
+/// After forward: the output of the child of Container keyed by Path's
+/// first component (a Named name, or the position of an unnamed child) among
+/// its `nodes`, or of the layer inside it that the rest of Path names.
+template <class Container, fixed_string Path, class Nodes>
+const auto& output_at_path(const Nodes& nodes) {
+  constexpr std::size_t dot = Path.find('.');
+  if constexpr (dot == Path.size()) {
+    constexpr std::size_t i = Container::template index_of_key<Path>();
+    static_assert(i < Container::size, "output_of<\"key\">: no child has that key");
+    return std::get<i>(nodes).output();
+  } else {
+    constexpr auto head = Path.template substr<0, dot>();
+    constexpr auto rest = Path.template substr<dot + 1, Path.size() - dot - 1>();
+    constexpr std::size_t i = Container::template index_of_key<head>();
+    static_assert(i < Container::size, "output_of<\"key.path\">: no child has that key");
+    return std::get<i>(nodes).template output_of<rest>();
+  }
+}
 }  // namespace detail
 
 template <class... Layers>
@@ -207,11 +229,10 @@ struct Sequential {
   /// Index of the child Named `Name`, or `size` when there is none.
   template <fixed_string Name>
   static constexpr std::size_t index_of() {
-    std::size_t found = size;
-    std::size_t i = 0;
-    ((is_named_v<Layers> && found == size && name_equals<Layers, Name>() ? found = i : 0, ++i),
-     ...);
-    return found;
+    constexpr std::array<bool, size> named_so{name_equals<Layers, Name>()...};
+    for (std::size_t i = 0; i < size; ++i)
+      if (named_so[i]) return i;
+    return size;
   }
   /// Index of the child whose key is `Key` (a Named name, or the position of
   /// an unnamed child), or `size` when there is none.
@@ -338,19 +359,7 @@ struct Sequential {
     /// or of a layer inside it ("up1.conv", "layer1.0").
     template <fixed_string Path>
     const auto& output_of() const {
-      constexpr std::size_t dot = Path.find('.');
-      if constexpr (dot == Path.size()) {
-        constexpr std::size_t i = index_of_key<Path>();
-        static_assert(i < size, "output_of<\"key\">: no child of this Sequential has that key");
-        return std::get<i>(nodes).output();
-      } else {
-        constexpr auto head = Path.template substr<0, dot>();
-        constexpr auto rest = Path.template substr<dot + 1, Path.size() - dot - 1>();
-        constexpr std::size_t i = index_of_key<head>();
-        static_assert(i < size,
-                      "output_of<\"key.path\">: no child of this Sequential has that key");
-        return std::get<i>(nodes).template output_of<rest>();
-      }
+      return detail::output_at_path<Sequential, Path>(nodes);
     }
 
    private:
@@ -374,9 +383,9 @@ struct Sequential {
     }
 
     const scope_frame* enter_scope(const run_context& ctx) {
-      for (std::size_t i = 0; i < outer_names; ++i) {
-        frame_outputs_[i] = ctx.scope->outputs[i];
-        frame_grads_[i] = ctx.scope->grads[i];
+      if constexpr (outer_names > 0) {
+        std::copy_n(ctx.scope->outputs, outer_names, frame_outputs_.begin());
+        std::copy_n(ctx.scope->grads, outer_names, frame_grads_.begin());
       }
       frame_ = {frame_outputs_.data(), frame_grads_.data()};
       return &frame_;
@@ -459,7 +468,6 @@ struct Sequential {
     }
 
     Tensor<In, Device, T> no_input_grad_;  // returned when no input gradient was computed
-    [[no_unique_address]]
     typename tuple_of<std::make_index_sequence<size>>::accumulators accumulators_;
     std::array<const void*, frame_size> frame_outputs_{};
     std::array<void*, frame_size> frame_grads_{};
