@@ -284,6 +284,16 @@ PARITY_CASES = {
     "skip_two_consumers": (SkipNet, (2, 7, 9), 2, False),
     "unet_small_train": (lambda: UNet(3, 2, base=4), (3, 32, 32), 2, True),
     "two_heads_train": (TwoHeads, (3, 6, 7), 3, True),
+    # Constructor options beyond the defaults
+    "avgpool_exclude_pad": (
+        lambda: nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True, count_include_pad=False),
+        (2, 8, 9), 3, False),
+    "avgpool_divisor_override": (
+        lambda: nn.AvgPool2d((2, 3), stride=(3, 1), padding=(1, 1), divisor_override=5),
+        (2, 7, 8), 1, False),
+    "bn2d_eps_momentum_train": (lambda: nn.BatchNorm2d(3, eps=1e-3, momentum=0.01), (3, 5, 4), 3,
+                                True),
+    "bn1d_eps_momentum_train": (lambda: nn.BatchNorm1d(5, eps=0.01, momentum=0.3), (5,), 3, True),
 }
 
 # Odd sizes for models of dynamic extents (Shape<C, dyn, dyn>): test case
@@ -367,7 +377,7 @@ def smallest_relu_input(module, x):
 def make_parity_case(index, factory, sample_shape, batch, train):
     # Redraw (new seeds) while a ReLU input lies within RELU_TIE of 0; the
     # first draw is kept whenever it is clear, as in the cases of few ReLUs.
-    for attempt in range(200):
+    for attempt in range(2000):
         seed = index + 100000 * attempt
         torch.manual_seed(1000 + seed)
         gen = torch.Generator().manual_seed(2000 + seed)

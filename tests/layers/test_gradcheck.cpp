@@ -108,7 +108,12 @@ using avg_pool2d_cases =
             gc<tn::AvgPool2d<3, tn::Stride<2>, tn::Padding<1>>, tn::Shape<2, 7, 7>>,
             gc<tn::AvgPool2d<3, tn::Stride<2>, tn::CeilMode>, tn::Shape<2, 8, 8>>,
             gc<tn::AvgPool2d<tn::Kernel{3, 2}, tn::Stride<2, 1>, tn::Padding<1, 0>, tn::CeilMode>,
-               tn::Shape<1, 6, 5>>>;
+               tn::Shape<1, 6, 5>>,
+            // count_include_pad=False and divisor_override
+            gc<tn::AvgPool2d<3, tn::Stride<2>, tn::Padding<1>, tn::CeilMode, tn::ExcludePad>,
+               tn::Shape<2, 8, 7>>,
+            gc<tn::AvgPool2d<tn::Kernel{2, 3}, tn::Padding<1, 1>, tn::DivisorOverride<5>>,
+               tn::Shape<1, 5, 6>>>;
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(avg_pool2d, Case, avg_pool2d_cases) {
   run_check<Case>();
@@ -131,7 +136,10 @@ using batch_norm_cases = mp_list<
     gc<tn::BatchNorm2d, tn::Shape<2, 1, 1>, true, 3>,
     // Shape<C>: with a batch of 2 the normalized values would be +-1 whatever the input
     gc<tn::BatchNorm1d, tn::Shape<5>, true, 4>, gc<tn::BatchNorm1d, tn::Shape<5>, false, 4>,
-    gc<tn::BatchNorm1d, tn::Shape<3, 6>, true>, gc<tn::BatchNorm1d, tn::Shape<3, 6>, false>>;
+    gc<tn::BatchNorm1d, tn::Shape<3, 6>, true>, gc<tn::BatchNorm1d, tn::Shape<3, 6>, false>,
+    // eps 0.1 (large enough to matter in the gradient), eval and train
+    gc<tn::BatchNorm2d::with<tn::Eps<std::ratio<1, 10>>>, tn::Shape<3, 4, 4>, true>,
+    gc<tn::BatchNorm2d::with<tn::Eps<std::ratio<1, 10>>>, tn::Shape<3, 4, 4>, false>>;
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(batch_norm, Case, batch_norm_cases) {
   run_check<Case>();

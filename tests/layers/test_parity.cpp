@@ -551,6 +551,33 @@ BOOST_AUTO_TEST_CASE(two_heads_train) {
   check_parity<Net, tn::Shape<3, 6, 7>>("two_heads_train");
 }
 
+// ---- constructor options beyond the defaults ------------------------------------------------
+
+// nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True, count_include_pad=False); (2, 8, 9)
+BOOST_AUTO_TEST_CASE(avgpool_exclude_pad) {
+  check_parity<tn::AvgPool2d<3, tn::Stride<2>, tn::Padding<1>, tn::CeilMode, tn::ExcludePad>,
+               tn::Shape<2, 8, 9>>("avgpool_exclude_pad");
+}
+
+// nn.AvgPool2d((2, 3), stride=(3, 1), padding=(1, 1), divisor_override=5); (2, 7, 8), batch 1
+BOOST_AUTO_TEST_CASE(avgpool_divisor_override) {
+  check_parity<tn::AvgPool2d<tn::Kernel{2, 3}, tn::Stride<3, 1>, tn::Padding<1, 1>,
+                             tn::DivisorOverride<5>>,
+               tn::Shape<2, 7, 8>>("avgpool_divisor_override");
+}
+
+// nn.BatchNorm2d(3, eps=1e-3, momentum=0.01); train
+BOOST_AUTO_TEST_CASE(bn2d_eps_momentum_train) {
+  using BN = tn::BatchNorm2d::with<tn::Eps<std::ratio<1, 1000>>, tn::Momentum<std::ratio<1, 100>>>;
+  check_parity<BN, tn::Shape<3, 5, 4>>("bn2d_eps_momentum_train");
+}
+
+// nn.BatchNorm1d(5, eps=0.01, momentum=0.3); train
+BOOST_AUTO_TEST_CASE(bn1d_eps_momentum_train) {
+  using BN = tn::BatchNorm1d::with<tn::Eps<std::ratio<1, 100>>, tn::Momentum<std::ratio<3, 10>>>;
+  check_parity<BN, tn::Shape<5>>("bn1d_eps_momentum_train");
+}
+
 // UNet(3, 2, base=4) of tools/unet.py (milesial/Pytorch-UNet's keys); train
 BOOST_AUTO_TEST_CASE(unet_small_train) {
   check_parity<tn::models::UNet<2, 4>, tn::Shape<3, 32, 32>>("unet_small_train");

@@ -31,6 +31,7 @@
 #include "typenet/backend/view.hpp"
 #include "typenet/core/errors.hpp"
 #include "typenet/core/geometry.hpp"
+#include "typenet/core/windows.hpp"
 
 namespace typenet::backend {
 
@@ -559,24 +560,26 @@ void max_pool2d_backward(D, const window_geometry& g, input<T, 4> dy,
 
 /// y = the window means of x (count_include_pad and ceil_mode are in g's padding).
 template <class D, class T>
-void avg_pool2d_forward(D, const window_geometry& g, input<T, 4> x, view<T, 4> y) {
+void avg_pool2d_forward(D, const window_geometry& g, typenet::detail::avg_pool_divisor d,
+                        input<T, 4> x, view<T, 4> y) {
   checks::require_backend<D>();
   static_assert(
-      requires(const T* p, T* q) { kernels<D>::avg_pool2d_forward(g, int{}, p, q); },
+      requires(const T* p, T* q) { kernels<D>::avg_pool2d_forward(g, d, int{}, p, q); },
       "typenet::backend: this device's backend lacks the kernel `avg_pool2d_forward`");
   const std::int64_t n = checks::expect_window("avg_pool2d_forward", g, x, "x", y, "y");
-  kernels<D>::avg_pool2d_forward(g, static_cast<int>(n), x.data, y.data);
+  kernels<D>::avg_pool2d_forward(g, d, static_cast<int>(n), x.data, y.data);
 }
 
 /// dx of avg_pool2d_forward.
 template <class D, class T>
-void avg_pool2d_backward(D, const window_geometry& g, input<T, 4> dy, view<T, 4> dx) {
+void avg_pool2d_backward(D, const window_geometry& g, typenet::detail::avg_pool_divisor d,
+                         input<T, 4> dy, view<T, 4> dx) {
   checks::require_backend<D>();
   static_assert(
-      requires(const T* p, T* q) { kernels<D>::avg_pool2d_backward(g, int{}, p, q); },
+      requires(const T* p, T* q) { kernels<D>::avg_pool2d_backward(g, d, int{}, p, q); },
       "typenet::backend: this device's backend lacks the kernel `avg_pool2d_backward`");
   const std::int64_t n = checks::expect_window("avg_pool2d_backward", g, dx, "dx", dy, "dy");
-  kernels<D>::avg_pool2d_backward(g, static_cast<int>(n), dy.data, dx.data);
+  kernels<D>::avg_pool2d_backward(g, d, static_cast<int>(n), dy.data, dx.data);
 }
 
 /// y = the means of PyTorch's adaptive windows of x.

@@ -65,6 +65,37 @@ struct NoBias {
 struct CeilMode {
   static std::string name() { return "CeilMode"; }
 };
+/// BatchNorm's `eps` as a ratio: Eps<std::ratio<1, 1000>> is eps=1e-3.
+template <class Ratio>
+struct Eps {
+  static constexpr double value = static_cast<double>(Ratio::num) / Ratio::den;
+  static_assert(value > 0, "Eps: eps must be positive");
+  static std::string name() {
+    return "Eps<" + std::to_string(Ratio::num) + "/" + std::to_string(Ratio::den) + ">";
+  }
+};
+/// BatchNorm's `momentum` as a ratio: Momentum<std::ratio<1, 100>> is 0.01.
+template <class Ratio>
+struct Momentum {
+  static constexpr double value = static_cast<double>(Ratio::num) / Ratio::den;
+  static_assert(value >= 0 && value <= 1, "Momentum: momentum must be in [0, 1]");
+  static std::string name() {
+    return "Momentum<" + std::to_string(Ratio::num) + "/" + std::to_string(Ratio::den) + ">";
+  }
+};
+
+/// AvgPool2d divides by the input elements a window covers, not counting
+/// its padding (`count_include_pad=False`).
+struct ExcludePad {
+  static std::string name() { return "ExcludePad"; }
+};
+/// AvgPool2d divides every window's sum by N (`divisor_override=N`).
+template <int N>
+struct DivisorOverride {
+  static_assert(N > 0, "DivisorOverride<N>: N must be positive");
+  static constexpr int value = N;
+  static std::string name() { return "DivisorOverride<" + std::to_string(N) + ">"; }
+};
 
 namespace detail {
 

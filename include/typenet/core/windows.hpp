@@ -38,6 +38,20 @@ TYPENET_HOST_DEVICE constexpr avg_window avg_pool_window(int o, int stride, int 
   return {begin, end, size};
 }
 
+/// What an average pool divides by: the window with its padding
+/// (count_include_pad=True, PyTorch's default), the input elements it covers
+/// (count_include_pad=False), or a fixed `divisor_override`.
+struct avg_pool_divisor {
+  bool count_include_pad = true;
+  int divisor_override = 0;  ///< > 0: PyTorch's divisor_override
+
+  TYPENET_HOST_DEVICE constexpr int of(const avg_window& h, const avg_window& w) const {
+    if (divisor_override > 0) return divisor_override;
+    if (count_include_pad) return h.size * w.size;
+    return (h.end - h.begin) * (w.end - w.begin);
+  }
+};
+
 /// Adaptive pooling bins: [floor(o*in/out), ceil((o+1)*in/out)).
 TYPENET_HOST_DEVICE constexpr int adaptive_begin(int o, int in, int out) {
   return (o * in) / out;

@@ -1,21 +1,25 @@
 // typenet/layers/batch_norm.hpp — BatchNorm2d and BatchNorm1d.
 //
 // PyTorch's defaults: eps 1e-5, momentum 0.1, affine, tracking running
-// statistics. Training normalizes with the batch's mean and (biased)
+// statistics; `BatchNorm2d::with<Eps<std::ratio<1, 1000>>, Momentum<...>>`
+// sets eps and momentum. Training normalizes with the batch's mean and (biased)
 // variance and updates running_mean / running_var (with the unbiased
 // variance) and num_batches_tracked; evaluation uses the running statistics.
 // State dict: weight, bias, running_mean, running_var, num_batches_tracked.
 // BatchNorm2d needs Shape<C, H, W>; BatchNorm1d needs Shape<C> or Shape<C, L>.
 #pragma once
 
+#include <boost/mp11/list.hpp>
 #include <cstdint>
 #include <string>
+#include <type_traits>
 
 #include "typenet/backend/interface.hpp"
 #include "typenet/core/diagnostics.hpp"
 #include "typenet/core/errors.hpp"
 #include "typenet/core/geometry.hpp"
 #include "typenet/core/layer.hpp"
+#include "typenet/core/options.hpp"
 
 namespace typenet {
 
@@ -56,11 +60,36 @@ struct batch_norm_parameters {
   }
 };
 
+namespace detail {
+template <class O>
+inline constexpr bool is_eps_v = false;
+template <class R>
+inline constexpr bool is_eps_v<Eps<R>> = true;
+template <class O>
+inline constexpr bool is_momentum_v = false;
+template <class R>
+inline constexpr bool is_momentum_v<Momentum<R>> = true;
+
+/// The value of the option matching Is among Options, or `fallback`.
+template <template <class> class Is, class... Options>
+constexpr double ratio_option(double fallback) {
+  double v = fallback;
+  ((Is<Options>::value ? (void)(v = Options::value) : (void)0), ...);
+  return v;
+}
+template <class O>
+struct eps_trait : std::bool_constant<is_eps_v<O>> {};
+template <class O>
+struct momentum_trait : std::bool_constant<is_momentum_v<O>> {};
+}  // namespace detail
+
 /// Batch normalization over the channel axis (dimension 0 of the sample).
-template <int Rank>
+template <int Rank, class... Options>
 struct batch_norm_layer {
-  static constexpr double eps = 1e-5;
-  static constexpr double momentum = 0.1;
+  static constexpr double eps = detail::ratio_option<detail::eps_trait, Options...>(1e-5);
+  static constexpr double momentum = detail::ratio_option<detail::momentum_trait, Options...>(0.1);
+  static constexpr bool options_apply =
+      ((detail::is_eps_v<Options> || detail::is_momentum_v<Options>)&&...);
 
   template <class In>
   static constexpr bool rank_ok = Rank == 2 ? In::rank == 3 : (In::rank == 1 || In::rank == 2);
@@ -128,30 +157,79 @@ struct batch_norm_layer {
   };
 };
 
-struct BatchNorm2d : batch_norm_layer<2> {
+struct BatchNorm2d;
+struct BatchNorm1d;
+
+/// BatchNorm2d with options (Eps, Momentum): `BatchNorm2d::with<Eps<std::ratio<1, 1000>>>`.
+template <class... Options>
+struct BatchNorm2dWith : batch_norm_layer<2, Options...> {
+  /// The type a user wrote, for the carriers: BatchNorm2d without options.
+  using spelled = std::conditional_t<sizeof...(Options) == 0, BatchNorm2d, BatchNorm2dWith>;
+
   template <class In, class Where, bool Diagnose = true>
   static constexpr bool check() {
-    if constexpr (!rank_ok<In>) {
+    if constexpr (!batch_norm_layer<2, Options...>::options_apply) {
+      return diagnostic::reject<Diagnose, diagnostic::option_does_not_apply<
+                                              Where, spelled, boost::mp11::mp_list<Options...>>>();
+    } else if constexpr (!batch_norm_layer<2, Options...>::template rank_ok<In>) {
       return diagnostic::reject<Diagnose,
-                                diagnostic::layer_needs_image_input<Where, BatchNorm2d, In>>();
+                                diagnostic::layer_needs_image_input<Where, spelled, In>>();
     } else {
       return true;
     }
   }
-  static std::string type_name() { return "BatchNorm2d"; }
+  static std::string type_name() {
+    if constexpr (sizeof...(Options) == 0) {
+      return "BatchNorm2d";
+    } else {
+      std::string s = "BatchNorm2d::with<";
+      std::size_t i = 0;
+      ((s += (i++ ? ", " : "") + Options::name()), ...);
+      return s + ">";
+    }
+  }
 };
 
-struct BatchNorm1d : batch_norm_layer<1> {
+/// BatchNorm1d with options (Eps, Momentum): `BatchNorm1d::with<Momentum<std::ratio<1, 100>>>`.
+template <class... Options>
+struct BatchNorm1dWith : batch_norm_layer<1, Options...> {
+  /// The type a user wrote, for the carriers: BatchNorm1d without options.
+  using spelled = std::conditional_t<sizeof...(Options) == 0, BatchNorm1d, BatchNorm1dWith>;
+
   template <class In, class Where, bool Diagnose = true>
   static constexpr bool check() {
-    if constexpr (!rank_ok<In>) {
-      return diagnostic::reject<Diagnose,
-                                diagnostic::layer_needs_flat_input<Where, BatchNorm1d, In>>();
+    if constexpr (!batch_norm_layer<1, Options...>::options_apply) {
+      return diagnostic::reject<Diagnose, diagnostic::option_does_not_apply<
+                                              Where, spelled, boost::mp11::mp_list<Options...>>>();
+    } else if constexpr (!batch_norm_layer<1, Options...>::template rank_ok<In>) {
+      return diagnostic::reject<Diagnose, diagnostic::layer_needs_flat_input<Where, spelled, In>>();
     } else {
       return true;
     }
   }
-  static std::string type_name() { return "BatchNorm1d"; }
+  static std::string type_name() {
+    if constexpr (sizeof...(Options) == 0) {
+      return "BatchNorm1d";
+    } else {
+      std::string s = "BatchNorm1d::with<";
+      std::size_t i = 0;
+      ((s += (i++ ? ", " : "") + Options::name()), ...);
+      return s + ">";
+    }
+  }
+};
+
+/// nn.BatchNorm2d(C) with PyTorch's defaults (eps 1e-5, momentum 0.1);
+/// `BatchNorm2d::with<Eps<...>, Momentum<...>>` for others.
+struct BatchNorm2d : BatchNorm2dWith<> {
+  template <class... Options>
+  using with = BatchNorm2dWith<Options...>;
+};
+
+/// nn.BatchNorm1d(C) with PyTorch's defaults; `BatchNorm1d::with<...>` for others.
+struct BatchNorm1d : BatchNorm1dWith<> {
+  template <class... Options>
+  using with = BatchNorm1dWith<Options...>;
 };
 
 }  // namespace typenet

@@ -3,7 +3,8 @@
 // PyTorch's pooling layers on Shape<C, H, W>. MaxPool2d<Kernel, options...>
 // takes Stride (default: the kernel), Padding, Dilation and CeilMode;
 // AvgPool2d takes Stride, Padding and CeilMode and counts the padding in
-// the divisor (count_include_pad=True, PyTorch's default).
+// the divisor (count_include_pad=True, PyTorch's default), unless given
+// ExcludePad (count_include_pad=False) or DivisorOverride<N>.
 // AdaptiveAvgPool2d<H, W> produces an H x W map from any input size.
 #pragma once
 
@@ -17,7 +18,9 @@
 #include "typenet/core/geometry.hpp"
 #include "typenet/core/layer.hpp"
 #include "typenet/core/options.hpp"
+#include "typenet/core/windows.hpp"
 
+#include <boost/mp11/algorithm.hpp>
 #include <boost/mp11/list.hpp>
 
 namespace typenet {
@@ -136,12 +139,35 @@ struct MaxPool2d : layer_base {
   }
 };
 
+namespace detail {
+template <class O>
+inline constexpr bool is_divisor_override_v = false;
+template <int N>
+inline constexpr bool is_divisor_override_v<DivisorOverride<N>> = true;
+/// mp_fold step: the N of a DivisorOverride<N> among the options (0: none).
+template <class Acc, class O>
+struct divisor_of_impl {
+  using type = Acc;
+};
+template <class Acc, int N>
+struct divisor_of_impl<Acc, DivisorOverride<N>> {
+  using type = boost::mp11::mp_int<N>;
+};
+template <class Acc, class O>
+using divisor_of = typename divisor_of_impl<Acc, O>::type;
+}  // namespace detail
+
 template <Kernel K, class... Options>
 struct AvgPool2d : layer_base {
   static constexpr auto stride = pair_option_v<Stride, K.h, K.w, Options...>;
   static constexpr auto padding = pair_option_v<Padding, 0, 0, Options...>;
   static constexpr bool ceil_mode = has_option_v<CeilMode, Options...>;
   static constexpr detail::pair_value no_dilation{1, 1};
+  /// What each window's sum is divided by (ExcludePad, DivisorOverride<N>).
+  static constexpr detail::avg_pool_divisor divisor{
+      !has_option_v<ExcludePad, Options...>,
+      boost::mp11::mp_fold<boost::mp11::mp_list<Options...>, boost::mp11::mp_int<0>,
+                           detail::divisor_of>::value};
   static_assert(K.h > 0 && K.w > 0 && stride.h > 0 && stride.w > 0 && padding.h >= 0 &&
                     padding.w >= 0,
                 "AvgPool2d: kernel and Stride must be positive and Padding non-negative");
@@ -152,10 +178,11 @@ struct AvgPool2d : layer_base {
 
   template <class In, class Where, bool Diagnose = true>
   static constexpr bool check() {
-    return detail::check_pool<AvgPool2d, In, Where, Diagnose,
-                              ((is_pair_option_of_v<Options, Stride, Padding> ||
-                                std::is_same_v<Options, CeilMode>)&&...),
-                              boost::mp11::mp_list<Options...>>();
+    return detail::check_pool<
+        AvgPool2d, In, Where, Diagnose,
+        ((is_pair_option_of_v<Options, Stride, Padding> || std::is_same_v<Options, CeilMode> ||
+          std::is_same_v<Options, ExcludePad> || detail::is_divisor_override_v<Options>)&&...),
+        boost::mp11::mp_list<Options...>>();
   }
 
   template <class In>
@@ -181,7 +208,7 @@ struct AvgPool2d : layer_base {
     const Tensor<output_shape<In>, Device, T>& forward(no_parameters&,
                                                        const Tensor<In, Device, T>& x,
                                                        const run_context&) {
-      backend::avg_pool2d_forward(Device{}, g, backend::batch_view(x),
+      backend::avg_pool2d_forward(Device{}, g, divisor, backend::batch_view(x),
                                   backend::batch_view(this->y));
       return this->y;
     }
@@ -189,7 +216,7 @@ struct AvgPool2d : layer_base {
                                           const Tensor<output_shape<In>, Device, T>& dy,
                                           const run_context& ctx) {
       if (ctx.need_input_grad)
-        backend::avg_pool2d_backward(Device{}, g, backend::batch_view(dy),
+        backend::avg_pool2d_backward(Device{}, g, divisor, backend::batch_view(dy),
                                      backend::batch_view(this->dx));
       return this->dx;
     }

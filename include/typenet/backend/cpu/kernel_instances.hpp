@@ -46,8 +46,8 @@
   EXTERN template void backend::kernels<Cpu>::scale_gradient<T>(std::int64_t, T*, T); \
   EXTERN template void backend::kernels<Cpu>::max_pool2d_forward<T>(const window_geometry&, int, const T*, T*, std::int32_t*); \
   EXTERN template void backend::kernels<Cpu>::max_pool2d_backward<T>(const window_geometry&, int, const T*, const std::int32_t*, T*); \
-  EXTERN template void backend::kernels<Cpu>::avg_pool2d_forward<T>(const window_geometry&, int, const T*, T*); \
-  EXTERN template void backend::kernels<Cpu>::avg_pool2d_backward<T>(const window_geometry&, int, const T*, T*); \
+  EXTERN template void backend::kernels<Cpu>::avg_pool2d_forward<T>(const window_geometry&, typenet::detail::avg_pool_divisor, int, const T*, T*); \
+  EXTERN template void backend::kernels<Cpu>::avg_pool2d_backward<T>(const window_geometry&, typenet::detail::avg_pool_divisor, int, const T*, T*); \
   EXTERN template void backend::kernels<Cpu>::adaptive_avg_pool2d_forward<T>(const window_geometry&, int, const T*, T*); \
   EXTERN template void backend::kernels<Cpu>::adaptive_avg_pool2d_backward<T>(const window_geometry&, int, const T*, T*); \
   EXTERN template void backend::kernels<Cpu>::softmax_forward<T>(bool, int, int, std::int64_t, const T*, T*); \

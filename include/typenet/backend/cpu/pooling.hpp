@@ -164,8 +164,8 @@ void backend::kernels<Cpu>::max_pool2d_backward(const window_geometry& g, int ba
 
 /// Average pooling with count_include_pad=True (PyTorch's default).
 template <class T>
-void backend::kernels<Cpu>::avg_pool2d_forward(const window_geometry& g, int batch, const T* x,
-                                               T* y) {
+void backend::kernels<Cpu>::avg_pool2d_forward(const window_geometry& g, detail::avg_pool_divisor d,
+                                               int batch, const T* x, T* y) {
   cpu::parallel_for(
       std::int64_t{batch} * g.in_c, g.out_plane() * g.kernel_h * g.kernel_w,
       [&](std::int64_t plane) {
@@ -178,14 +178,15 @@ void backend::kernels<Cpu>::avg_pool2d_forward(const window_geometry& g, int bat
             T sum{0};
             for (int ih = h.begin; ih < h.end; ++ih)
               for (int iw = w.begin; iw < w.end; ++iw) sum += in[ih * g.in_w + iw];
-            out[oh * g.out_w + ow] = sum / static_cast<T>(h.size * w.size);
+            out[oh * g.out_w + ow] = sum / static_cast<T>(d.of(h, w));
           }
         }
       });
 }
 
 template <class T>
-void backend::kernels<Cpu>::avg_pool2d_backward(const window_geometry& g, int batch, const T* dy,
+void backend::kernels<Cpu>::avg_pool2d_backward(const window_geometry& g,
+                                                detail::avg_pool_divisor d, int batch, const T* dy,
                                                 T* dx) {
   cpu::parallel_for(
       std::int64_t{batch} * g.in_c, g.out_plane() * g.kernel_h * g.kernel_w,
@@ -197,7 +198,7 @@ void backend::kernels<Cpu>::avg_pool2d_backward(const window_geometry& g, int ba
           const auto h = detail::avg_pool_window(oh, g.stride_h, g.pad_h, g.kernel_h, g.in_h);
           for (int ow = 0; ow < g.out_w; ++ow) {
             const auto w = detail::avg_pool_window(ow, g.stride_w, g.pad_w, g.kernel_w, g.in_w);
-            const T share = grad_out[oh * g.out_w + ow] / static_cast<T>(h.size * w.size);
+            const T share = grad_out[oh * g.out_w + ow] / static_cast<T>(d.of(h, w));
             for (int ih = h.begin; ih < h.end; ++ih)
               for (int iw = w.begin; iw < w.end; ++iw) grad_in[ih * g.in_w + iw] += share;
           }

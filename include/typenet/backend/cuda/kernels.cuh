@@ -16,6 +16,7 @@
 #include "typenet/backend/shared/update_rules.hpp"
 #include "typenet/core/device.hpp"
 #include "typenet/core/geometry.hpp"
+#include "typenet/core/windows.hpp"
 
 namespace typenet::backend {
 
@@ -111,9 +112,11 @@ struct kernels<Cuda> {
   static void max_pool2d_backward(const window_geometry& g, int batch, const T* dy,
                                   const std::int32_t* argmax, T* dx);
   template <class T>
-  static void avg_pool2d_forward(const window_geometry& g, int batch, const T* x, T* y);
+  static void avg_pool2d_forward(const window_geometry& g, typenet::detail::avg_pool_divisor d,
+                                 int batch, const T* x, T* y);
   template <class T>
-  static void avg_pool2d_backward(const window_geometry& g, int batch, const T* dy, T* dx);
+  static void avg_pool2d_backward(const window_geometry& g, typenet::detail::avg_pool_divisor d,
+                                  int batch, const T* dy, T* dx);
   template <class T>
   static void adaptive_avg_pool2d_forward(const window_geometry& g, int batch, const T* x, T* y);
   template <class T>

@@ -102,9 +102,10 @@ void backend::kernels<Cuda>::max_pool2d_backward(const window_geometry& g, int b
                        });
 }
 
-/// Average pooling with count_include_pad=True (PyTorch's default).
+/// Average pooling; `d` says what it divides by.
 template <class T>
-void backend::kernels<Cuda>::avg_pool2d_forward(const window_geometry& g, int batch, const T* x,
+void backend::kernels<Cuda>::avg_pool2d_forward(const window_geometry& g,
+                                                detail::avg_pool_divisor d, int batch, const T* x,
                                                 T* y) {
   cuda::for_each_index(
       std::int64_t{batch} * g.in_c * g.out_plane(), [=] TYPENET_HOST_DEVICE(std::int64_t o) {
@@ -116,12 +117,13 @@ void backend::kernels<Cuda>::avg_pool2d_forward(const window_geometry& g, int ba
         T sum{0};
         for (int ih = h.begin; ih < h.end; ++ih)
           for (int iw = w.begin; iw < w.end; ++iw) sum += in[ih * g.in_w + iw];
-        y[o] = sum / static_cast<T>(h.size * w.size);
+        y[o] = sum / static_cast<T>(d.of(h, w));
       });
 }
 
 template <class T>
-void backend::kernels<Cuda>::avg_pool2d_backward(const window_geometry& g, int batch, const T* dy,
+void backend::kernels<Cuda>::avg_pool2d_backward(const window_geometry& g,
+                                                 detail::avg_pool_divisor d, int batch, const T* dy,
                                                  T* dx) {
   cuda::for_each_index(
       std::int64_t{batch} * g.in_c * g.in_plane(), [=] TYPENET_HOST_DEVICE(std::int64_t i) {
@@ -137,7 +139,7 @@ void backend::kernels<Cuda>::avg_pool2d_backward(const window_geometry& g, int b
           const auto h = detail::avg_pool_window(oh, g.stride_h, g.pad_h, g.kernel_h, g.in_h);
           for (int ow = cols.begin; ow < cols.end; ++ow) {
             const auto w = detail::avg_pool_window(ow, g.stride_w, g.pad_w, g.kernel_w, g.in_w);
-            sum += grad_out[oh * g.out_w + ow] / static_cast<T>(h.size * w.size);
+            sum += grad_out[oh * g.out_w + ow] / static_cast<T>(d.of(h, w));
           }
         }
         dx[i] = sum;
