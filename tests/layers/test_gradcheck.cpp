@@ -131,15 +131,16 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(adaptive_avg_pool2d, Case, adaptive_avg_pool2d_cas
 
 // ---- batch normalization ------------------------------------------------------------------
 
-using batch_norm_cases = mp_list<
-    gc<tn::BatchNorm2d, tn::Shape<3, 4, 4>, true>, gc<tn::BatchNorm2d, tn::Shape<3, 4, 4>, false>,
-    gc<tn::BatchNorm2d, tn::Shape<2, 1, 1>, true, 3>,
-    // Shape<C>: with a batch of 2 the normalized values would be +-1 whatever the input
-    gc<tn::BatchNorm1d, tn::Shape<5>, true, 4>, gc<tn::BatchNorm1d, tn::Shape<5>, false, 4>,
-    gc<tn::BatchNorm1d, tn::Shape<3, 6>, true>, gc<tn::BatchNorm1d, tn::Shape<3, 6>, false>,
-    // eps 0.1 (large enough to matter in the gradient), eval and train
-    gc<tn::BatchNorm2d::with<tn::Eps<std::ratio<1, 10>>>, tn::Shape<3, 4, 4>, true>,
-    gc<tn::BatchNorm2d::with<tn::Eps<std::ratio<1, 10>>>, tn::Shape<3, 4, 4>, false>>;
+using batch_norm_cases =
+    mp_list<gc<tn::BatchNorm2d, tn::Shape<3, 4, 4>, true>,
+            gc<tn::BatchNorm2d, tn::Shape<3, 4, 4>, false>,
+            gc<tn::BatchNorm2d, tn::Shape<2, 1, 1>, true, 3>,
+            // Shape<C>: with a batch of 2 the normalized values would be +-1 whatever the input
+            gc<tn::BatchNorm1d, tn::Shape<5>, true, 4>, gc<tn::BatchNorm1d, tn::Shape<5>, false, 4>,
+            gc<tn::BatchNorm1d, tn::Shape<3, 6>, true>, gc<tn::BatchNorm1d, tn::Shape<3, 6>, false>,
+            // eps 0.1 (large enough to matter in the gradient), eval and train
+            gc<tn::BatchNorm2d::with<tn::Eps<std::ratio<1, 10>>>, tn::Shape<3, 4, 4>, true>,
+            gc<tn::BatchNorm2d::with<tn::Eps<std::ratio<1, 10>>>, tn::Shape<3, 4, 4>, false>>;
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(batch_norm, Case, batch_norm_cases) {
   run_check<Case>();

@@ -561,9 +561,9 @@ BOOST_AUTO_TEST_CASE(avgpool_exclude_pad) {
 
 // nn.AvgPool2d((2, 3), stride=(3, 1), padding=(1, 1), divisor_override=5); (2, 7, 8), batch 1
 BOOST_AUTO_TEST_CASE(avgpool_divisor_override) {
-  check_parity<tn::AvgPool2d<tn::Kernel{2, 3}, tn::Stride<3, 1>, tn::Padding<1, 1>,
-                             tn::DivisorOverride<5>>,
-               tn::Shape<2, 7, 8>>("avgpool_divisor_override");
+  check_parity<
+      tn::AvgPool2d<tn::Kernel{2, 3}, tn::Stride<3, 1>, tn::Padding<1, 1>, tn::DivisorOverride<5>>,
+      tn::Shape<2, 7, 8>>("avgpool_divisor_override");
 }
 
 // nn.BatchNorm2d(3, eps=1e-3, momentum=0.01); train
