@@ -127,17 +127,18 @@ void lenet_epoch(benchmark::State& state, const std::string& folder) {
   report_flops(state, 3.0 * forward * static_cast<double>(train_set->size()));
 }
 
-// --- ColorizationNet training step ------------------------------------------
+// --- training steps: forward, MSE, backward, Adam ------------------------------
 
-template <int Size>
-void colorize_step(benchmark::State& state, int batch) {
-  using Input = tn::Shape<1, Size, Size>;
-  tn::Model<tn::models::ColorizationNet, Input> model(1);
+/// One training step of Net on a random batch against a random target
+/// (seeds `seed`, `seed + 1`), timed in the steady state.
+template <class Net, class Input>
+void mse_adam_step(benchmark::State& state, int batch, std::uint64_t seed) {
+  tn::Model<Net, Input> model(1);
   model.train();
   typename decltype(model)::input_tensor x(batch);
   typename decltype(model)::output_tensor target(batch), grad(batch);
-  fill_normal(x, 3);
-  fill_normal(target, 4, 0.3f);
+  fill_normal(x, seed);
+  fill_normal(target, seed + 1, 0.3f);
   tn::Adam<float> adam(model.parameters(), {.lr = 1e-3});
   tn::MSELoss loss;
   const auto step = [&] {
@@ -151,31 +152,19 @@ void colorize_step(benchmark::State& state, int batch) {
   for (auto _ : state) benchmark::DoNotOptimize(step());
 }
 
-// --- U-Net training step ----------------------------------------------------
+/// The lecture's ColorizationNet on 1 x Size^2.
+template <int Size>
+void colorize_step(benchmark::State& state, int batch) {
+  mse_adam_step<tn::models::ColorizationNet, tn::Shape<1, Size, Size>>(state, batch, 3);
+}
 
-/// models::UNet<2> (milesial's widths, 64 to 1024 channels) on 3 x Size^2:
-/// forward, MSE against a random 2-channel target, backward, Adam.
+/// models::UNet<2> (milesial's widths, 64 to 1024 channels) on 3 x Size^2
+/// against a 2-channel target.
 template <int Size>
 void unet_step(benchmark::State& state, int batch) {
   using Input = tn::Shape<3, Size, Size>;
   using Net = tn::models::UNet<2>;
-  tn::Model<Net, Input> model(1);
-  model.train();
-  typename decltype(model)::input_tensor x(batch);
-  typename decltype(model)::output_tensor target(batch), grad(batch);
-  fill_normal(x, 7);
-  fill_normal(target, 8, 0.3f);
-  tn::Adam<float> adam(model.parameters(), {.lr = 1e-3});
-  tn::MSELoss loss;
-  const auto step = [&] {
-    model.zero_grad();
-    const double l = loss(model.forward(x), target, grad);
-    model.backward(grad);
-    adam.step();
-    return l;
-  };
-  warm_up(step);
-  for (auto _ : state) benchmark::DoNotOptimize(step());
+  mse_adam_step<Net, Input>(state, batch, 7);
   double forward = 0;
   for (const auto& row : tn::summary_rows<Net, Input>()) forward += static_cast<double>(row.flops);
   report_flops(state, 3.0 * forward * batch);

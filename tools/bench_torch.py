@@ -117,10 +117,10 @@ class ColorizationNet(nn.Module):
         return self.upsample(self.midlevel_resnet(x))
 
 
-def colorize_step(batch, size):
-    model = ColorizationNet().train()
+def mse_adam_step(model, x, target):
+    """One training step: forward, MSE against target, backward, Adam."""
+    model = model.train()
     adam = torch.optim.Adam(model.parameters(), lr=1e-3)
-    x, target = torch.randn(batch, 1, size, size), 0.3 * torch.randn(batch, 2, size, size)
     loss = nn.MSELoss()
 
     def run():
@@ -128,21 +128,18 @@ def colorize_step(batch, size):
         loss(model(x), target).backward()
         adam.step()
     return run
+
+
+def colorize_step(batch, size):
+    return mse_adam_step(ColorizationNet(), torch.randn(batch, 1, size, size),
+                         0.3 * torch.randn(batch, 2, size, size))
 
 
 def unet_step(batch, size):
     from unet import UNet  # tools/unet.py, milesial/Pytorch-UNet's architecture
 
-    model = UNet(3, 2).train()
-    adam = torch.optim.Adam(model.parameters(), lr=1e-3)
-    x, target = torch.randn(batch, 3, size, size), 0.3 * torch.randn(batch, 2, size, size)
-    loss = nn.MSELoss()
-
-    def run():
-        adam.zero_grad()
-        loss(model(x), target).backward()
-        adam.step()
-    return run
+    return mse_adam_step(UNet(3, 2), torch.randn(batch, 3, size, size),
+                         0.3 * torch.randn(batch, 2, size, size))
 
 
 def layer(module, shape, backward):

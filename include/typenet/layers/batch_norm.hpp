@@ -91,6 +91,18 @@ struct batch_norm_layer {
   static constexpr bool options_apply =
       ((detail::is_eps_v<Options> || detail::is_momentum_v<Options>)&&...);
 
+  /// "BatchNorm2d", or "BatchNorm2d::with<Eps<1/1000>>" with options.
+  static std::string name_with(const char* base) {
+    if constexpr (sizeof...(Options) == 0) {
+      return base;
+    } else {
+      std::string s = std::string(base) + "::with<";
+      std::size_t i = 0;
+      ((s += (i++ ? ", " : "") + Options::name()), ...);
+      return s + ">";
+    }
+  }
+
   template <class In>
   static constexpr bool rank_ok = Rank == 2 ? In::rank == 3 : (In::rank == 1 || In::rank == 2);
   template <class In>
@@ -179,14 +191,7 @@ struct BatchNorm2dWith : batch_norm_layer<2, Options...> {
     }
   }
   static std::string type_name() {
-    if constexpr (sizeof...(Options) == 0) {
-      return "BatchNorm2d";
-    } else {
-      std::string s = "BatchNorm2d::with<";
-      std::size_t i = 0;
-      ((s += (i++ ? ", " : "") + Options::name()), ...);
-      return s + ">";
-    }
+    return batch_norm_layer<2, Options...>::name_with("BatchNorm2d");
   }
 };
 
@@ -208,14 +213,7 @@ struct BatchNorm1dWith : batch_norm_layer<1, Options...> {
     }
   }
   static std::string type_name() {
-    if constexpr (sizeof...(Options) == 0) {
-      return "BatchNorm1d";
-    } else {
-      std::string s = "BatchNorm1d::with<";
-      std::size_t i = 0;
-      ((s += (i++ ? ", " : "") + Options::name()), ...);
-      return s + ">";
-    }
+    return batch_norm_layer<1, Options...>::name_with("BatchNorm1d");
   }
 };
 
